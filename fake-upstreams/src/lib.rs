@@ -1,0 +1,2 @@
+//! Fake upstream servers that misbehave on purpose.
+pub mod body;

@@ -1,0 +1,138 @@
+//! What one request through nginx ended as, seen from the client.
+//!
+//! Every request ends as exactly one [`Outcome`]: an HTTP status whose response arrived complete,
+//! or a named client-side failure. Scenario expectations name outcomes by their display form
+//! (`"502"`, `"truncated"`, `"reset"`), so the set here is the vocabulary of the YAML.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// The end state of one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Outcome {
+    /// A complete response with this status (the whole announced body arrived).
+    Status(u16),
+    /// A 200 whose body arrived complete but did not match the upstream's digest header.
+    Corrupt,
+    /// The response head arrived but the connection ended before the whole body did.
+    Truncated,
+    /// The connection was closed before any response byte arrived ("empty reply").
+    Closed,
+    /// The connection was reset by the peer.
+    Reset,
+    /// The connection could not be opened: nothing listening.
+    Refused,
+    /// No complete response within the request timeout.
+    Timeout,
+    /// Bytes arrived that are not an HTTP/1.x response, e.g. nginx relaying an upstream's
+    /// garbage as HTTP/0.9.
+    ParseError,
+    /// Any other I/O failure (named in the sample's detail).
+    OtherError,
+}
+
+impl Outcome {
+    /// Every named (non-status) outcome, for error messages and documentation.
+    pub const NAMED: [Outcome; 8] = [
+        Outcome::Corrupt,
+        Outcome::Truncated,
+        Outcome::Closed,
+        Outcome::Reset,
+        Outcome::Refused,
+        Outcome::Timeout,
+        Outcome::ParseError,
+        Outcome::OtherError,
+    ];
+
+    /// True for a complete, correct 2xx response: what a fix must turn failures into.
+    pub fn is_success(self) -> bool {
+        matches!(self, Outcome::Status(s) if (200..300).contains(&s))
+    }
+
+    fn name(self) -> Option<&'static str> {
+        Some(match self {
+            Outcome::Status(_) => return None,
+            Outcome::Corrupt => "corrupt",
+            Outcome::Truncated => "truncated",
+            Outcome::Closed => "closed",
+            Outcome::Reset => "reset",
+            Outcome::Refused => "refused",
+            Outcome::Timeout => "timeout",
+            Outcome::ParseError => "parse_error",
+            Outcome::OtherError => "other_error",
+        })
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self, self.name()) {
+            (Outcome::Status(s), _) => write!(f, "{s}"),
+            (_, Some(name)) => f.write_str(name),
+            (_, None) => unreachable!("every non-status outcome has a name"),
+        }
+    }
+}
+
+/// The text is neither a status code (100–599) nor a named outcome.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("unknown outcome `{0}`: use a status code (100-599) or one of {names}", names = named_list())]
+pub struct UnknownOutcome(pub String);
+
+fn named_list() -> String {
+    Outcome::NAMED
+        .iter()
+        .map(|o| o.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl FromStr for Outcome {
+    type Err = UnknownOutcome;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if let Ok(code) = s.parse::<u16>() {
+            if (100..600).contains(&code) {
+                return Ok(Outcome::Status(code));
+            }
+        }
+        Outcome::NAMED
+            .into_iter()
+            .find(|o| o.name() == Some(s))
+            .ok_or_else(|| UnknownOutcome(s.to_string()))
+    }
+}
+
+impl Serialize for Outcome {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Outcome {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcomes_round_trip_through_their_names() {
+        for o in Outcome::NAMED.into_iter().chain([Outcome::Status(502)]) {
+            assert_eq!(o.to_string().parse::<Outcome>().unwrap(), o);
+        }
+    }
+
+    #[test]
+    fn unknown_names_list_the_valid_ones() {
+        let err = "bogus".parse::<Outcome>().unwrap_err().to_string();
+        assert!(err.contains("truncated") && err.contains("bogus"), "{err}");
+        assert!("99".parse::<Outcome>().is_err());
+    }
+}
