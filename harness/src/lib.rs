@@ -1,4 +1,21 @@
 //! badgateway: run real nginx against fake upstreams that misbehave on purpose, and check that
 //! the broken config fails the way real nginx fails and that the prescribed fix works.
+//!
+//! The pieces, in the order a run uses them: [`spec`] (scenario files), [`runner`] (phases:
+//! [`nginx`] supervision, fake upstreams, the [`load`] driver), [`check`] (expectations),
+//! [`result`] (plain data) and [`report`] (terminal and JSON). [`app`] wires them to the CLI.
+
+pub mod app;
+pub mod check;
+pub mod cli;
+pub mod errorlog;
+pub mod exit;
+pub mod guard;
+pub mod input_error;
 pub mod load;
+pub mod nginx;
 pub mod outcome;
+pub mod report;
+pub mod result;
+pub mod runner;
+pub mod spec;

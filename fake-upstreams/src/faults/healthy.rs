@@ -1,0 +1,198 @@
+//! `healthy`: a correct HTTP/1.1 server, the baseline every fix is measured against.
+//!
+//! Served by hyper with keep-alive, so nginx's upstream keepalive pools behave as with a real
+//! backend. Every response carries a deterministic pattern body and the
+//! [`DIGEST_HEADER`](crate::body::DIGEST_HEADER), so the load driver can prove each 200 that
+//! came through nginx is complete. A healthy server never misbehaves: `fired` stays 0.
+
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use serde::{Deserialize, Serialize};
+use tokio::net::TcpStream;
+
+use super::ConnCtx;
+use crate::body;
+use crate::size::ByteSize;
+
+/// How long an in-progress exchange may take to finish once the server stops.
+const DRAIN: Duration = Duration::from_secs(1);
+
+/// Config of the `healthy` fault.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, clap::Args)]
+#[serde(deny_unknown_fields)]
+pub struct Healthy {
+    /// Response status code. Default: 200.
+    #[serde(default = "default_status")]
+    #[arg(long, default_value_t = default_status())]
+    pub status: u16,
+    /// Extra response headers, a YAML mapping of name to value (on the CLI:
+    /// `--header name:value`, repeatable). Default: none. `content-length` and the digest
+    /// header are always set by the server.
+    #[serde(default, with = "header_pairs")]
+    #[arg(long = "header", value_name = "NAME:VALUE", value_parser = parse_header)]
+    pub headers: Vec<(String, String)>,
+    /// Size of the pattern body. Default: 1k.
+    #[serde(default = "default_body_size")]
+    #[arg(long, default_value_t = default_body_size())]
+    pub body_size: ByteSize,
+    /// Wait this long before each response, e.g. `50ms`. Default: no wait.
+    #[serde(default, with = "humantime_serde")]
+    #[arg(long, value_parser = humantime_serde::re::humantime::parse_duration)]
+    pub delay: Option<Duration>,
+}
+
+impl Default for Healthy {
+    fn default() -> Self {
+        Self {
+            status: default_status(),
+            headers: Vec::new(),
+            body_size: default_body_size(),
+            delay: None,
+        }
+    }
+}
+
+fn default_status() -> u16 {
+    200
+}
+
+fn default_body_size() -> ByteSize {
+    ByteSize::kib(1)
+}
+
+fn parse_header(text: &str) -> Result<(String, String), String> {
+    let (name, value) = text
+        .split_once(':')
+        .ok_or_else(|| format!("header {text:?} is not NAME:VALUE"))?;
+    Ok((name.trim().to_owned(), value.trim().to_owned()))
+}
+
+/// Everything needed to answer, computed once per connection.
+struct Prepared {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+    delay: Option<Duration>,
+}
+
+impl Healthy {
+    /// Check the status code and header names/values are valid HTTP.
+    pub(crate) fn validate(&self) -> Result<(), String> {
+        self.prepare().map(drop)
+    }
+
+    fn prepare(&self) -> Result<Prepared, String> {
+        let status = StatusCode::from_u16(self.status)
+            .map_err(|_| format!("healthy: invalid status {}", self.status))?;
+        let mut headers = HeaderMap::new();
+        for (name, value) in &self.headers {
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| format!("healthy: invalid header name {name:?}"))?;
+            let value = HeaderValue::from_str(value)
+                .map_err(|_| format!("healthy: invalid value for header {name}: {value:?}"))?;
+            headers.append(name, value);
+        }
+        let body = body::pattern(self.body_size.as_usize());
+        let digest = HeaderValue::from_str(&body::digest(&body)).expect("digest is ASCII");
+        headers.insert(body::DIGEST_HEADER, digest);
+        headers.insert(http::header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+        Ok(Prepared {
+            status,
+            headers,
+            body,
+            delay: self.delay,
+        })
+    }
+
+    pub(crate) async fn serve(&self, stream: TcpStream, ctx: ConnCtx) -> io::Result<()> {
+        let prepared = Arc::new(self.prepare().map_err(io::Error::other)?);
+        let service_ctx = ctx.clone();
+        let service = service_fn(move |req| respond(req, prepared.clone(), service_ctx.clone()));
+        let conn = http1::Builder::new()
+            .keep_alive(true)
+            .serve_connection(TokioIo::new(stream), service);
+        tokio::pin!(conn);
+        tokio::select! {
+            res = conn.as_mut() => return res.map_err(io::Error::other),
+            () = ctx.shutdown.cancelled() => {}
+        }
+        conn.as_mut().graceful_shutdown();
+        match tokio::time::timeout(DRAIN, conn).await {
+            Ok(res) => res.map_err(io::Error::other),
+            Err(_) => Ok(()), // a client holding a half-sent request; drop it
+        }
+    }
+}
+
+/// Answer one request: drain its body, wait `delay`, send the prepared response.
+async fn respond(
+    req: Request<Incoming>,
+    prepared: Arc<Prepared>,
+    ctx: ConnCtx,
+) -> io::Result<Response<Full<Bytes>>> {
+    ctx.counters.request();
+    let work = async {
+        let mut body = req.into_body();
+        while let Some(frame) = body.frame().await {
+            frame.map_err(io::Error::other)?;
+        }
+        if let Some(delay) = prepared.delay {
+            tokio::time::sleep(delay).await;
+        }
+        io::Result::Ok(())
+    };
+    tokio::select! {
+        res = work => res?,
+        () = ctx.shutdown.cancelled() => {
+            return Err(io::Error::new(io::ErrorKind::Interrupted, "server stopping"));
+        }
+    }
+    let mut response = Response::new(Full::new(prepared.body.clone()));
+    *response.status_mut() = prepared.status;
+    *response.headers_mut() = prepared.headers.clone();
+    Ok(response)
+}
+
+/// Headers are an ordered list in Rust (so the CLI can collect `--header` flags) but a
+/// mapping of name to value in YAML.
+mod header_pairs {
+    use std::fmt;
+
+    use serde::de::{MapAccess, Visitor};
+    use serde::{Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(pairs: &[(String, String)], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(pairs.iter().map(|(k, v)| (k, v)))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(String, String)>, D::Error> {
+        d.deserialize_map(PairsVisitor)
+    }
+
+    struct PairsVisitor;
+
+    impl<'de> Visitor<'de> for PairsVisitor {
+        type Value = Vec<(String, String)>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a mapping of header name to value")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut pairs = Vec::new();
+            while let Some(pair) = map.next_entry()? {
+                pairs.push(pair);
+            }
+            Ok(pairs)
+        }
+    }
+}

@@ -1,0 +1,246 @@
+//! Raw HTTP/1.1 plumbing shared by the faults that must break the protocol on purpose.
+//!
+//! hyper will not close a connection mid-response or send a reset, so the misbehaving faults
+//! speak HTTP by hand. They all need the same few things: read one request head and body
+//! (`Content-Length` or chunked) without getting stuck when the server stops, write bytes,
+//! and end the connection with a FIN or a RST. That lives here, once.
+
+use std::io;
+
+use bytes::{Buf, BytesMut};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::body;
+use crate::faults::ConnCtx;
+
+/// Largest request head we accept; nginx's own default limits are far below this.
+const MAX_HEAD: usize = 64 * 1024;
+
+/// The parts of a request the faults care about (mostly for logs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Request {
+    pub method: String,
+    pub target: String,
+    pub body_len: u64,
+}
+
+/// What one read attempt produced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fill {
+    /// More bytes are in the buffer.
+    Data,
+    /// The peer closed its side.
+    Eof,
+    /// The server is stopping.
+    Shutdown,
+}
+
+/// How the request body is framed.
+enum Framing {
+    Length(u64),
+    Chunked,
+}
+
+/// One accepted connection, spoken to by hand.
+pub(crate) struct RawConn {
+    stream: TcpStream,
+    buf: BytesMut,
+    ctx: ConnCtx,
+}
+
+impl RawConn {
+    pub(crate) fn new(stream: TcpStream, ctx: ConnCtx) -> Self {
+        Self {
+            stream,
+            buf: BytesMut::with_capacity(8 * 1024),
+            ctx,
+        }
+    }
+
+    pub(crate) fn ctx(&self) -> &ConnCtx {
+        &self.ctx
+    }
+
+    /// Read more bytes into the buffer, unless the peer closes or the server stops first.
+    pub(crate) async fn fill(&mut self) -> io::Result<Fill> {
+        tokio::select! {
+            () = self.ctx.shutdown.cancelled() => Ok(Fill::Shutdown),
+            n = self.stream.read_buf(&mut self.buf) => Ok(if n? == 0 { Fill::Eof } else { Fill::Data }),
+        }
+    }
+
+    /// Forget bytes read but not parsed (e.g. a pipelined request we will never answer).
+    pub(crate) fn discard_buffered(&mut self) {
+        self.buf.clear();
+    }
+
+    /// Read one complete request (head and body). `None` means the peer closed before a
+    /// request began, or the server is stopping: either way, end the connection quietly.
+    pub(crate) async fn read_request(&mut self) -> io::Result<Option<Request>> {
+        let Some(head) = self.read_head().await? else {
+            return Ok(None);
+        };
+        self.ctx.counters.request();
+        let (method, target, framing) = parse_head(&head)?;
+        let body_len = match framing {
+            Framing::Length(n) => self.skip(n).await?,
+            Framing::Chunked => self.skip_chunked().await?,
+        };
+        Ok(body_len.map(|body_len| Request {
+            method,
+            target,
+            body_len,
+        }))
+    }
+
+    /// Write all of `bytes`; `false` if the server stopped before they were written.
+    pub(crate) async fn write_all(&mut self, bytes: &[u8]) -> io::Result<bool> {
+        tokio::select! {
+            () = self.ctx.shutdown.cancelled() => Ok(false),
+            res = self.stream.write_all(bytes) => res.map(|()| true),
+        }
+    }
+
+    /// End the connection politely: FIN after whatever was written.
+    pub(crate) async fn finish(mut self) {
+        let _ = self.stream.shutdown().await;
+    }
+
+    /// End the connection with a TCP reset (`SO_LINGER` 0), so the peer reads ECONNRESET.
+    pub(crate) fn reset(self) -> io::Result<()> {
+        self.stream.set_zero_linger()
+    }
+
+    async fn read_head(&mut self) -> io::Result<Option<String>> {
+        loop {
+            if let Some(pos) = find(&self.buf, b"\r\n\r\n") {
+                let head = self.buf.split_to(pos + 4);
+                return String::from_utf8(head.to_vec())
+                    .map(Some)
+                    .map_err(|_| invalid("request head is not UTF-8"));
+            }
+            if self.buf.len() > MAX_HEAD {
+                return Err(invalid("request head too large"));
+            }
+            match self.fill().await? {
+                Fill::Data => {}
+                Fill::Shutdown => return Ok(None),
+                Fill::Eof if self.buf.is_empty() => return Ok(None),
+                Fill::Eof => return Err(io::ErrorKind::UnexpectedEof.into()),
+            }
+        }
+    }
+
+    /// Consume `n` body bytes; `None` if the server stopped first.
+    async fn skip(&mut self, mut n: u64) -> io::Result<Option<u64>> {
+        let total = n;
+        while n > 0 {
+            if self.buf.is_empty() && !self.more().await? {
+                return Ok(None);
+            }
+            let take = self.buf.len().min(usize::try_from(n).unwrap_or(usize::MAX));
+            self.buf.advance(take);
+            n -= take as u64;
+        }
+        Ok(Some(total))
+    }
+
+    /// Consume a chunked body and its trailers; `None` if the server stopped first.
+    async fn skip_chunked(&mut self) -> io::Result<Option<u64>> {
+        let mut total = 0;
+        loop {
+            let Some(line) = self.read_line().await? else {
+                return Ok(None);
+            };
+            let size = line.split(';').next().unwrap_or("").trim();
+            let size = u64::from_str_radix(size, 16).map_err(|_| invalid("bad chunk size"))?;
+            if size == 0 {
+                break;
+            }
+            total += size;
+            if self.skip(size + 2).await?.is_none() {
+                return Ok(None);
+            }
+        }
+        loop {
+            match self.read_line().await? {
+                None => return Ok(None),
+                Some(trailer) if trailer.is_empty() => return Ok(Some(total)),
+                Some(_) => {}
+            }
+        }
+    }
+
+    async fn read_line(&mut self) -> io::Result<Option<String>> {
+        loop {
+            if let Some(pos) = find(&self.buf, b"\r\n") {
+                let line = self.buf.split_to(pos + 2);
+                return Ok(Some(String::from_utf8_lossy(&line[..pos]).into_owned()));
+            }
+            if self.buf.len() > MAX_HEAD {
+                return Err(invalid("chunk line too long"));
+            }
+            if !self.more().await? {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// Read more inside a request: EOF is an error, shutdown is `false`.
+    async fn more(&mut self) -> io::Result<bool> {
+        match self.fill().await? {
+            Fill::Data => Ok(true),
+            Fill::Shutdown => Ok(false),
+            Fill::Eof => Err(io::ErrorKind::UnexpectedEof.into()),
+        }
+    }
+}
+
+/// A `200 OK` with a pattern body of `body_size` bytes, its digest header, `Connection:
+/// close`, and `extra_headers` (complete `Name: value\r\n` lines) before the blank line.
+pub(crate) fn ok_response(body_size: usize, extra_headers: &[u8]) -> Vec<u8> {
+    let payload = body::pattern(body_size);
+    let mut out = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\ncontent-length: {}\r\n\
+         {}: {}\r\nconnection: close\r\n",
+        payload.len(),
+        body::DIGEST_HEADER,
+        body::digest(&payload),
+    )
+    .into_bytes();
+    out.extend_from_slice(extra_headers);
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(&payload);
+    out
+}
+
+fn parse_head(head: &str) -> io::Result<(String, String, Framing)> {
+    let mut lines = head.split("\r\n");
+    let mut request_line = lines.next().unwrap_or("").split(' ');
+    let method = request_line.next().unwrap_or("").to_owned();
+    let target = request_line.next().unwrap_or("").to_owned();
+    let mut framing = Framing::Length(0);
+    for line in lines.filter(|l| !l.is_empty()) {
+        let (name, value) = line.split_once(':').ok_or_else(|| invalid("bad header line"))?;
+        let value = value.trim();
+        if name.eq_ignore_ascii_case("content-length") {
+            let n = value.parse().map_err(|_| invalid("bad content-length"))?;
+            framing = Framing::Length(n);
+        } else if name.eq_ignore_ascii_case("transfer-encoding")
+            && value.to_ascii_lowercase().ends_with("chunked")
+        {
+            framing = Framing::Chunked;
+            break;
+        }
+    }
+    Ok((method, target, framing))
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn invalid(msg: &'static str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, msg)
+}

@@ -1,0 +1,103 @@
+//! Helpers shared by the socket tests: start a server on loopback, speak raw HTTP, parse.
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::time::Duration;
+
+use fake_upstreams::{Fault, Server};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_util::sync::CancellationToken;
+
+/// Safety bound for anything a test waits on; never used as synchronization.
+pub const LIMIT: Duration = Duration::from_secs(10);
+
+/// Await `fut`, failing the test instead of hanging if it takes longer than [`LIMIT`].
+pub async fn bounded<F: Future>(fut: F) -> F::Output {
+    tokio::time::timeout(LIMIT, fut).await.expect("timed out")
+}
+
+pub async fn start(fault: Fault) -> Server {
+    let addr = "127.0.0.1:0".parse().unwrap();
+    fake_upstreams::spawn(fault, addr, CancellationToken::new())
+        .await
+        .expect("spawn")
+}
+
+pub async fn connect(server: &Server) -> TcpStream {
+    bounded(TcpStream::connect(server.addr())).await.expect("connect")
+}
+
+/// A `POST /` with a small body, so every fault has a body to read past.
+pub async fn send_request(stream: &mut TcpStream) {
+    let req = b"POST /x HTTP/1.1\r\nHost: test\r\nContent-Length: 5\r\n\r\nhello";
+    bounded(stream.write_all(req)).await.expect("write request");
+}
+
+pub async fn read_to_end(stream: &mut TcpStream) -> Vec<u8> {
+    let mut out = Vec::new();
+    bounded(stream.read_to_end(&mut out)).await.expect("read");
+    out
+}
+
+/// Poll until `cond` holds (bounded by [`LIMIT`]), for state the client cannot see directly.
+pub async fn eventually(mut cond: impl FnMut() -> bool) {
+    bounded(async {
+        while !cond() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+}
+
+/// A response read off the wire.
+#[derive(Debug)]
+pub struct Parsed {
+    pub status: u16,
+    pub head_len: usize,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Parsed {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body is complete and matches the digest header the server announced.
+    pub fn assert_intact(&self) {
+        let announced = self.header(fake_upstreams::body::DIGEST_HEADER).expect("digest header");
+        assert_eq!(fake_upstreams::body::digest(&self.body), announced);
+        let len: usize = self.header("content-length").unwrap().parse().unwrap();
+        assert_eq!(self.body.len(), len);
+        assert_eq!(self.body, fake_upstreams::body::pattern(len));
+    }
+}
+
+/// Parse one complete response (the server closed after it).
+pub fn parse(bytes: &[u8]) -> Parsed {
+    let end = bytes
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("complete head")
+        + 4;
+    let head = std::str::from_utf8(&bytes[..end]).unwrap();
+    let mut lines = head.split("\r\n");
+    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let headers = lines
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let (n, v) = l.split_once(':').unwrap();
+            (n.to_owned(), v.trim().to_owned())
+        })
+        .collect();
+    Parsed {
+        status,
+        head_len: end,
+        headers,
+        body: bytes[end..].to_vec(),
+    }
+}

@@ -1,0 +1,106 @@
+//! `badgateway explain NAME`: the story, the guide step, and what each phase changes in the
+//! config, as a unified diff of the fragments (upstream addresses shown symbolically).
+
+use similar::TextDiff;
+
+use crate::cli::ExplainArgs;
+use crate::exit::Exit;
+use crate::spec::{Addresses, Fragments, Scenario, expand};
+
+pub(super) fn explain(args: &ExplainArgs) -> Exit {
+    let scenarios = match super::load(&args.paths) {
+        Ok(s) => s,
+        Err(exit) => return exit,
+    };
+    let Some(loaded) = scenarios.iter().find(|l| l.scenario.name == args.name) else {
+        let names: Vec<&str> = scenarios.iter().map(|l| l.scenario.name.as_str()).collect();
+        eprintln!(
+            "error: no scenario named `{}`\n  hint: known scenarios: {}",
+            args.name,
+            names.join(", ")
+        );
+        return Exit::BadInput;
+    };
+    print!("{}", render(&loaded.scenario));
+    Exit::Passed
+}
+
+/// The explanation as text.
+pub fn render(s: &Scenario) -> String {
+    let mut out = format!(
+        "{name}: {title}\n\nGuide step: {step}\n\n{story}\n",
+        name = s.name,
+        title = s.title,
+        step = s.guide_step.trim(),
+        story = textwrap(s.story.trim(), 96)
+    );
+    let servers = s
+        .upstreams
+        .iter()
+        .flat_map(|(u, srv)| srv.keys().map(move |k| (u.as_str(), k.as_str())));
+    let addrs = Addresses::symbolic(servers);
+    out.push_str("\nUpstream servers:\n");
+    for (upstream, servers) in &s.upstreams {
+        for (name, fault) in servers {
+            out.push_str(&format!("  {upstream}.{name}: {}\n", fault.kind()));
+        }
+    }
+    let mut previous: Option<(String, String)> = None;
+    for phase in &s.phases {
+        let text = fragments_text(&phase.config.apply(&s.config), &addrs);
+        out.push_str(&format!("\nPhase `{}`", phase.name));
+        if let Some(about) = &phase.about {
+            out.push_str(&format!(": {}", about.trim()));
+        }
+        out.push('\n');
+        match &previous {
+            None => out.push_str(&indent(&text)),
+            Some((prev_name, prev_text)) if prev_text == &text => {
+                out.push_str(&format!("  (same config as `{prev_name}`)\n"))
+            }
+            Some((prev_name, prev_text)) => {
+                let diff = TextDiff::from_lines(prev_text, &text);
+                let header = (format!("{prev_name}"), phase.name.clone());
+                out.push_str(&indent(
+                    &diff
+                        .unified_diff()
+                        .context_radius(3)
+                        .header(&header.0, &header.1)
+                        .to_string(),
+                ));
+            }
+        }
+        previous = Some((phase.name.clone(), text));
+    }
+    out
+}
+
+fn fragments_text(f: &Fragments, addrs: &Addresses) -> String {
+    let show = |t: &str| expand(t, addrs).unwrap_or_else(|_| t.to_string());
+    format!(
+        "# http {{ ... }}\n{}\n# location / {{ ... }}\n{}\n",
+        show(&f.http).trim_end(),
+        show(&f.location).trim_end()
+    )
+}
+
+fn indent(text: &str) -> String {
+    text.lines().map(|l| format!("  {l}\n")).collect()
+}
+
+fn textwrap(text: &str, width: usize) -> String {
+    let mut out = String::new();
+    let mut line_len = 0;
+    for word in text.split_whitespace() {
+        if line_len > 0 && line_len + 1 + word.len() > width {
+            out.push('\n');
+            line_len = 0;
+        } else if line_len > 0 {
+            out.push(' ');
+            line_len += 1;
+        }
+        out.push_str(word);
+        line_len += word.len();
+    }
+    out
+}

@@ -1,0 +1,25 @@
+//! `badgateway list`: the catalogue of scenarios.
+
+use std::path::PathBuf;
+
+use crate::exit::Exit;
+
+pub(super) fn list(paths: &[PathBuf]) -> Exit {
+    let scenarios = match super::load(paths) {
+        Ok(s) => s,
+        Err(exit) => return exit,
+    };
+    let width = scenarios
+        .iter()
+        .map(|s| s.scenario.name.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    println!("{:width$}  {:28}  TITLE", "NAME", "PHASES");
+    for loaded in &scenarios {
+        let s = &loaded.scenario;
+        let phases: Vec<&str> = s.phases.iter().map(|p| p.name.as_str()).collect();
+        println!("{:width$}  {:28}  {}", s.name, phases.join(", "), s.title);
+    }
+    Exit::Passed
+}

@@ -1,0 +1,38 @@
+//! Carrying out a parsed command line. Each command returns an [`Exit`]; only `main` turns it
+//! into the process status.
+
+mod explain;
+mod list;
+mod run;
+mod validate;
+
+use crate::cli::{Cli, Command};
+use crate::exit::Exit;
+use crate::input_error::InputError;
+use crate::spec::{LoadedScenario, discover};
+
+/// Run the command and say how the process should end.
+pub fn execute(cli: Cli) -> Exit {
+    match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::List(args) => list::list(&args.paths),
+        Command::Validate(args) => validate::validate(args),
+        Command::Explain(args) => explain::explain(&args),
+    }
+}
+
+/// Load scenarios or print the input error; `Err` carries the exit to use.
+fn load(paths: &[std::path::PathBuf]) -> Result<Vec<LoadedScenario>, Exit> {
+    discover(paths).map_err(|e: InputError| {
+        eprintln!("{e}");
+        Exit::BadInput
+    })
+}
+
+/// A multi-threaded tokio runtime for commands that start servers.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime can be built")
+}

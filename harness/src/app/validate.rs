@@ -1,0 +1,107 @@
+//! `badgateway validate`: parse every scenario and run `nginx -t` on every phase's config,
+//! with placeholder addresses, without starting nginx or sending traffic.
+
+use std::collections::BTreeMap;
+
+use crate::cli::ValidateArgs;
+use crate::exit::Exit;
+use crate::nginx::{ConfigTest, NginxBinary, RunDir, locate, render, test_config};
+use crate::spec::{Addresses, Fragments, LoadedScenario, expand};
+
+pub(super) fn validate(args: ValidateArgs) -> Exit {
+    let scenarios = match super::load(&args.paths.paths) {
+        Ok(s) => s,
+        Err(exit) => return exit,
+    };
+    let nginx = match locate(args.nginx.as_deref()) {
+        Ok(n) => n,
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            return Exit::Infrastructure;
+        }
+    };
+    let scratch = std::env::temp_dir().join(format!("badgateway-validate-{}", std::process::id()));
+    let exit = super::runtime().block_on(async {
+        let mut exit = Exit::Passed;
+        for loaded in &scenarios {
+            match validate_one(loaded, &nginx, &scratch).await {
+                Ok(true) => {}
+                Ok(false) => exit = Exit::CheckFailed,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return Exit::Infrastructure;
+                }
+            }
+        }
+        exit
+    });
+    let _ = std::fs::remove_dir_all(&scratch);
+    exit
+}
+
+/// Print one line per phase; true when every phase's `nginx -t` result is the expected one.
+async fn validate_one(
+    loaded: &LoadedScenario,
+    nginx: &NginxBinary,
+    scratch: &std::path::Path,
+) -> std::io::Result<bool> {
+    let s = &loaded.scenario;
+    let addrs = placeholder_addresses(s);
+    let mut all_ok = true;
+    for phase in &s.phases {
+        let raw = phase.config.apply(&s.config);
+        let expand_one = |t: &str| expand(t, &addrs).unwrap_or_else(|_| t.to_string());
+        let fragments = Fragments {
+            http: expand_one(&raw.http),
+            location: expand_one(&raw.location),
+        };
+        let dir = RunDir::create(scratch.join(&s.name).join(&phase.name))?;
+        let header = format!("validate {} / {}", s.name, phase.name);
+        std::fs::write(
+            dir.conf(),
+            render(nginx, &s.nginx, &fragments, &dir, 8080, &header),
+        )?;
+        let test = test_config(nginx, &dir).await?;
+        let (ok, what) = match (&phase.expect.config_rejected, &test) {
+            (None, ConfigTest::Accepted) => (true, "nginx -t accepts".to_string()),
+            (Some(p), ConfigTest::Rejected(msg)) if msg.lines().any(|l| p.matches(l)) => {
+                (true, "nginx -t rejects, as expected".to_string())
+            }
+            (Some(_), ConfigTest::Accepted) => (
+                false,
+                "nginx -t accepts, but the phase expects a rejection".to_string(),
+            ),
+            (_, ConfigTest::Rejected(msg)) => (
+                false,
+                format!(
+                    "nginx -t rejects:\n      > {}",
+                    msg.replace('\n', "\n      > ")
+                ),
+            ),
+        };
+        all_ok &= ok;
+        println!(
+            "{} {} / {}: {what}",
+            if ok { "ok  " } else { "FAIL" },
+            s.name,
+            phase.name
+        );
+    }
+    Ok(all_ok)
+}
+
+/// Distinct, syntactically valid addresses; nginx -t does not connect to them.
+fn placeholder_addresses(s: &crate::spec::Scenario) -> Addresses {
+    let mut map = BTreeMap::new();
+    let mut port = 10_000u16;
+    for (upstream, servers) in &s.upstreams {
+        for name in servers.keys() {
+            port += 1;
+            map.insert(
+                (upstream.clone(), name.clone()),
+                format!("127.0.0.1:{port}"),
+            );
+        }
+    }
+    Addresses(map)
+}

@@ -1,0 +1,130 @@
+//! error.log checks: lines that must appear, lines that must not, and severe lines
+//! (`[crit]`, `[alert]`, `[emerg]`) that fail a phase unless expected.
+
+use super::{Check, quote};
+use crate::errorlog::{LogLine, SEVERE, summarize};
+use crate::spec::{LogExpect, LogPattern};
+
+pub(super) fn check(expect: &LogExpect, log: &[LogLine]) -> Vec<Check> {
+    let mut checks: Vec<Check> = expect.contains.iter().map(|p| contains(p, log)).collect();
+    checks.extend(expect.absent.iter().map(|p| absent(p, log)));
+    let unexpected: Vec<&str> = log
+        .iter()
+        .filter(|l| SEVERE.contains(&l.level.as_str()))
+        .filter(|l| !expect.contains.iter().any(|p| p.matches(&l.text)))
+        .map(|l| l.text.as_str())
+        .collect();
+    if !unexpected.is_empty() {
+        checks.push(
+            Check::new(
+                "no unexpected [crit]/[alert]/[emerg]",
+                false,
+                "none, unless a `log.contains` pattern names them",
+                format!("{} such lines", unexpected.len()),
+            )
+            .with_evidence(quote(unexpected)),
+        );
+    }
+    checks
+}
+
+fn contains(pattern: &LogPattern, log: &[LogLine]) -> Check {
+    let hits: Vec<&str> = log
+        .iter()
+        .filter(|l| pattern.matches(&l.text))
+        .map(|l| l.text.as_str())
+        .collect();
+    let what = format!("error.log contains \"{pattern}\"");
+    if hits.is_empty() {
+        let seen: Vec<String> = summarize(log)
+            .messages
+            .iter()
+            .take(3)
+            .map(|m| format!("[{}] {} (×{})", m.level, m.message, m.count))
+            .collect();
+        Check::new(what, false, "at least one line", "no such line").with_evidence(seen)
+    } else {
+        Check::new(
+            what,
+            true,
+            "at least one line",
+            format!("{} lines", hits.len()),
+        )
+        .with_evidence(quote(hits))
+    }
+}
+
+fn absent(pattern: &LogPattern, log: &[LogLine]) -> Check {
+    let hits: Vec<&str> = log
+        .iter()
+        .filter(|l| pattern.matches(&l.text))
+        .map(|l| l.text.as_str())
+        .collect();
+    let what = format!("error.log lacks \"{pattern}\"");
+    Check::new(
+        what,
+        hits.is_empty(),
+        "no such line",
+        format!("{} lines", hits.len()),
+    )
+    .with_evidence(quote(hits))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::errorlog::parse;
+
+    const LOG: &str = "2026/11/26 10:00:00 [error] 1#1: *1 upstream timed out (110: Connection timed out) while reading response header from upstream, client: 127.0.0.1\n\
+                       2026/11/26 10:00:01 [alert] 1#1: 4 worker_connections are not enough\n";
+
+    fn expect(contains: &[&str], absent: &[&str]) -> LogExpect {
+        LogExpect {
+            contains: contains
+                .iter()
+                .map(|p| LogPattern::parse(p).unwrap())
+                .collect(),
+            absent: absent
+                .iter()
+                .map(|p| LogPattern::parse(p).unwrap())
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn expected_alerts_pass_and_unexpected_ones_fail() {
+        let log = parse(LOG);
+        let checks = check(
+            &expect(
+                &["upstream timed out", "worker_connections are not enough"],
+                &[],
+            ),
+            &log,
+        );
+        assert!(checks.iter().all(|c| c.passed), "{checks:?}");
+        let checks = check(&expect(&["upstream timed out"], &[]), &log);
+        let severe = checks.iter().find(|c| c.what.contains("[alert]")).unwrap();
+        assert!(!severe.passed);
+        assert!(severe.evidence[0].contains("worker_connections"));
+    }
+
+    #[test]
+    fn absent_lines_and_missing_lines_are_failures_with_evidence() {
+        let log = parse(LOG);
+        let checks = check(
+            &expect(&["no live upstreams", "worker_connections"], &["timed out"]),
+            &log,
+        );
+        let missing = &checks[0];
+        assert!(!missing.passed);
+        assert!(
+            missing
+                .evidence
+                .iter()
+                .any(|e| e.contains("upstream timed out")),
+            "shows what was there"
+        );
+        assert!(!checks[2].passed);
+        assert_eq!(checks[2].evidence.len(), 1);
+    }
+}

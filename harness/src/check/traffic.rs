@@ -1,0 +1,68 @@
+//! Client-side checks: outcome shares and body integrity.
+
+use std::collections::BTreeMap;
+
+use super::Check;
+use crate::load::LoadReport;
+use crate::outcome::Outcome;
+use crate::spec::ShareExpr;
+
+pub(super) fn outcomes(expected: &BTreeMap<Outcome, ShareExpr>, load: &LoadReport) -> Vec<Check> {
+    expected
+        .iter()
+        .map(|(outcome, expr)| {
+            let count = load.count(*outcome);
+            let passed = expr.holds(count, load.total);
+            let actual = format!(
+                "{count}/{} ({:.1}%); all: {}",
+                load.total,
+                percent(count, load.total),
+                histogram(load)
+            );
+            let evidence = load.examples.get(outcome).cloned().unwrap_or_default();
+            Check::new(
+                format!("outcome {outcome}"),
+                passed,
+                expr.to_string(),
+                actual,
+            )
+            .with_evidence(evidence)
+        })
+        .collect()
+}
+
+pub(super) fn body_intact(load: &LoadReport) -> Check {
+    let i = &load.integrity;
+    let truncated = load.count(Outcome::Truncated);
+    let passed = i.verified > 0 && i.corrupt == 0 && i.unverified_2xx == 0 && truncated == 0;
+    let actual = format!(
+        "{} verified, {} corrupt, {} truncated, {} without digest",
+        i.verified, i.corrupt, truncated, i.unverified_2xx
+    );
+    Check::new(
+        "body intact",
+        passed,
+        "every 2xx carries the upstream's full, correct body",
+        actual,
+    )
+}
+
+fn percent(count: u64, total: u64) -> f64 {
+    if total == 0 {
+        0.0
+    } else {
+        count as f64 * 100.0 / total as f64
+    }
+}
+
+/// `502×18 200×2`, most frequent first.
+pub fn histogram(load: &LoadReport) -> String {
+    let mut pairs: Vec<(&Outcome, &u64)> = load.outcomes.iter().collect();
+    pairs.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let parts: Vec<String> = pairs.iter().map(|(o, n)| format!("{o}×{n}")).collect();
+    if parts.is_empty() {
+        "no requests".into()
+    } else {
+        parts.join(" ")
+    }
+}

@@ -1,0 +1,277 @@
+//! The pure aggregator: folds [`Sample`]s into a [`LoadReport`].
+//!
+//! It knows nothing about sockets or time sources, so every statistic in the report can be
+//! unit-tested by feeding hand-made samples. Memory stays bounded by design: latencies go into an
+//! HDR histogram (no per-request vectors), the timeline has one entry per 100 ms of run time, and
+//! examples are capped per outcome.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+
+use super::report::{Integrity, LatencySummary, LoadReport, TimelineBucket};
+use super::sample::{BodyCheck, Sample};
+use crate::outcome::Outcome;
+
+/// Width of one timeline bucket.
+pub const TIMELINE_BUCKET_MS: u64 = 100;
+/// Example details kept per non-status outcome.
+pub const MAX_EXAMPLES: usize = 5;
+/// Longest latency the histogram tracks exactly; slower requests are clamped to it.
+const MAX_TRACKED_MICROS: u64 = 3_600 * 1_000_000;
+
+/// Accumulates samples; [`Aggregator::finish`] turns them into a report.
+#[derive(Debug)]
+pub struct Aggregator {
+    outcomes: BTreeMap<Outcome, u64>,
+    latency: Histogram<u64>,
+    timeline: BTreeMap<u64, BTreeMap<Outcome, u64>>,
+    integrity: Integrity,
+    examples: BTreeMap<Outcome, Vec<String>>,
+}
+
+impl Default for Aggregator {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Aggregator {
+    /// An empty aggregator.
+    pub fn new() -> Self {
+        Self {
+            outcomes: BTreeMap::new(),
+            latency: new_histogram(),
+            timeline: BTreeMap::new(),
+            integrity: Integrity::default(),
+            examples: BTreeMap::new(),
+        }
+    }
+
+    /// Account for one finished request.
+    pub fn record(&mut self, sample: &Sample) {
+        *self.outcomes.entry(sample.outcome).or_default() += 1;
+        self.latency
+            .saturating_record(duration_micros(sample.latency));
+        let bucket = duration_millis(sample.started_at) / TIMELINE_BUCKET_MS;
+        *self
+            .timeline
+            .entry(bucket)
+            .or_default()
+            .entry(sample.outcome)
+            .or_default() += 1;
+        self.record_integrity(sample);
+        self.record_example(sample);
+    }
+
+    fn record_integrity(&mut self, sample: &Sample) {
+        match sample.body {
+            BodyCheck::Verified => self.integrity.verified += 1,
+            BodyCheck::Mismatch => self.integrity.corrupt += 1,
+            BodyCheck::NoDigest => self.integrity.unverified_2xx += 1,
+            BodyCheck::NotChecked => {}
+        }
+    }
+
+    fn record_example(&mut self, sample: &Sample) {
+        let (Some(detail), false) = (&sample.detail, is_status(sample.outcome)) else {
+            return;
+        };
+        let kept = self.examples.entry(sample.outcome).or_default();
+        if kept.len() < MAX_EXAMPLES && !kept.contains(detail) {
+            kept.push(detail.clone());
+        }
+    }
+
+    /// Number of samples recorded so far.
+    pub fn total(&self) -> u64 {
+        self.outcomes.values().sum()
+    }
+
+    /// The report for everything recorded, given the run's wall time and whether it was
+    /// cancelled.
+    pub fn finish(self, wall: Duration, cancelled: bool) -> LoadReport {
+        let total = self.total();
+        let secs = wall.as_secs_f64();
+        LoadReport {
+            total,
+            latency: summarize(&self.latency),
+            timeline_bucket_ms: TIMELINE_BUCKET_MS,
+            timeline: contiguous_timeline(self.timeline),
+            integrity: self.integrity,
+            examples: self.examples,
+            wall_ms: duration_millis(wall),
+            requests_per_sec: if secs > 0.0 { total as f64 / secs } else { 0.0 },
+            cancelled,
+            outcomes: self.outcomes,
+        }
+    }
+}
+
+fn new_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, MAX_TRACKED_MICROS, 3)
+        .expect("constant histogram bounds are within hdrhistogram's limits")
+}
+
+fn is_status(outcome: Outcome) -> bool {
+    matches!(outcome, Outcome::Status(_))
+}
+
+fn duration_micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}
+
+fn duration_millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+fn summarize(h: &Histogram<u64>) -> LatencySummary {
+    if h.is_empty() {
+        return LatencySummary::default();
+    }
+    let ms = |micros: u64| micros as f64 / 1000.0;
+    LatencySummary {
+        p50_ms: ms(h.value_at_quantile(0.50)),
+        p90_ms: ms(h.value_at_quantile(0.90)),
+        p99_ms: ms(h.value_at_quantile(0.99)),
+        max_ms: ms(h.max()),
+        mean_ms: h.mean() / 1000.0,
+    }
+}
+
+/// Buckets from the run start to the last one with a sample, empty ones included, so the
+/// timeline can be read as a time series without gaps.
+fn contiguous_timeline(sparse: BTreeMap<u64, BTreeMap<Outcome, u64>>) -> Vec<TimelineBucket> {
+    let Some(&last) = sparse.keys().next_back() else {
+        return Vec::new();
+    };
+    let mut sparse = sparse;
+    (0..=last)
+        .map(|i| TimelineBucket {
+            start_ms: i.saturating_mul(TIMELINE_BUCKET_MS),
+            counts: sparse.remove(&i).unwrap_or_default(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(outcome: Outcome, latency_ms: u64, started_ms: u64) -> Sample {
+        Sample {
+            outcome,
+            latency: Duration::from_millis(latency_ms),
+            started_at: Duration::from_millis(started_ms),
+            detail: None,
+            body: BodyCheck::NotChecked,
+        }
+    }
+
+    #[test]
+    fn counts_outcomes_and_rate() {
+        let mut agg = Aggregator::new();
+        for _ in 0..3 {
+            agg.record(&sample(Outcome::Status(200), 1, 0));
+        }
+        agg.record(&sample(Outcome::Status(502), 1, 0));
+        agg.record(&sample(Outcome::Reset, 1, 0));
+        let r = agg.finish(Duration::from_millis(500), false);
+        assert_eq!(r.total, 5);
+        assert_eq!(r.count(Outcome::Status(200)), 3);
+        assert_eq!(r.count(Outcome::Status(502)), 1);
+        assert_eq!(r.count(Outcome::Reset), 1);
+        assert_eq!(r.successes(), 3);
+        assert!((r.requests_per_sec - 10.0).abs() < 1e-9);
+        assert_eq!(r.wall_ms, 500);
+        assert!(!r.cancelled);
+    }
+
+    #[test]
+    fn percentiles_follow_the_distribution() {
+        let mut agg = Aggregator::new();
+        for ms in 1..=100 {
+            agg.record(&sample(Outcome::Status(200), ms, 0));
+        }
+        let l = agg.finish(Duration::from_secs(1), false).latency;
+        let near = |got: f64, want: f64| (got - want).abs() <= want * 0.01 + 0.01;
+        assert!(near(l.p50_ms, 50.0), "{l:?}");
+        assert!(near(l.p90_ms, 90.0), "{l:?}");
+        assert!(near(l.p99_ms, 99.0), "{l:?}");
+        assert!(near(l.max_ms, 100.0), "{l:?}");
+        assert!(near(l.mean_ms, 50.5), "{l:?}");
+    }
+
+    #[test]
+    fn empty_run_reports_zeros() {
+        let r = Aggregator::new().finish(Duration::ZERO, true);
+        assert_eq!(r.total, 0);
+        assert_eq!(r.latency, LatencySummary::default());
+        assert!(r.timeline.is_empty());
+        assert_eq!(r.requests_per_sec, 0.0);
+        assert_eq!(r.share(Outcome::Status(200)), 0.0);
+        assert!(r.cancelled);
+    }
+
+    #[test]
+    fn timeline_buckets_by_start_time_without_gaps() {
+        let mut agg = Aggregator::new();
+        agg.record(&sample(Outcome::Status(200), 5, 10));
+        agg.record(&sample(Outcome::Status(200), 5, 99));
+        agg.record(&sample(Outcome::Status(502), 5, 250));
+        let r = agg.finish(Duration::from_millis(300), false);
+        assert_eq!(r.timeline_bucket_ms, 100);
+        let starts: Vec<u64> = r.timeline.iter().map(|b| b.start_ms).collect();
+        assert_eq!(starts, [0, 100, 200]);
+        assert_eq!(r.timeline[0].counts[&Outcome::Status(200)], 2);
+        assert!(r.timeline[1].counts.is_empty());
+        assert_eq!(r.timeline[2].counts[&Outcome::Status(502)], 1);
+    }
+
+    #[test]
+    fn examples_are_bounded_distinct_and_only_for_named_outcomes() {
+        let mut agg = Aggregator::new();
+        for i in 0..20 {
+            let mut s = sample(Outcome::Reset, 1, 0);
+            s.detail = Some(format!("reset #{}", i % 10));
+            agg.record(&s);
+            let mut s = sample(Outcome::Closed, 1, 0);
+            s.detail = Some("same".to_string());
+            agg.record(&s);
+            let mut s = sample(Outcome::Status(502), 1, 0);
+            s.detail = Some("not kept".to_string());
+            agg.record(&s);
+        }
+        let r = agg.finish(Duration::from_secs(1), false);
+        assert_eq!(r.examples[&Outcome::Reset].len(), MAX_EXAMPLES);
+        assert_eq!(r.examples[&Outcome::Closed], ["same"]);
+        assert!(!r.examples.contains_key(&Outcome::Status(502)));
+    }
+
+    #[test]
+    fn integrity_counts_body_checks() {
+        let mut agg = Aggregator::new();
+        let checks = [
+            (Outcome::Status(200), BodyCheck::Verified),
+            (Outcome::Status(200), BodyCheck::Verified),
+            (Outcome::Corrupt, BodyCheck::Mismatch),
+            (Outcome::Status(204), BodyCheck::NoDigest),
+            (Outcome::Status(502), BodyCheck::NotChecked),
+        ];
+        for (outcome, body) in checks {
+            let mut s = sample(outcome, 1, 0);
+            s.body = body;
+            agg.record(&s);
+        }
+        let i = agg.finish(Duration::from_secs(1), false).integrity;
+        assert_eq!(
+            i,
+            Integrity {
+                verified: 2,
+                corrupt: 1,
+                unverified_2xx: 1
+            }
+        );
+    }
+}

@@ -1,0 +1,131 @@
+//! One request/response exchange on a worker's connection, read to the last body byte.
+//!
+//! The worker's connection slot is reused while it stays healthy (keep-alive). If the server
+//! closed it between requests, a fresh connection is opened *before* anything is sent, which is
+//! not a retry. Any failure after that is final: it is reported once and the connection is
+//! discarded, so the next request starts on a new connection.
+
+use bytes::Bytes;
+use fake_upstreams::body::{DIGEST_HEADER, Digester};
+use http::Response;
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use tracing::debug;
+
+use super::classify::{Phase, classify};
+use super::conn::Conn;
+use super::plan::LoadPlan;
+use super::sample::BodyCheck;
+use crate::outcome::Outcome;
+
+/// How one exchange ended, before timing is attached.
+#[derive(Debug)]
+pub(crate) struct Exchange {
+    pub outcome: Outcome,
+    pub detail: Option<String>,
+    pub body: BodyCheck,
+    /// Whether the connection is still in a state to carry the next request.
+    pub reusable: bool,
+}
+
+impl Exchange {
+    /// A failed request: the connection must be discarded.
+    pub fn failed(outcome: Outcome, detail: String) -> Self {
+        Self {
+            outcome,
+            detail: Some(detail),
+            body: BodyCheck::NotChecked,
+            reusable: false,
+        }
+    }
+
+    fn from_error(err: &(dyn std::error::Error + 'static), phase: Phase) -> Self {
+        let (outcome, detail) = classify(err, phase);
+        debug!(%outcome, ?phase, %detail, "request failed");
+        Self::failed(outcome, detail)
+    }
+}
+
+/// Send one request of `plan` on the connection in `slot` (opening one if needed) and read the
+/// whole response.
+pub(crate) async fn exchange(slot: &mut Option<Conn>, plan: &LoadPlan, body: &Bytes) -> Exchange {
+    let conn = match usable_conn(slot, plan).await {
+        Ok(conn) => conn,
+        Err(failed) => return failed,
+    };
+    let request = match plan.request(body) {
+        Ok(request) => request,
+        Err(e) => return Exchange::failed(Outcome::OtherError, format!("building request: {e}")),
+    };
+    match conn.sender().send_request(request).await {
+        Ok(response) => read_response(response, plan).await,
+        Err(e) => Exchange::from_error(&e, Phase::BeforeHead),
+    }
+}
+
+/// The kept-alive connection if it can take a request, else a freshly opened one.
+async fn usable_conn<'a>(
+    slot: &'a mut Option<Conn>,
+    plan: &LoadPlan,
+) -> Result<&'a mut Conn, Exchange> {
+    if let Some(conn) = slot.as_mut()
+        && (conn.is_closed() || conn.ready().await.is_err())
+    {
+        debug!("kept-alive connection was closed by the server; opening a new one");
+        *slot = None;
+    }
+    let conn = match slot {
+        Some(conn) => conn,
+        None => {
+            let fresh = Conn::open(plan.target)
+                .await
+                .map_err(|e| Exchange::from_error(&e, Phase::Connect))?;
+            slot.insert(fresh)
+        }
+    };
+    conn.ready()
+        .await
+        .map_err(|e| Exchange::from_error(&e, Phase::BeforeHead))?;
+    Ok(conn)
+}
+
+/// Read the body frame by frame, feeding the digester, then judge the complete response.
+async fn read_response(response: Response<Incoming>, plan: &LoadPlan) -> Exchange {
+    let (head, mut incoming) = response.into_parts();
+    let expected = head
+        .headers
+        .get(DIGEST_HEADER)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let mut digester = Digester::default();
+    while let Some(frame) = incoming.frame().await {
+        match frame {
+            Ok(frame) => {
+                if let Some(data) = frame.data_ref() {
+                    digester.update(data);
+                }
+            }
+            Err(e) => return Exchange::from_error(&e, Phase::AfterHead),
+        }
+    }
+    let status = head.status.as_u16();
+    let verify = head.status.is_success() && plan.expects_body();
+    let (outcome, body, detail) = match expected {
+        _ if !verify => (Outcome::Status(status), BodyCheck::NotChecked, None),
+        None => (Outcome::Status(status), BodyCheck::NoDigest, None),
+        Some(want) if want == digester.finish() => {
+            (Outcome::Status(status), BodyCheck::Verified, None)
+        }
+        Some(want) => {
+            let got = digester.finish();
+            let detail = format!("status {status}: body digest {got}, {DIGEST_HEADER} says {want}");
+            debug!(%detail, "corrupt body");
+            (Outcome::Corrupt, BodyCheck::Mismatch, Some(detail))
+        }
+    };
+    Exchange {
+        outcome,
+        detail,
+        body,
+        reusable: true,
+    }
+}

@@ -1,0 +1,130 @@
+//! The result of a load run: a serializable [`LoadReport`].
+//!
+//! The report is what checks and humans read: outcome counts keyed by the outcome vocabulary
+//! (`"502"`, `"truncated"`), a latency summary, a timeline for "when did it fail", integrity
+//! stats proving that 200s carried correct bodies, and a few example error texts per failure.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::outcome::Outcome;
+
+/// Everything a load run observed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoadReport {
+    /// Number of requests that finished (one sample each).
+    pub total: u64,
+    /// Requests per outcome; absent outcomes did not occur.
+    pub outcomes: BTreeMap<Outcome, u64>,
+    /// Latency over all finished requests, whatever their outcome.
+    pub latency: LatencySummary,
+    /// Width of each [`TimelineBucket`], in milliseconds.
+    pub timeline_bucket_ms: u64,
+    /// Outcome counts per bucket of request start time, contiguous from the run start.
+    pub timeline: Vec<TimelineBucket>,
+    /// Body digest checks of 2xx responses.
+    pub integrity: Integrity,
+    /// A few error texts per non-status outcome, to explain failures without logs.
+    pub examples: BTreeMap<Outcome, Vec<String>>,
+    /// Wall time of the whole run, in milliseconds.
+    pub wall_ms: u64,
+    /// `total` divided by the wall time.
+    pub requests_per_sec: f64,
+    /// True when the run was stopped by its cancellation token.
+    pub cancelled: bool,
+}
+
+impl LoadReport {
+    /// Number of requests that ended as `outcome`.
+    pub fn count(&self, outcome: Outcome) -> u64 {
+        self.outcomes.get(&outcome).copied().unwrap_or(0)
+    }
+
+    /// Fraction (0.0–1.0) of finished requests that ended as `outcome`; 0.0 for an empty run.
+    pub fn share(&self, outcome: Outcome) -> f64 {
+        if self.total == 0 {
+            0.0
+        } else {
+            self.count(outcome) as f64 / self.total as f64
+        }
+    }
+
+    /// Number of requests that ended as a complete, correct 2xx.
+    pub fn successes(&self) -> u64 {
+        self.outcomes
+            .iter()
+            .filter(|(o, _)| o.is_success())
+            .map(|(_, n)| n)
+            .sum()
+    }
+}
+
+/// Latency percentiles in milliseconds (microsecond resolution underneath).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct LatencySummary {
+    /// Median.
+    pub p50_ms: f64,
+    /// 90th percentile.
+    pub p90_ms: f64,
+    /// 99th percentile.
+    pub p99_ms: f64,
+    /// Slowest request.
+    pub max_ms: f64,
+    /// Arithmetic mean.
+    pub mean_ms: f64,
+}
+
+/// Outcome counts for requests started within one bucket of the run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineBucket {
+    /// Start of the bucket, in milliseconds since the run start.
+    pub start_ms: u64,
+    /// Requests started in this bucket, per outcome.
+    pub counts: BTreeMap<Outcome, u64>,
+}
+
+/// Body integrity of 2xx responses: proof that successes were real successes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Integrity {
+    /// 2xx responses whose body matched the upstream's digest header.
+    pub verified: u64,
+    /// 2xx responses whose complete body did not match (also counted as `corrupt`).
+    pub corrupt: u64,
+    /// 2xx responses without a digest header, so not checked.
+    pub unverified_2xx: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_round_trips_through_json_with_outcome_keys() {
+        let report = LoadReport {
+            total: 3,
+            outcomes: BTreeMap::from([(Outcome::Status(502), 2), (Outcome::Truncated, 1)]),
+            latency: LatencySummary::default(),
+            timeline_bucket_ms: 100,
+            timeline: vec![TimelineBucket {
+                start_ms: 0,
+                counts: BTreeMap::from([(Outcome::Status(502), 2)]),
+            }],
+            integrity: Integrity::default(),
+            examples: BTreeMap::from([(Outcome::Truncated, vec!["eof".to_string()])]),
+            wall_ms: 10,
+            requests_per_sec: 300.0,
+            cancelled: false,
+        };
+        let json = serde_json::to_string(&report).unwrap();
+        assert!(
+            json.contains(r#""502":2"#) && json.contains(r#""truncated":1"#),
+            "{json}"
+        );
+        let back: LoadReport = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, report);
+        assert_eq!(back.count(Outcome::Status(502)), 2);
+        assert_eq!(back.count(Outcome::Reset), 0);
+        assert!((back.share(Outcome::Truncated) - 1.0 / 3.0).abs() < 1e-9);
+    }
+}

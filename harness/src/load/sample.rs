@@ -1,0 +1,36 @@
+//! What a worker reports about one request: a [`Sample`], sent to the aggregator.
+//!
+//! Workers do no bookkeeping of their own; every finished request becomes exactly one sample,
+//! so the totals in the report are the number of requests issued (minus any cut by cancel).
+
+use std::time::Duration;
+
+use crate::outcome::Outcome;
+
+/// How the response body was checked against the upstream's digest header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyCheck {
+    /// No complete body to check (failed request, non-2xx status, or a `HEAD`).
+    NotChecked,
+    /// A 2xx whose body matched the digest header byte for byte.
+    Verified,
+    /// A 2xx without a digest header: counted by status only.
+    NoDigest,
+    /// A 2xx whose complete body did not match the digest header ([`Outcome::Corrupt`]).
+    Mismatch,
+}
+
+/// One finished request.
+#[derive(Debug, Clone)]
+pub struct Sample {
+    /// How the request ended.
+    pub outcome: Outcome,
+    /// Time from issuing the request (including connect) to its outcome.
+    pub latency: Duration,
+    /// When the request was issued, measured from the start of the run.
+    pub started_at: Duration,
+    /// Error text or mismatch description, for failures; kept as report examples.
+    pub detail: Option<String>,
+    /// Result of the body integrity check.
+    pub body: BodyCheck,
+}

@@ -1,0 +1,210 @@
+//! Supervising one nginx: `nginx -t`, start on a loopback port, wait until it answers, stop with
+//! QUIT then KILL after a deadline. The handle kills nginx's whole process group when dropped,
+//! so no exit path (error, cancel, panic) leaves nginx behind.
+
+use std::io;
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::process::{Child, Command};
+use tokio::time::{Instant, sleep, timeout};
+
+use super::render::READY_PATH;
+use super::{NginxBinary, RunDir};
+use crate::guard;
+
+/// What `nginx -t` said about a config.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConfigTest {
+    Accepted,
+    /// nginx refused the config; its own message lines.
+    Rejected(String),
+}
+
+/// Run `nginx -t` on the phase's rendered config.
+pub async fn test_config(nginx: &NginxBinary, dir: &RunDir) -> io::Result<ConfigTest> {
+    let mut cmd = base_command(nginx, dir, "stderr");
+    cmd.arg("-t").stdout(Stdio::piped()).stderr(Stdio::piped());
+    let output = timeout(Duration::from_secs(30), cmd.output())
+        .await
+        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "nginx -t did not finish in 30s"))??;
+    if output.status.success() {
+        return Ok(ConfigTest::Accepted);
+    }
+    let text = String::from_utf8_lossy(&output.stderr).into_owned()
+        + &String::from_utf8_lossy(&output.stdout);
+    let message: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.contains("configuration file") || l.contains("failed"))
+        .collect();
+    Ok(ConfigTest::Rejected(message.join("\n")))
+}
+
+fn base_command(nginx: &NginxBinary, dir: &RunDir, error_log: &str) -> Command {
+    let mut cmd = Command::new(&nginx.path);
+    cmd.arg("-e")
+        .arg(error_log)
+        .arg("-p")
+        .arg(&dir.root)
+        .arg("-c")
+        .arg(dir.conf())
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// Why nginx did not come up.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StartError {
+    /// Another process took the port between our probe and nginx's bind; retry on another.
+    #[error("port {0} was taken before nginx could bind it")]
+    PortInUse(u16),
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// A running nginx master (and its workers, in the same process group).
+#[derive(Debug)]
+pub struct Nginx {
+    child: Child,
+    pgid: i32,
+    port: u16,
+    dir: RunDir,
+}
+
+impl Nginx {
+    /// Start nginx with the config already rendered into `dir` for `port`, and wait until it
+    /// answers on its readiness location.
+    pub async fn start(nginx: &NginxBinary, dir: &RunDir, port: u16) -> Result<Nginx, StartError> {
+        let error_log = dir.error_log().display().to_string();
+        let mut cmd = base_command(nginx, dir, &error_log);
+        cmd.stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0);
+        // SAFETY: prctl is async-signal-safe; it asks the kernel to SIGKILL nginx's master if the
+        // harness dies without running any cleanup (e.g. SIGKILL).
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
+        let child = cmd.spawn().map_err(|e| {
+            StartError::Failed(format!("cannot start {}: {e}", nginx.path.display()))
+        })?;
+        let pgid = child.id().map(|p| p as i32).unwrap_or(0);
+        guard::register(pgid);
+        let mut me = Nginx {
+            child,
+            pgid,
+            port,
+            dir: dir.clone(),
+        };
+        me.wait_ready(Duration::from_secs(15)).await?;
+        Ok(me)
+    }
+
+    /// The loopback port nginx listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    async fn wait_ready(&mut self, limit: Duration) -> Result<(), StartError> {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                let log = std::fs::read_to_string(self.dir.error_log()).unwrap_or_default();
+                if log.contains("Address already in use") {
+                    return Err(StartError::PortInUse(self.port));
+                }
+                return Err(StartError::Failed(format!(
+                    "nginx exited ({status}) before answering; error.log:\n{}",
+                    severe_lines(&log)
+                )));
+            }
+            if answers_ready(self.port).await {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(StartError::Failed(format!(
+                    "nginx did not answer on 127.0.0.1:{} within {limit:?}",
+                    self.port
+                )));
+            }
+            // Polling interval while nginx binds its socket; readiness is the answer, not time.
+            sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Graceful stop: QUIT, wait up to `grace`, then KILL the group. Always reaps the master.
+    pub async fn stop(mut self, grace: Duration) {
+        if let Some(pid) = self.child.id() {
+            // SAFETY: signals our own child, which we have not reaped yet.
+            unsafe {
+                libc::kill(pid as i32, libc::SIGQUIT);
+            }
+        }
+        if timeout(grace, self.child.wait()).await.is_err() {
+            tracing::warn!(
+                pgid = self.pgid,
+                "nginx ignored QUIT for {grace:?}; killing it"
+            );
+            guard::kill_group(self.pgid, libc::SIGKILL);
+            let _ = self.child.wait().await;
+        }
+        self.kill_leftover_workers();
+    }
+
+    /// After the master is reaped, a worker may linger; its group id cannot be reused while it
+    /// lives, so signalling the group is still safe.
+    fn kill_leftover_workers(&mut self) {
+        // SAFETY: signal 0 only checks whether any process of the group exists.
+        let alive = unsafe { libc::killpg(self.pgid, 0) } == 0;
+        if alive {
+            guard::kill_group(self.pgid, libc::SIGKILL);
+        }
+        guard::unregister(self.pgid);
+        self.pgid = 0;
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        if self.pgid > 1 {
+            guard::kill_group(self.pgid, libc::SIGKILL);
+            guard::unregister(self.pgid);
+        }
+    }
+}
+
+async fn answers_ready(port: u16) -> bool {
+    let attempt = async {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).await.ok()?;
+        let request = format!("GET {READY_PATH} HTTP/1.0\r\nHost: badgateway\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.ok()?;
+        let mut head = [0u8; 12];
+        stream.read_exact(&mut head).await.ok()?;
+        Some(head.starts_with(b"HTTP/1.1 204"))
+    };
+    matches!(
+        timeout(Duration::from_secs(1), attempt).await,
+        Ok(Some(true))
+    )
+}
+
+fn severe_lines(log: &str) -> String {
+    let severe: Vec<&str> = log
+        .lines()
+        .filter(|l| {
+            ["[emerg]", "[alert]", "[crit]"]
+                .iter()
+                .any(|lvl| l.contains(lvl))
+        })
+        .collect();
+    if severe.is_empty() {
+        log.to_string()
+    } else {
+        severe.join("\n")
+    }
+}

@@ -1,0 +1,153 @@
+//! The harness-owned nginx.conf skeleton.
+//!
+//! nginx runs with its own prefix, pid, temp folders and error log inside the phase's run dir,
+//! listens on one loopback port, and gets the scenario's fragments at `http` level and inside
+//! `location /`. A fixed readiness location lets the supervisor poll until nginx answers.
+
+use std::path::{Path, PathBuf};
+
+use super::NginxBinary;
+use crate::spec::{Fragments, NginxSettings};
+
+/// The path nginx answers 204 on once it is serving; never forwarded to an upstream.
+pub const READY_PATH: &str = "/__badgateway/ready";
+
+/// Files of one phase's nginx: everything nginx writes stays in here.
+#[derive(Debug, Clone)]
+pub struct RunDir {
+    pub root: PathBuf,
+}
+
+impl RunDir {
+    /// Create the folder (and its `tmp/`) for one phase.
+    pub fn create(root: PathBuf) -> std::io::Result<Self> {
+        std::fs::create_dir_all(root.join("tmp"))?;
+        // nginx resolves relative paths against its prefix, so hand it absolute ones.
+        Ok(RunDir {
+            root: std::fs::canonicalize(root)?,
+        })
+    }
+    pub fn conf(&self) -> PathBuf {
+        self.root.join("nginx.conf")
+    }
+    pub fn error_log(&self) -> PathBuf {
+        self.root.join("error.log")
+    }
+    pub fn access_log(&self) -> PathBuf {
+        self.root.join("access.log")
+    }
+    pub fn pid_file(&self) -> PathBuf {
+        self.root.join("nginx.pid")
+    }
+    pub fn tmp(&self) -> PathBuf {
+        self.root.join("tmp")
+    }
+}
+
+/// Render the complete nginx.conf for one phase. `fragments` are already expanded.
+pub fn render(
+    nginx: &NginxBinary,
+    settings: &NginxSettings,
+    fragments: &Fragments,
+    dir: &RunDir,
+    port: u16,
+    header: &str,
+) -> String {
+    let tmp = dir.tmp();
+    let temp_paths: String = ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"]
+        .into_iter()
+        .filter(|m| *m == "client_body" || *m == "proxy" || nginx.has_http_module(m))
+        .map(|m| format!("    {m}_temp_path {};\n", q(&tmp.join(m))))
+        .collect();
+    format!(
+        "# {header}\n\
+         # Rendered by badgateway. Everything outside the marked fragments is the harness's own.\n\
+         daemon off;\n\
+         master_process on;\n\
+         worker_processes {workers};\n\
+         pid {pid};\n\
+         error_log {error_log} info;\n\
+         \n\
+         events {{\n    worker_connections {conns};\n}}\n\
+         \n\
+         http {{\n\
+         \x20   access_log {access_log};\n\
+         {temp_paths}\
+         \n    # --- scenario fragment: http ---\n{http}\n    # --- end fragment ---\n\n\
+         \x20   server {{\n\
+         \x20       listen 127.0.0.1:{port};\n\
+         \x20       server_name badgateway;\n\
+         \x20       location = {READY_PATH} {{\n\
+         \x20           access_log off;\n\
+         \x20           return 204;\n\
+         \x20       }}\n\
+         \x20       location / {{\n\
+         \x20           # --- scenario fragment: location ---\n{location}\n\
+         \x20           # --- end fragment ---\n\
+         \x20       }}\n\
+         \x20   }}\n\
+         }}\n",
+        workers = settings.worker_processes,
+        conns = settings.worker_connections,
+        pid = q(&dir.pid_file()),
+        error_log = q(&dir.error_log()),
+        access_log = q(&dir.access_log()),
+        http = indent(&fragments.http, 4),
+        location = indent(&fragments.location, 12),
+    )
+}
+
+/// Quote a path for nginx.conf.
+fn q(path: &Path) -> String {
+    format!("\"{}\"", path.display().to_string().replace('"', "\\\""))
+}
+
+fn indent(text: &str, by: usize) -> String {
+    text.trim_end()
+        .lines()
+        .map(|l| {
+            if l.trim().is_empty() {
+                String::new()
+            } else {
+                format!("{:by$}{l}", "")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fragments_land_in_http_and_location() {
+        let nginx = NginxBinary {
+            path: "/usr/sbin/nginx".into(),
+            version: "1.22.1".into(),
+            configure_args: "--without-http_uwsgi_module".into(),
+        };
+        let dir = RunDir {
+            root: "/tmp/run/phase".into(),
+        };
+        let fragments = Fragments {
+            http: "upstream app {\n    server 127.0.0.1:1;\n}".into(),
+            location: "proxy_pass http://app;".into(),
+        };
+        let conf = render(
+            &nginx,
+            &NginxSettings::default(),
+            &fragments,
+            &dir,
+            8080,
+            "s / p",
+        );
+        assert!(conf.contains("listen 127.0.0.1:8080;"));
+        assert!(conf.contains("    upstream app {\n        server 127.0.0.1:1;\n    }"));
+        assert!(conf.contains("            proxy_pass http://app;"));
+        assert!(conf.contains("error_log \"/tmp/run/phase/error.log\" info;"));
+        assert!(conf.contains("worker_processes 1;"));
+        assert!(conf.contains("proxy_temp_path"));
+        assert!(!conf.contains("uwsgi_temp_path"), "module compiled out");
+    }
+}

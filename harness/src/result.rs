@@ -1,0 +1,96 @@
+//! The plain data a run returns: what every phase showed and how each check turned out.
+//!
+//! The runner builds these values and touches no report files; terminal output and the JSON
+//! dump are rendered from them afterwards, so a saved result can be rendered again.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use fake_upstreams::counters::CounterSnapshot;
+use serde::{Deserialize, Serialize};
+
+use crate::check::Check;
+use crate::errorlog::LogSummary;
+use crate::load::LoadReport;
+use crate::nginx::NginxBinary;
+
+/// How a phase, a scenario or a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Pass,
+    /// An expectation did not hold.
+    Fail,
+    /// The harness could not run the phase (nginx would not start, a port could not be bound).
+    Error,
+    /// Stopped by Ctrl-C or SIGTERM before it finished.
+    Interrupted,
+}
+
+impl Verdict {
+    /// The worse of two verdicts: Interrupted > Error > Fail > Pass.
+    pub fn worst(self, other: Verdict) -> Verdict {
+        self.max(other)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::Pass => "PASS",
+            Verdict::Fail => "FAIL",
+            Verdict::Error => "ERROR",
+            Verdict::Interrupted => "INTERRUPTED",
+        }
+    }
+}
+
+/// A whole `badgateway run`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunResult {
+    pub run_id: String,
+    pub started_at: String,
+    pub seed: u64,
+    pub nginx: NginxBinary,
+    pub out_dir: PathBuf,
+    pub wall_ms: u64,
+    pub verdict: Verdict,
+    pub scenarios: Vec<ScenarioResult>,
+}
+
+/// One scenario, all its phases in order.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ScenarioResult {
+    pub name: String,
+    pub title: String,
+    pub file: PathBuf,
+    pub guide_step: String,
+    pub nginx_version: String,
+    pub verdict: Verdict,
+    pub wall_ms: u64,
+    pub phases: Vec<PhaseResult>,
+}
+
+/// One phase: nginx with one config under one load.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PhaseResult {
+    pub name: String,
+    pub verdict: Verdict,
+    pub run_dir: PathBuf,
+    /// `None` when `nginx -t` accepted the config; nginx's message when it refused it.
+    pub config_rejected: Option<String>,
+    /// Client-side results; `None` when no traffic ran.
+    pub load: Option<LoadReport>,
+    /// Counters per fake server, keyed `upstream.server`.
+    pub upstreams: BTreeMap<String, CounterSnapshot>,
+    pub log: LogSummary,
+    pub checks: Vec<Check>,
+    /// What kept the harness from running the phase, for `Verdict::Error`.
+    pub error: Option<String>,
+    pub wall_ms: u64,
+}
+
+impl RunResult {
+    /// Scenarios whose verdict is `v`.
+    pub fn count(&self, v: Verdict) -> usize {
+        self.scenarios.iter().filter(|s| s.verdict == v).count()
+    }
+}

@@ -1,0 +1,165 @@
+//! One phase: fake upstreams up, nginx.conf rendered, `nginx -t`, nginx started, load driven,
+//! everything stopped, error.log read, expectations checked.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use tokio_util::sync::CancellationToken;
+
+use super::RunOptions;
+use super::servers::Servers;
+use crate::check::{Observed, evaluate};
+use crate::errorlog::{self, LogLine};
+use crate::load::{LoadPlan, LoadReport, drive};
+use crate::nginx::{ConfigTest, Nginx, RunDir, StartError, render, test_config};
+use crate::result::{PhaseResult, Verdict};
+use crate::spec::{Fragments, Phase, Scenario, expand};
+
+/// How long nginx gets to finish after QUIT before it is killed.
+const STOP_GRACE: Duration = Duration::from_secs(3);
+/// How many fresh ports to try when another process races nginx for one.
+const PORT_ATTEMPTS: usize = 5;
+
+/// Run one phase of `s` and return what it showed. Never panics on nginx or socket trouble:
+/// those become `Verdict::Error` with the reason.
+pub async fn run_phase(
+    s: &Scenario,
+    phase: &Phase,
+    opts: &RunOptions,
+    cancel: &CancellationToken,
+) -> PhaseResult {
+    let started = Instant::now();
+    let dir_path = opts.out_dir.join(&s.name).join(&phase.name);
+    let mut result = PhaseResult {
+        name: phase.name.clone(),
+        verdict: Verdict::Error,
+        run_dir: dir_path.clone(),
+        config_rejected: None,
+        load: None,
+        upstreams: BTreeMap::new(),
+        log: Default::default(),
+        checks: Vec::new(),
+        error: None,
+        wall_ms: 0,
+    };
+    let dir = match RunDir::create(dir_path) {
+        Ok(d) => d,
+        Err(e) => return fail(result, format!("cannot create run dir: {e}"), started),
+    };
+    let servers = match Servers::start(s, cancel).await {
+        Ok(servers) => servers,
+        Err(e) => return fail(result, format!("cannot start fake upstreams: {e}"), started),
+    };
+    let outcome = drive_nginx(s, phase, opts, &dir, &servers, cancel).await;
+    result.upstreams = servers.stop().await;
+    if !opts.keep {
+        let _ = std::fs::remove_dir_all(dir.tmp());
+    }
+    let (config, load) = match outcome {
+        Ok(pair) => pair,
+        Err(message) => return fail(result, message, started),
+    };
+    let log_text = std::fs::read_to_string(dir.error_log()).unwrap_or_default();
+    let lines: Vec<LogLine> = errorlog::parse(&log_text);
+    result.log = errorlog::summarize(&lines);
+    let seen = Observed {
+        config: &config,
+        load: load.as_ref(),
+        log: &lines,
+        upstreams: &result.upstreams,
+    };
+    result.checks = evaluate(&phase.expect, &seen);
+    result.config_rejected = match config {
+        ConfigTest::Rejected(msg) => Some(msg),
+        ConfigTest::Accepted => None,
+    };
+    result.verdict = if load.as_ref().is_some_and(|l| l.cancelled) {
+        Verdict::Interrupted
+    } else if result.checks.iter().all(|c| c.passed) {
+        Verdict::Pass
+    } else {
+        Verdict::Fail
+    };
+    result.load = load;
+    result.wall_ms = started.elapsed().as_millis() as u64;
+    result
+}
+
+fn fail(mut result: PhaseResult, message: String, started: Instant) -> PhaseResult {
+    result.verdict = Verdict::Error;
+    result.error = Some(message);
+    result.wall_ms = started.elapsed().as_millis() as u64;
+    result
+}
+
+/// Render and test the config; when nginx accepts it and the phase expects traffic, start nginx,
+/// drive the load and stop nginx. Returns the `nginx -t` verdict and the load report.
+async fn drive_nginx(
+    s: &Scenario,
+    phase: &Phase,
+    opts: &RunOptions,
+    dir: &RunDir,
+    servers: &Servers,
+    cancel: &CancellationToken,
+) -> Result<(ConfigTest, Option<LoadReport>), String> {
+    let fragments = expanded(s, phase, servers)?;
+    let header = format!("scenario {} / phase {}", s.name, phase.name);
+    let mut last_error = String::new();
+    for _ in 0..PORT_ATTEMPTS {
+        let port = free_port().map_err(|e| format!("no free loopback port: {e}"))?;
+        let conf = render(&opts.nginx, &s.nginx, &fragments, dir, port, &header);
+        std::fs::write(dir.conf(), conf).map_err(|e| format!("cannot write nginx.conf: {e}"))?;
+        let config = test_config(&opts.nginx, dir)
+            .await
+            .map_err(|e| format!("nginx -t failed to run: {e}"))?;
+        if config != ConfigTest::Accepted || phase.expect.config_rejected.is_some() {
+            return Ok((config, None));
+        }
+        match Nginx::start(&opts.nginx, dir, port).await {
+            Ok(nginx) => {
+                let plan = plan_for(s, phase, port);
+                let report = drive(&plan, cancel.clone()).await;
+                nginx.stop(STOP_GRACE).await;
+                return Ok((config, Some(report)));
+            }
+            Err(StartError::PortInUse(p)) => last_error = format!("port {p} taken"),
+            Err(StartError::Failed(msg)) => return Err(format!("nginx did not start: {msg}")),
+        }
+    }
+    Err(format!(
+        "nginx could not bind a loopback port after {PORT_ATTEMPTS} attempts ({last_error})"
+    ))
+}
+
+fn expanded(s: &Scenario, phase: &Phase, servers: &Servers) -> Result<Fragments, String> {
+    let raw = phase.config.apply(&s.config);
+    let addrs = servers.addresses();
+    let expand_one =
+        |text: &str| expand(text, &addrs).map_err(|e| format!("{}: {}", e.text, e.message));
+    Ok(Fragments {
+        http: expand_one(&raw.http)?,
+        location: expand_one(&raw.location)?,
+    })
+}
+
+fn plan_for(s: &Scenario, phase: &Phase, port: u16) -> LoadPlan {
+    let t = s.traffic_for(phase);
+    LoadPlan {
+        target: ([127, 0, 0, 1], port).into(),
+        host: "badgateway".into(),
+        method: t.method.clone(),
+        path: t.path.clone(),
+        body_bytes: t.body_size.0 as usize,
+        requests: t.requests,
+        concurrency: t.concurrency,
+        request_timeout: t.timeout,
+        max_duration: t.max_duration,
+    }
+}
+
+/// A loopback port that was free a moment ago; nginx binding it can still lose a race, which
+/// the caller handles by retrying.
+fn free_port() -> std::io::Result<u16> {
+    let listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
+    Ok(listener.local_addr()?.port())
+}

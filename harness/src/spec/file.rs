@@ -1,0 +1,238 @@
+//! Reading scenario files: discovery in folders, YAML parsing with located errors, and the
+//! cross-field checks serde cannot do (placeholders, phase names, counter keys).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use super::{Addresses, Scenario, expand};
+use crate::input_error::InputError;
+
+/// A parsed, checked scenario and the file it came from.
+#[derive(Debug, Clone)]
+pub struct LoadedScenario {
+    pub path: PathBuf,
+    pub scenario: Scenario,
+}
+
+/// Expand paths (files, or folders searched for `*.yaml`/`*.yml`, sorted) and load every
+/// scenario. Two scenarios with one name are an error.
+pub fn discover(paths: &[PathBuf]) -> Result<Vec<LoadedScenario>, InputError> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(path)
+                .map_err(|e| InputError::whole_file(path, format!("cannot read folder: {e}")))?
+                .filter_map(|entry| entry.ok().map(|e| e.path()))
+                .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")))
+                .collect();
+            found.sort();
+            if found.is_empty() {
+                return Err(InputError::whole_file(
+                    path,
+                    "no *.yaml scenario files in this folder",
+                ));
+            }
+            files.extend(found);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    let mut seen: BTreeMap<String, PathBuf> = BTreeMap::new();
+    let mut loaded = Vec::new();
+    for file in files {
+        let s = load_file(&file)?;
+        if let Some(other) = seen.insert(s.scenario.name.clone(), file.clone()) {
+            return Err(InputError::whole_file(
+                &file,
+                format!(
+                    "scenario name `{}` is also used by {}",
+                    s.scenario.name,
+                    other.display()
+                ),
+            )
+            .with_hint("scenario names must be unique: they name reports and --filter targets"));
+        }
+        loaded.push(s);
+    }
+    Ok(loaded)
+}
+
+/// Read, parse and check one scenario file.
+pub fn load_file(path: &Path) -> Result<LoadedScenario, InputError> {
+    let source = std::fs::read_to_string(path)
+        .map_err(|e| InputError::whole_file(path, format!("cannot read scenario: {e}")))?;
+    let scenario = parse(path, &source)?;
+    check(path, &source, &scenario)?;
+    Ok(LoadedScenario {
+        path: path.to_path_buf(),
+        scenario,
+    })
+}
+
+fn parse(path: &Path, source: &str) -> Result<Scenario, InputError> {
+    serde_saphyr::from_str(source).map_err(|e| {
+        let shown = e.to_string();
+        let (message, snippet) = match shown.split_once('\n') {
+            Some((first, rest)) => (
+                first,
+                Some(rest.replace("<input>", &path.display().to_string())),
+            ),
+            None => (shown.as_str(), None),
+        };
+        let message = message.trim_start_matches("error: ");
+        let message = strip_position_prefix(message);
+        InputError {
+            file: path.to_path_buf(),
+            position: e.location().map(|l| (l.line(), l.column())),
+            message: message.to_string(),
+            snippet,
+            hint: Some(
+                "see the scenario format in README.md; every bundled file under scenarios/ is an \
+                 example"
+                    .into(),
+            ),
+        }
+    })
+}
+
+/// serde-saphyr starts its message with "line L column C: "; we print the position ourselves.
+fn strip_position_prefix(message: &str) -> &str {
+    match message.split_once(": ") {
+        Some((head, rest)) if head.starts_with("line ") && head.contains(" column ") => rest,
+        _ => message,
+    }
+}
+
+fn check(path: &Path, source: &str, s: &Scenario) -> Result<(), InputError> {
+    let err = |needle: &str, msg: String| InputError::at_text(path, source, needle, msg);
+    if s.phases.is_empty() {
+        return Err(err("phases:", "a scenario needs at least one phase".into())
+            .with_hint("add phases such as `baseline` (the broken config) and `fix`"));
+    }
+    if s.upstreams.is_empty() || s.upstreams.values().any(|servers| servers.is_empty()) {
+        return Err(err(
+            "upstreams:",
+            "every upstream needs at least one server".into(),
+        ));
+    }
+    let mut names = BTreeSet::new();
+    for phase in &s.phases {
+        if !names.insert(phase.name.as_str()) {
+            let needle = format!("name: {}", phase.name);
+            return Err(err(
+                &needle,
+                format!("two phases are named `{}`", phase.name),
+            ));
+        }
+    }
+    for traffic in
+        std::iter::once(&s.traffic).chain(s.phases.iter().filter_map(|p| p.traffic.as_ref()))
+    {
+        check_traffic(traffic).map_err(|m| err("traffic:", m))?;
+    }
+    let servers = s
+        .upstreams
+        .iter()
+        .flat_map(|(u, srv)| srv.keys().map(move |k| (u.as_str(), k.as_str())));
+    let addrs = Addresses::symbolic(servers);
+    for phase in &s.phases {
+        check_phase(phase, &addrs).map_err(|(needle, msg, hint)| {
+            let e = err(&needle, format!("phase `{}`: {msg}", phase.name));
+            match hint {
+                Some(h) => e.with_hint(h),
+                None => e,
+            }
+        })?;
+    }
+    let fragments = [&s.config.http, &s.config.location];
+    for text in fragments {
+        expand(text, &addrs).map_err(|e| {
+            err(&e.text, e.message)
+                .with_hint(format!("known placeholders: {}", addrs.known().join(", ")))
+        })?;
+    }
+    Ok(())
+}
+
+type Problem = (String, String, Option<String>);
+
+fn check_phase(phase: &super::Phase, addrs: &Addresses) -> Result<(), Problem> {
+    let at_name = format!("name: {}", phase.name);
+    let e = &phase.expect;
+    if e.is_empty() {
+        return Err((
+            at_name,
+            "states no expectations".into(),
+            Some(
+                "add `expect:` with outcomes, log, body_intact, upstreams or config_rejected"
+                    .into(),
+            ),
+        ));
+    }
+    let runs_traffic = !e.outcomes.is_empty() || e.body_intact || !e.upstreams.is_empty();
+    if e.config_rejected.is_some() && (runs_traffic || !e.log.contains.is_empty()) {
+        return Err((
+            at_name,
+            "expects config_rejected, so no traffic runs: other expectations cannot be checked"
+                .into(),
+            None,
+        ));
+    }
+    for key in e.upstreams.keys() {
+        let known = match key.split_once('.') {
+            Some((u, s)) => addrs.0.contains_key(&(u.to_string(), s.to_string())),
+            None => false,
+        };
+        if !known {
+            let names: Vec<String> = addrs.0.keys().map(|(u, s)| format!("{u}.{s}")).collect();
+            return Err((
+                format!("{key}:"),
+                format!("unknown upstream server `{key}`"),
+                Some(format!("use one of {}", names.join(", "))),
+            ));
+        }
+    }
+    for text in [
+        &phase.config.http,
+        &phase.config.location,
+        &phase.config.add_http,
+        &phase.config.add_location,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        expand(text, addrs).map_err(|pe| {
+            (
+                pe.text,
+                pe.message,
+                Some(format!("known placeholders: {}", addrs.known().join(", "))),
+            )
+        })?;
+    }
+    Ok(())
+}
+
+fn check_traffic(t: &super::Traffic) -> Result<(), String> {
+    if t.requests == 0 || t.requests > 1_000_000 {
+        return Err(format!(
+            "traffic.requests must be 1..=1000000, got {}",
+            t.requests
+        ));
+    }
+    if t.concurrency == 0 || t.concurrency > 1024 {
+        return Err(format!(
+            "traffic.concurrency must be 1..=1024, got {}",
+            t.concurrency
+        ));
+    }
+    if !t.path.starts_with('/') {
+        return Err(format!(
+            "traffic.path must start with `/`, got `{}`",
+            t.path
+        ));
+    }
+    if t.timeout.is_zero() || t.max_duration.is_zero() {
+        return Err("traffic.timeout and traffic.max_duration must be positive".into());
+    }
+    Ok(())
+}

@@ -1,0 +1,187 @@
+//! Scenario files: the typed form of a YAML scenario, separate from the code that runs it.
+//!
+//! A scenario names fake upstreams (each server a fault), nginx config fragments with
+//! placeholders for the upstreams' addresses, the traffic to send, and an ordered list of phases
+//! (usually `baseline`, the broken config, and `fix`), each with its config changes and
+//! expectations. Unknown fields are rejected everywhere so a typo never passes silently.
+
+mod expect;
+mod file;
+mod pattern;
+mod placeholder;
+mod share;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use fake_upstreams::faults::Fault;
+use fake_upstreams::size::ByteSize;
+use serde::{Deserialize, Serialize};
+
+pub use expect::{CounterExpect, Expect, LogExpect};
+pub use file::{LoadedScenario, discover, load_file};
+pub use pattern::LogPattern;
+pub use placeholder::{Addresses, expand};
+pub use share::{Cmp, ShareExpr, Unit};
+
+/// One scenario: a cause from the troubleshooting guide, its broken config and its fix.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Short identifier, used by `--filter` and `explain`.
+    pub name: String,
+    /// One line for tables and progress.
+    pub title: String,
+    /// One paragraph: the cause, what the error log says, why the fix works.
+    pub story: String,
+    /// The troubleshooting-guide step this scenario demonstrates.
+    pub guide_step: String,
+    /// nginx process settings that are not config fragments.
+    #[serde(default)]
+    pub nginx: NginxSettings,
+    /// Named upstreams, each a map of server name to the fault that server plays.
+    pub upstreams: BTreeMap<String, BTreeMap<String, Fault>>,
+    /// The config fragments of the baseline; phases change them.
+    pub config: Fragments,
+    /// The load sent through nginx in every phase unless a phase overrides it.
+    pub traffic: Traffic,
+    /// Phases in the order they run.
+    pub phases: Vec<Phase>,
+}
+
+/// Settings of the harness-owned nginx.conf skeleton.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NginxSettings {
+    pub worker_processes: u32,
+    pub worker_connections: u32,
+}
+
+impl Default for NginxSettings {
+    fn default() -> Self {
+        Self {
+            worker_processes: 1,
+            worker_connections: 1024,
+        }
+    }
+}
+
+/// Config text inserted into the skeleton: at `http` level and inside the proxied `location /`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fragments {
+    #[serde(default)]
+    pub http: String,
+    pub location: String,
+}
+
+/// What a phase changes in the scenario's fragments: replace a fragment or append to it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigChange {
+    pub http: Option<String>,
+    pub location: Option<String>,
+    pub add_http: Option<String>,
+    pub add_location: Option<String>,
+}
+
+impl ConfigChange {
+    /// The fragments this phase runs with.
+    pub fn apply(&self, base: &Fragments) -> Fragments {
+        let join = |base: &str, add: &Option<String>| match add {
+            Some(add) => format!("{}\n{}", base.trim_end(), add),
+            None => base.to_string(),
+        };
+        let http = self.http.clone().unwrap_or_else(|| base.http.clone());
+        let location = self
+            .location
+            .clone()
+            .unwrap_or_else(|| base.location.clone());
+        Fragments {
+            http: join(&http, &self.add_http),
+            location: join(&location, &self.add_location),
+        }
+    }
+}
+
+/// The requests sent through nginx during a phase.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Traffic {
+    pub requests: u64,
+    #[serde(default = "Traffic::default_concurrency")]
+    pub concurrency: usize,
+    #[serde(default = "Traffic::default_method", with = "method_text")]
+    pub method: http::Method,
+    #[serde(default = "Traffic::default_path")]
+    pub path: String,
+    /// Request body size for POST/PUT (k = 1024).
+    #[serde(default)]
+    pub body_size: ByteSize,
+    /// Client-side limit for one request, from connect to the last body byte.
+    #[serde(default = "Traffic::default_timeout", with = "humantime_serde")]
+    pub timeout: Duration,
+    /// Upper bound on the whole phase's load, whatever the request count.
+    #[serde(default = "Traffic::default_max_duration", with = "humantime_serde")]
+    pub max_duration: Duration,
+}
+
+impl Traffic {
+    fn default_concurrency() -> usize {
+        4
+    }
+    fn default_method() -> http::Method {
+        http::Method::GET
+    }
+    fn default_path() -> String {
+        "/".into()
+    }
+    fn default_timeout() -> Duration {
+        Duration::from_secs(10)
+    }
+    fn default_max_duration() -> Duration {
+        Duration::from_secs(60)
+    }
+}
+
+mod method_text {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(m: &http::Method, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(m.as_str())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<http::Method, D::Error> {
+        let text = String::deserialize(d)?;
+        match text.as_str() {
+            "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS" => {
+                Ok(text.parse().expect("listed methods are valid"))
+            }
+            _ => Err(serde::de::Error::custom(format!(
+                "unsupported method `{text}`: use GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS"
+            ))),
+        }
+    }
+}
+
+/// One run of nginx with one config: its changes, optional traffic override and expectations.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Phase {
+    pub name: String,
+    /// What this phase shows, in a sentence (printed by `explain`).
+    #[serde(default)]
+    pub about: Option<String>,
+    #[serde(default)]
+    pub config: ConfigChange,
+    #[serde(default)]
+    pub traffic: Option<Traffic>,
+    pub expect: Expect,
+}
+
+impl Scenario {
+    /// The traffic a phase sends.
+    pub fn traffic_for<'a>(&'a self, phase: &'a Phase) -> &'a Traffic {
+        phase.traffic.as_ref().unwrap_or(&self.traffic)
+    }
+}

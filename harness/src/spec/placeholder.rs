@@ -1,0 +1,131 @@
+//! `{{upstream.NAME.SERVER}}` placeholders in config fragments.
+//!
+//! Fake servers bind to ports chosen at run time, so fragments name them symbolically. A
+//! placeholder is replaced by the server's `host:port`; `{{upstream.NAME}}` is allowed when the
+//! upstream has exactly one server. Anything else between `{{` and `}}` is an input error.
+
+use std::collections::BTreeMap;
+
+/// Where each fake server listens, keyed by (upstream, server).
+#[derive(Debug, Clone, Default)]
+pub struct Addresses(pub BTreeMap<(String, String), String>);
+
+impl Addresses {
+    /// Symbolic addresses (`127.0.0.1:<app.primary>`) for `explain` and `validate`, where no
+    /// server runs.
+    pub fn symbolic<'a>(servers: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let map = servers
+            .into_iter()
+            .map(|(u, s)| {
+                (
+                    (u.to_string(), s.to_string()),
+                    format!("127.0.0.1:<{u}.{s}>"),
+                )
+            })
+            .collect();
+        Addresses(map)
+    }
+
+    fn lookup(&self, key: &str) -> Result<&str, String> {
+        let parts: Vec<&str> = key.split('.').collect();
+        match parts.as_slice() {
+            ["upstream", up, server] => self
+                .0
+                .get(&(up.to_string(), server.to_string()))
+                .map(String::as_str)
+                .ok_or_else(|| format!("unknown placeholder {{{{{key}}}}}")),
+            ["upstream", up] => {
+                let servers: Vec<_> = self.0.iter().filter(|((u, _), _)| u == up).collect();
+                match servers.as_slice() {
+                    [(_, addr)] => Ok(addr.as_str()),
+                    [] => Err(format!("unknown placeholder {{{{{key}}}}}")),
+                    _ => Err(format!(
+                        "placeholder {{{{{key}}}}} is ambiguous: upstream `{up}` has {} servers",
+                        servers.len()
+                    )),
+                }
+            }
+            _ => Err(format!("unknown placeholder {{{{{key}}}}}")),
+        }
+    }
+
+    /// Every valid placeholder, for hints.
+    pub fn known(&self) -> Vec<String> {
+        self.0
+            .keys()
+            .map(|(u, s)| format!("{{{{upstream.{u}.{s}}}}}"))
+            .collect()
+    }
+}
+
+/// A placeholder that could not be expanded: the text to point at and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlaceholderError {
+    /// The offending text as written, e.g. `{{upstream.ap}}`, so the caller can locate it.
+    pub text: String,
+    pub message: String,
+}
+
+/// Replace every placeholder in `fragment`.
+pub fn expand(fragment: &str, addrs: &Addresses) -> Result<String, PlaceholderError> {
+    let mut out = String::with_capacity(fragment.len());
+    let mut rest = fragment;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find("}}") else {
+            let line = after.lines().next().unwrap_or("");
+            return Err(PlaceholderError {
+                text: format!("{{{{{line}"),
+                message: "unterminated placeholder: `{{` without `}}`".into(),
+            });
+        };
+        let key = after[..end].trim();
+        let addr = addrs.lookup(key).map_err(|message| PlaceholderError {
+            text: format!("{{{{{}}}}}", &after[..end]),
+            message,
+        })?;
+        out.push_str(addr);
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addrs() -> Addresses {
+        let mut m = BTreeMap::new();
+        m.insert(
+            ("app".into(), "primary".into()),
+            "127.0.0.1:1001".to_string(),
+        );
+        m.insert(("app".into(), "spare".into()), "127.0.0.1:1002".to_string());
+        m.insert(("solo".into(), "only".into()), "127.0.0.1:1003".to_string());
+        Addresses(m)
+    }
+
+    #[test]
+    fn placeholders_become_addresses() {
+        let text = "server {{upstream.app.primary}};\nserver {{ upstream.app.spare }} backup;\n\
+                    proxy_pass http://{{upstream.solo}};";
+        assert_eq!(
+            expand(text, &addrs()).unwrap(),
+            "server 127.0.0.1:1001;\nserver 127.0.0.1:1002 backup;\nproxy_pass http://127.0.0.1:1003;"
+        );
+    }
+
+    #[test]
+    fn unknown_ambiguous_and_unterminated_placeholders_are_errors() {
+        let e = expand("server {{upstream.ap}};", &addrs()).unwrap_err();
+        assert_eq!(e.text, "{{upstream.ap}}");
+        assert!(e.message.contains("unknown placeholder"));
+        let e = expand("x {{upstream.app}}", &addrs()).unwrap_err();
+        assert!(e.message.contains("ambiguous"), "{}", e.message);
+        let e = expand("x {{upstream.app.primary;", &addrs()).unwrap_err();
+        assert!(e.message.contains("unterminated"));
+        assert!(expand("{{nginx.port}}", &addrs()).is_err());
+    }
+}
