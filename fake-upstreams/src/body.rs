@@ -31,7 +31,10 @@ pub struct Digester {
 
 impl Default for Digester {
     fn default() -> Self {
-        Self { len: 0, hash: FNV_OFFSET }
+        Self {
+            len: 0,
+            hash: FNV_OFFSET,
+        }
     }
 }
 
@@ -39,9 +42,9 @@ impl Digester {
     /// Feed the next chunk of the body.
     pub fn update(&mut self, chunk: &[u8]) {
         self.len += chunk.len();
-        self.hash = chunk
-            .iter()
-            .fold(self.hash, |h, b| (h ^ u64::from(*b)).wrapping_mul(FNV_PRIME));
+        self.hash = chunk.iter().fold(self.hash, |h, b| {
+            (h ^ u64::from(*b)).wrapping_mul(FNV_PRIME)
+        });
     }
 
     /// The digest string of everything fed so far, comparable to [`digest`].

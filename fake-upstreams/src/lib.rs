@@ -10,6 +10,7 @@ pub mod faults;
 mod request;
 pub mod server;
 pub mod size;
+pub mod yaml;
 
 pub use counters::{CounterSnapshot, Counters};
 pub use faults::Fault;

@@ -60,26 +60,25 @@ fn main() -> ExitCode {
     }
 }
 
-/// Parse a fault file; the error names `file:line:col` when the parser knows it.
+/// Parse a fault file; the error starts with `file:line:col:`.
 fn load_yaml(path: &Path) -> Result<Fault, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    serde_saphyr::from_str(&text).map_err(|err| match err.location() {
-        Some(loc) => format!("{}:{}:{}: {err}", path.display(), loc.line(), loc.column()),
-        None => format!("{}: {err}", path.display()),
-    })
+    fake_upstreams::yaml::fault_from_str(&text).map_err(|err| format!("{}:{err}", path.display()))
 }
 
 #[tokio::main]
 async fn serve(listen: SocketAddr, fault: Fault) -> anyhow::Result<()> {
     let kind = fault.kind();
+    // Handlers first: a signal sent right after the "listening" line must not kill us.
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
     let server = fake_upstreams::spawn(fault, listen, CancellationToken::new())
         .await
         .with_context(|| format!("cannot start {kind} on {listen}"))?;
     println!("listening on {} (fault: {kind})", server.addr());
-    let mut term = signal(SignalKind::terminate())?;
     tokio::select! {
-        res = tokio::signal::ctrl_c() => res?,
         _ = term.recv() => {}
+        _ = int.recv() => {}
     }
     let counters = server.counters();
     server.stop().await;

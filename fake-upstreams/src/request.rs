@@ -222,7 +222,9 @@ fn parse_head(head: &str) -> io::Result<(String, String, Framing)> {
     let target = request_line.next().unwrap_or("").to_owned();
     let mut framing = Framing::Length(0);
     for line in lines.filter(|l| !l.is_empty()) {
-        let (name, value) = line.split_once(':').ok_or_else(|| invalid("bad header line"))?;
+        let (name, value) = line
+            .split_once(':')
+            .ok_or_else(|| invalid("bad header line"))?;
         let value = value.trim();
         if name.eq_ignore_ascii_case("content-length") {
             let n = value.parse().map_err(|_| invalid("bad content-length"))?;

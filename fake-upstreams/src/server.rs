@@ -39,7 +39,11 @@ pub struct Server {
 /// Start serving `fault` on `addr` (port 0 picks a free port; see [`Server::addr`]).
 /// The server stops when `shutdown` (or a token it was derived from) is cancelled, when
 /// [`Server::stop`] is called, or when the `Server` is dropped.
-pub async fn spawn(fault: Fault, addr: SocketAddr, shutdown: CancellationToken) -> io::Result<Server> {
+pub async fn spawn(
+    fault: Fault,
+    addr: SocketAddr,
+    shutdown: CancellationToken,
+) -> io::Result<Server> {
     fault
         .validate()
         .map_err(|msg| io::Error::new(io::ErrorKind::InvalidInput, msg))?;
@@ -146,7 +150,10 @@ async fn drain(mut conns: JoinSet<()>) {
         }
     };
     if tokio::time::timeout(DRAIN_LIMIT, all_done).await.is_err() {
-        tracing::warn!(left = conns.len(), "connection tasks ignored shutdown; aborting them");
+        tracing::warn!(
+            left = conns.len(),
+            "connection tasks ignored shutdown; aborting them"
+        );
         conns.shutdown().await;
     }
 }

@@ -131,7 +131,15 @@ mod tests {
 
     #[test]
     fn rejects_bad_text_and_names_it() {
-        for bad in ["", "k", "12kb", "1.5k", "-1", "twelve", "99999999999999999999"] {
+        for bad in [
+            "",
+            "k",
+            "12kb",
+            "1.5k",
+            "-1",
+            "twelve",
+            "99999999999999999999",
+        ] {
             let err = bad.parse::<ByteSize>().unwrap_err();
             let msg = err.to_string();
             assert!(msg.contains(&format!("{bad:?}")), "{msg}");
@@ -142,7 +150,13 @@ mod tests {
 
     #[test]
     fn displays_short_form_and_round_trips() {
-        for (n, shown) in [(0, "0"), (512, "512"), (12_288, "12k"), (1 << 20, "1m"), (1500, "1500")] {
+        for (n, shown) in [
+            (0, "0"),
+            (512, "512"),
+            (12_288, "12k"),
+            (1 << 20, "1m"),
+            (1500, "1500"),
+        ] {
             let size = ByteSize(n);
             assert_eq!(size.to_string(), shown);
             assert_eq!(shown.parse(), Ok(size));

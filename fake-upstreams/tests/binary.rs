@@ -28,7 +28,9 @@ fn serves_then_prints_counters_on_sigterm() {
         .unwrap();
 
     let mut stream = TcpStream::connect(addr).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     stream
         .write_all(b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
         .unwrap();
@@ -37,7 +39,11 @@ fn serves_then_prints_counters_on_sigterm() {
     let text = String::from_utf8(resp).unwrap();
     assert!(text.starts_with("HTTP/1.1 200 OK"), "{text}");
     let (_, payload) = text.split_once("\r\n\r\n").unwrap();
-    let digest = format!("{}: {}", body::DIGEST_HEADER, body::digest(payload.as_bytes()));
+    let digest = format!(
+        "{}: {}",
+        body::DIGEST_HEADER,
+        body::digest(payload.as_bytes())
+    );
     assert!(text.contains(&digest) && payload.len() == 4096);
 
     let pid = libc::pid_t::try_from(child.id()).unwrap();
@@ -63,7 +69,7 @@ fn fault_yaml_errors_name_file_line_and_column() {
     std::fs::remove_file(&path).unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let prefix = format!("{}:", path.display());
+    let prefix = format!("{}:3:1: ", path.display());
     assert!(stderr.starts_with(&prefix), "{stderr}");
     assert!(stderr.contains("bogus"), "{stderr}");
 }

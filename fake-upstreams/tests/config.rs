@@ -20,18 +20,29 @@ fn every_kind_parses_with_defaults() {
     let cases = [
         ("kind: healthy", Fault::Healthy(Healthy::default())),
         ("kind: refuse", Fault::Refuse(Refuse {})),
-        ("kind: close_before_response", Fault::CloseBeforeResponse(CloseBeforeResponse {})),
+        (
+            "kind: close_before_response",
+            Fault::CloseBeforeResponse(CloseBeforeResponse {}),
+        ),
         ("kind: reset", Fault::Reset(Reset {})),
         ("kind: stall", Fault::Stall(Stall::default())),
-        ("kind: big_headers", Fault::BigHeaders(BigHeaders::default())),
+        (
+            "kind: big_headers",
+            Fault::BigHeaders(BigHeaders::default()),
+        ),
     ];
     for (text, expected) in cases {
         let fault = yaml(text);
         assert_eq!(fault, expected);
         assert_eq!(format!("kind: {}", fault.kind()), text);
     }
-    let Fault::Healthy(h) = yaml("kind: healthy") else { unreachable!() };
-    assert_eq!((h.status, h.body_size, h.delay), (200, ByteSize(1024), None));
+    let Fault::Healthy(h) = yaml("kind: healthy") else {
+        unreachable!()
+    };
+    assert_eq!(
+        (h.status, h.body_size, h.delay),
+        (200, ByteSize(1024), None)
+    );
     assert!(h.headers.is_empty());
     assert_eq!(BigHeaders::default().size, ByteSize(12 * 1024));
     assert_eq!(Stall::default().delay, None);
@@ -108,10 +119,22 @@ fn serializes_with_kind_tag_and_integer_sizes() {
 #[test]
 fn byte_size_parses_integers_and_suffixes() {
     assert_eq!("12k".parse::<ByteSize>().unwrap(), ByteSize(12_288));
-    assert_eq!(serde_saphyr::from_str::<ByteSize>("12k").unwrap(), ByteSize(12_288));
-    assert_eq!(serde_saphyr::from_str::<ByteSize>("4096").unwrap(), ByteSize(4096));
-    assert_eq!(serde_saphyr::from_str::<ByteSize>("\"512\"").unwrap(), ByteSize(512));
+    assert_eq!(
+        serde_saphyr::from_str::<ByteSize>("12k").unwrap(),
+        ByteSize(12_288)
+    );
+    assert_eq!(
+        serde_saphyr::from_str::<ByteSize>("4096").unwrap(),
+        ByteSize(4096)
+    );
+    assert_eq!(
+        serde_saphyr::from_str::<ByteSize>("\"512\"").unwrap(),
+        ByteSize(512)
+    );
     assert_eq!(ByteSize(12_288).to_string(), "12k");
     let err = "lots".parse::<ByteSize>().unwrap_err().to_string();
-    assert!(err.contains("\"lots\"") && err.contains("512, 12k"), "{err}");
+    assert!(
+        err.contains("\"lots\"") && err.contains("512, 12k"),
+        "{err}"
+    );
 }

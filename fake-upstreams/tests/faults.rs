@@ -48,8 +48,14 @@ async fn healthy_serves_two_requests_on_one_keep_alive_connection() {
         let resp = bounded(sender.send_request(req)).await.unwrap();
         assert_eq!(resp.status(), 201);
         assert_eq!(resp.headers()["x-test"], "yes");
-        let digest = resp.headers()[body::DIGEST_HEADER].to_str().unwrap().to_owned();
-        let got = bounded(resp.into_body().collect()).await.unwrap().to_bytes();
+        let digest = resp.headers()[body::DIGEST_HEADER]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let got = bounded(resp.into_body().collect())
+            .await
+            .unwrap()
+            .to_bytes();
         assert_eq!(got, body::pattern(4096));
         assert_eq!(body::digest(&got), digest);
     }
@@ -89,7 +95,9 @@ async fn refuse_keeps_the_port_bound_but_refuses_connects() {
     assert!(!counters.observable);
     assert_eq!((counters.connections, counters.fired), (0, 0));
     bounded(server.stop()).await;
-    TcpListener::bind(addr).await.expect("port released after stop");
+    TcpListener::bind(addr)
+        .await
+        .expect("port released after stop");
 }
 
 #[tokio::test]
@@ -180,7 +188,9 @@ async fn dropping_the_server_or_cancelling_its_parent_token_ends_connections() {
 
     let parent = CancellationToken::new();
     let addr = "127.0.0.1:0".parse().unwrap();
-    let server = fake_upstreams::spawn(fault, addr, parent.clone()).await.unwrap();
+    let server = fake_upstreams::spawn(fault, addr, parent.clone())
+        .await
+        .unwrap();
     let mut stream = connect(&server).await;
     send_request(&mut stream).await;
     eventually(|| server.counters().fired == 1).await;
@@ -200,8 +210,18 @@ async fn big_headers_sends_at_least_size_bytes_of_head_and_an_intact_body() {
     send_request(&mut stream).await;
     let resp = parse(&read_to_end(&mut stream).await);
     assert_eq!(resp.status, 200);
-    assert!(resp.head_len >= 12 * 1024, "head is {} bytes", resp.head_len);
-    assert!(resp.headers.iter().filter(|(n, _)| n.starts_with("X-Pad-")).count() >= 12);
+    assert!(
+        resp.head_len >= 12 * 1024,
+        "head is {} bytes",
+        resp.head_len
+    );
+    assert!(
+        resp.headers
+            .iter()
+            .filter(|(n, _)| n.starts_with("X-Pad-"))
+            .count()
+            >= 12
+    );
     resp.assert_intact();
     assert_eq!(server.counters(), snapshot(1, 1, 1));
 }
@@ -221,9 +241,13 @@ async fn invalid_config_is_rejected_at_spawn() {
         status: 42,
         ..Healthy::default()
     });
-    let err = fake_upstreams::spawn(fault, "127.0.0.1:0".parse().unwrap(), CancellationToken::new())
-        .await
-        .unwrap_err();
+    let err = fake_upstreams::spawn(
+        fault,
+        "127.0.0.1:0".parse().unwrap(),
+        CancellationToken::new(),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
     assert!(err.to_string().contains("42"), "{err}");
 }

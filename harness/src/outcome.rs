@@ -93,10 +93,10 @@ impl FromStr for Outcome {
     type Err = UnknownOutcome;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        if let Ok(code) = s.parse::<u16>() {
-            if (100..600).contains(&code) {
-                return Ok(Outcome::Status(code));
-            }
+        if let Ok(code) = s.parse::<u16>()
+            && (100..600).contains(&code)
+        {
+            return Ok(Outcome::Status(code));
         }
         Outcome::NAMED
             .into_iter()

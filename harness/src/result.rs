@@ -75,6 +75,8 @@ pub struct PhaseResult {
     pub name: String,
     pub verdict: Verdict,
     pub run_dir: PathBuf,
+    /// The loopback port nginx listened on, when it started.
+    pub nginx_port: Option<u16>,
     /// `None` when `nginx -t` accepted the config; nginx's message when it refused it.
     pub config_rejected: Option<String>,
     /// Client-side results; `None` when no traffic ran.

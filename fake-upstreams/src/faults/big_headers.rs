@@ -86,7 +86,11 @@ mod tests {
     fn padding_has_the_asked_size_in_short_lines() {
         for size in [0, 1, 14, 15, 999, 1000, 1001, 12 * 1024] {
             let pad = padding_lines(size);
-            assert!(pad.len() >= size && pad.len() < size + 15, "{size}: {}", pad.len());
+            assert!(
+                pad.len() >= size && pad.len() < size + 15,
+                "{size}: {}",
+                pad.len()
+            );
             let text = String::from_utf8(pad).unwrap();
             for line in text.split_terminator("\r\n") {
                 assert!(line.len() + 2 <= MAX_LINE, "{line}");

@@ -25,7 +25,9 @@ pub async fn start(fault: Fault) -> Server {
 }
 
 pub async fn connect(server: &Server) -> TcpStream {
-    bounded(TcpStream::connect(server.addr())).await.expect("connect")
+    bounded(TcpStream::connect(server.addr()))
+        .await
+        .expect("connect")
 }
 
 /// A `POST /` with a small body, so every fault has a body to read past.
@@ -69,7 +71,9 @@ impl Parsed {
 
     /// The body is complete and matches the digest header the server announced.
     pub fn assert_intact(&self) {
-        let announced = self.header(fake_upstreams::body::DIGEST_HEADER).expect("digest header");
+        let announced = self
+            .header(fake_upstreams::body::DIGEST_HEADER)
+            .expect("digest header");
         assert_eq!(fake_upstreams::body::digest(&self.body), announced);
         let len: usize = self.header("content-length").unwrap().parse().unwrap();
         assert_eq!(self.body.len(), len);
@@ -86,7 +90,14 @@ pub fn parse(bytes: &[u8]) -> Parsed {
         + 4;
     let head = std::str::from_utf8(&bytes[..end]).unwrap();
     let mut lines = head.split("\r\n");
-    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
     let headers = lines
         .filter(|l| !l.is_empty())
         .map(|l| {

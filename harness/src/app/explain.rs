@@ -60,12 +60,11 @@ pub fn render(s: &Scenario) -> String {
             }
             Some((prev_name, prev_text)) => {
                 let diff = TextDiff::from_lines(prev_text, &text);
-                let header = (format!("{prev_name}"), phase.name.clone());
                 out.push_str(&indent(
                     &diff
                         .unified_diff()
                         .context_radius(3)
-                        .header(&header.0, &header.1)
+                        .header(prev_name, &phase.name)
                         .to_string(),
                 ));
             }

@@ -105,6 +105,11 @@ impl Nginx {
         Ok(me)
     }
 
+    /// The master's process id, which is also its process group id.
+    pub fn pid(&self) -> i32 {
+        self.pgid
+    }
+
     /// The loopback port nginx listens on.
     pub fn port(&self) -> u16 {
         self.port

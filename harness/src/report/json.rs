@@ -13,7 +13,7 @@ pub fn write(result: &RunResult, dir: &Path) -> std::io::Result<PathBuf> {
     Ok(path)
 }
 
-/// Read a result written by [`write`].
+/// Read a result written by [`write()`].
 pub fn read(path: &Path) -> Result<RunResult, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     serde_json::from_str(&text)

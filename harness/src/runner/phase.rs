@@ -34,6 +34,7 @@ pub async fn run_phase(
         name: phase.name.clone(),
         verdict: Verdict::Error,
         run_dir: dir_path.clone(),
+        nginx_port: None,
         config_rejected: None,
         load: None,
         upstreams: BTreeMap::new(),
@@ -55,8 +56,8 @@ pub async fn run_phase(
     if !opts.keep {
         let _ = std::fs::remove_dir_all(dir.tmp());
     }
-    let (config, load) = match outcome {
-        Ok(pair) => pair,
+    let (config, load, port) = match outcome {
+        Ok(triple) => triple,
         Err(message) => return fail(result, message, started),
     };
     let log_text = std::fs::read_to_string(dir.error_log()).unwrap_or_default();
@@ -81,6 +82,7 @@ pub async fn run_phase(
         Verdict::Fail
     };
     result.load = load;
+    result.nginx_port = port;
     result.wall_ms = started.elapsed().as_millis() as u64;
     result
 }
@@ -93,7 +95,7 @@ fn fail(mut result: PhaseResult, message: String, started: Instant) -> PhaseResu
 }
 
 /// Render and test the config; when nginx accepts it and the phase expects traffic, start nginx,
-/// drive the load and stop nginx. Returns the `nginx -t` verdict and the load report.
+/// drive the load and stop nginx. Returns the `nginx -t` verdict, the load report and the port.
 async fn drive_nginx(
     s: &Scenario,
     phase: &Phase,
@@ -101,7 +103,7 @@ async fn drive_nginx(
     dir: &RunDir,
     servers: &Servers,
     cancel: &CancellationToken,
-) -> Result<(ConfigTest, Option<LoadReport>), String> {
+) -> Result<(ConfigTest, Option<LoadReport>, Option<u16>), String> {
     let fragments = expanded(s, phase, servers)?;
     let header = format!("scenario {} / phase {}", s.name, phase.name);
     let mut last_error = String::new();
@@ -113,14 +115,14 @@ async fn drive_nginx(
             .await
             .map_err(|e| format!("nginx -t failed to run: {e}"))?;
         if config != ConfigTest::Accepted || phase.expect.config_rejected.is_some() {
-            return Ok((config, None));
+            return Ok((config, None, None));
         }
         match Nginx::start(&opts.nginx, dir, port).await {
             Ok(nginx) => {
                 let plan = plan_for(s, phase, port);
                 let report = drive(&plan, cancel.clone()).await;
                 nginx.stop(STOP_GRACE).await;
-                return Ok((config, Some(report)));
+                return Ok((config, Some(report), Some(port)));
             }
             Err(StartError::PortInUse(p)) => last_error = format!("port {p} taken"),
             Err(StartError::Failed(msg)) => return Err(format!("nginx did not start: {msg}")),

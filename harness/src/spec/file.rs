@@ -115,6 +115,16 @@ fn check(path: &Path, source: &str, s: &Scenario) -> Result<(), InputError> {
             "every upstream needs at least one server".into(),
         ));
     }
+    for (upstream, servers) in &s.upstreams {
+        for (name, fault) in servers {
+            fault.validate().map_err(|m| {
+                err(
+                    &format!("{name}:"),
+                    format!("server {upstream}.{name}: {m}"),
+                )
+            })?;
+        }
+    }
     let mut names = BTreeSet::new();
     for phase in &s.phases {
         if !names.insert(phase.name.as_str()) {
@@ -178,7 +188,19 @@ fn check_phase(phase: &super::Phase, addrs: &Addresses) -> Result<(), Problem> {
             None,
         ));
     }
-    for key in e.upstreams.keys() {
+    for (key, want) in &e.upstreams {
+        let exprs = [&want.connections, &want.requests, &want.fired];
+        if exprs
+            .into_iter()
+            .flatten()
+            .any(|x| x.unit == super::Unit::Percent)
+        {
+            return Err((
+                format!("{key}:"),
+                format!("counters of `{key}` are plain counts, not percentages"),
+                Some("write e.g. \"<= 32\" or \"== 40\"".into()),
+            ));
+        }
         let known = match key.split_once('.') {
             Some((u, s)) => addrs.0.contains_key(&(u.to_string(), s.to_string())),
             None => false,

@@ -1,0 +1,152 @@
+//! The CLI's contract: named exit codes, located input errors, expected vs actual on failure.
+
+mod common;
+
+use common::{run_cli, text, write};
+
+/// A broken scenario file: (name, content, expected `file:line:col` suffix, words in the message).
+const BAD: &[(&str, &str, &str, &str)] = &[
+    ("syntax.yaml", "name: [unclosed\n", ":1:7:", "expected"),
+    (
+        "unknown-field.yaml",
+        VALID_HEAD_WITH_TYPO,
+        ":2:1:",
+        "unknown field `titel`",
+    ),
+    (
+        "unknown-fault.yaml",
+        "name: x\ntitle: t\nstory: s\nguide_step: g\nupstreams:\n  app:\n    a:\n      kind: explode\n",
+        ":8:7:",
+        "unknown variant `explode`",
+    ),
+];
+
+const VALID_HEAD_WITH_TYPO: &str = "name: x\ntitel: t\n";
+
+fn scenario(location: &str, share: &str) -> String {
+    format!(
+        "name: bad\ntitle: t\nstory: s\nguide_step: g\nupstreams:\n  app:\n    a: {{ kind: healthy }}\n\
+         config:\n  location: |\n    {location}\ntraffic:\n  requests: 2\nphases:\n  - name: baseline\n    \
+         expect:\n      outcomes:\n        200: \"{share}\"\n"
+    )
+}
+
+#[test]
+fn malformed_scenarios_exit_2_with_file_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cases: Vec<(String, String, String, String)> = BAD
+        .iter()
+        .map(|(n, c, p, m)| (n.to_string(), c.to_string(), p.to_string(), m.to_string()))
+        .collect();
+    cases.push((
+        "placeholder.yaml".into(),
+        scenario("proxy_pass http://{{upstream.ap}};", "100%"),
+        ":10:23:".into(),
+        "unknown placeholder {{upstream.ap}}".into(),
+    ));
+    cases.push((
+        "share.yaml".into(),
+        scenario("proxy_pass http://{{upstream.app.a}};", "most of them"),
+        ":17:14:".into(),
+        "bad share expression `most of them`".into(),
+    ));
+    for (name, content, position, message) in cases {
+        let path = write(dir.path(), &name, &content);
+        for command in ["run", "validate"] {
+            let out = run_cli(
+                &[command, &path, "--out", dir.path().to_str().unwrap()]
+                    [..if command == "run" { 4 } else { 2 }],
+            );
+            let shown = text(&out);
+            assert_eq!(
+                out.status.code(),
+                Some(2),
+                "{name} ({command}) should exit 2:\n{shown}"
+            );
+            assert!(
+                shown.contains(&format!("{path}{position}")),
+                "{name}: position {position} in:\n{shown}"
+            );
+            assert!(shown.contains(&message), "{name}: `{message}` in:\n{shown}");
+            assert!(shown.contains("hint:"), "{name}: a hint in:\n{shown}");
+        }
+    }
+}
+
+#[test]
+fn bad_flags_exit_2() {
+    let out = run_cli(&["run", "--jobs", "0"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let out = run_cli(&["frobnicate"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+}
+
+#[test]
+fn a_missing_nginx_exits_3_and_says_how_to_install_it() {
+    let out = run_cli(&[
+        "run",
+        common::scenarios_dir().to_str().unwrap(),
+        "--nginx",
+        "/nonexistent/nginx",
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(text(&out).contains("/nonexistent/nginx"));
+}
+
+#[test]
+fn a_wrong_expectation_exits_1_and_shows_expected_vs_actual() {
+    if common::nginx_or_skip("a_wrong_expectation_exits_1_and_shows_expected_vs_actual").is_none() {
+        return;
+    }
+    let original =
+        std::fs::read_to_string(common::scenarios_dir().join("upstream-down.yaml")).unwrap();
+    // Claim the dead upstream answers 200: real nginx says 502.
+    let wrong = original.replacen("502: \"100%\"", "200: \"100%\"", 1);
+    assert_ne!(
+        wrong, original,
+        "the bundled scenario expects 502 in its baseline"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "wrong.yaml", &wrong);
+    let out = run_cli(&[
+        "run",
+        &path,
+        "--quiet",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{shown}");
+    assert!(shown.contains("FAIL upstream-down / baseline"), "{shown}");
+    assert!(shown.contains("expected: 100%"), "{shown}");
+    assert!(
+        shown.contains("actual:   0/40 (0.0%); all: 502×40"),
+        "{shown}"
+    );
+    let result_json = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join("result.json"))
+        .find(|p| p.is_file())
+        .expect("result.json written even when checks fail");
+    let result = badgateway::report::json::read(&result_json).unwrap();
+    assert_eq!(result.verdict, badgateway::result::Verdict::Fail);
+}
+
+#[test]
+fn list_and_explain_describe_the_catalogue() {
+    let dir = common::scenarios_dir();
+    let out = run_cli(&["list", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out).contains("upstream-stall"));
+    let out = run_cli(&["explain", "buffer-trap", "--in", dir.to_str().unwrap()]);
+    let shown = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{shown}");
+    assert!(shown.contains("Guide step:"), "{shown}");
+    assert!(
+        shown.contains("+proxy_buffers 4 16k;"),
+        "the diff shows the fix:\n{shown}"
+    );
+    let out = run_cli(&["explain", "no-such", "--in", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -1,0 +1,79 @@
+//! Shared test helpers: finding nginx (fail under CI=true, skip with a reason elsewhere), the
+//! repo's paths, and running the `badgateway` binary.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use badgateway::nginx::{NginxBinary, locate};
+
+/// nginx for tests that need it. Under `CI=true` a missing nginx fails the test; elsewhere the
+/// test is skipped with a printed reason.
+pub fn nginx_or_skip(test: &str) -> Option<NginxBinary> {
+    match locate(None) {
+        Ok(n) => Some(n),
+        Err(e) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("{test}: CI=true and nginx is unavailable: {e}")
+        }
+        Err(e) => {
+            eprintln!("SKIPPED {test}: {e}");
+            None
+        }
+    }
+}
+
+/// The workspace root.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// The bundled scenarios folder.
+pub fn scenarios_dir() -> PathBuf {
+    repo().join("scenarios")
+}
+
+/// The built `badgateway` binary.
+pub fn badgateway() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_badgateway"))
+}
+
+/// Run `badgateway` with args and return its output.
+pub fn run_cli(args: &[&str]) -> Output {
+    badgateway().args(args).output().expect("badgateway runs")
+}
+
+/// Text of stdout and stderr together, for assertions and failure messages.
+pub fn text(out: &Output) -> String {
+    format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Write `content` as `name` in `dir` and return its path as a string.
+pub fn write(dir: &Path, name: &str, content: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, content).unwrap();
+    path.display().to_string()
+}
+
+/// Whether any live (non-zombie) process still belongs to process group `pgid`, i.e. an nginx
+/// master or worker. A killed child that is not reaped yet is a zombie: it runs nothing.
+pub fn group_alive(pgid: i32) -> bool {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    entries.filter_map(|e| e.ok()).any(|e| {
+        let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
+        // Fields after the `(comm)`: state, ppid, pgrp, ...
+        let Some((_, after)) = stat.rsplit_once(") ") else {
+            return false;
+        };
+        let fields: Vec<&str> = after.split_whitespace().collect();
+        fields.len() > 2 && fields[0] != "Z" && fields[2] == pgid.to_string()
+    })
+}

@@ -1,0 +1,112 @@
+//! Every bundled scenario, end to end against real nginx: each phase must show what the
+//! scenario says real nginx does.
+
+mod common;
+
+use badgateway::result::Verdict;
+use badgateway::runner::{RunOptions, run};
+use badgateway::spec::discover;
+use tokio_util::sync::CancellationToken;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_bundled_scenario_passes_against_real_nginx() {
+    let Some(nginx) = common::nginx_or_skip("every_bundled_scenario_passes_against_real_nginx")
+    else {
+        return;
+    };
+    let scenarios = discover(&[common::scenarios_dir()]).expect("bundled scenarios parse");
+    assert!(
+        scenarios.len() >= 6,
+        "the slice bundles at least six scenarios"
+    );
+    let out = tempfile::tempdir().unwrap();
+    let opts = RunOptions {
+        nginx,
+        jobs: 2,
+        seed: 7,
+        keep: false,
+        out_dir: out.path().join("run"),
+        run_id: "e2e".into(),
+        progress: false,
+    };
+    let result = run(scenarios, opts, CancellationToken::new()).await;
+    let summary = badgateway::report::terminal::render(&result);
+    for s in &result.scenarios {
+        assert_eq!(s.verdict, Verdict::Pass, "{} failed:\n{summary}", s.name);
+        for p in &s.phases {
+            assert!(
+                !p.checks.is_empty(),
+                "{} / {} checked nothing",
+                s.name,
+                p.name
+            );
+            assert!(
+                p.run_dir.join("nginx.conf").is_file(),
+                "rendered config kept"
+            );
+            assert!(p.run_dir.join("error.log").is_file() || p.config_rejected.is_some());
+            assert!(
+                !p.run_dir.join("tmp").exists(),
+                "temp dirs removed without --keep"
+            );
+        }
+    }
+    assert_eq!(
+        result.nginx.version.split('.').count(),
+        3,
+        "nginx version recorded"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn baselines_really_fail_and_fixes_really_succeed() {
+    let Some(nginx) = common::nginx_or_skip("baselines_really_fail_and_fixes_really_succeed")
+    else {
+        return;
+    };
+    let mut scenarios = discover(&[common::scenarios_dir()]).unwrap();
+    scenarios.retain(|s| ["upstream-down", "upstream-stall"].contains(&s.scenario.name.as_str()));
+    let out = tempfile::tempdir().unwrap();
+    let opts = RunOptions {
+        nginx,
+        jobs: 2,
+        seed: 1,
+        keep: false,
+        out_dir: out.path().to_path_buf(),
+        run_id: "truth".into(),
+        progress: false,
+    };
+    let result = run(scenarios, opts, CancellationToken::new()).await;
+    for s in &result.scenarios {
+        let baseline = s.phases.first().unwrap().load.as_ref().unwrap();
+        let fix = s.phases.last().unwrap().load.as_ref().unwrap();
+        assert_eq!(
+            baseline.successes(),
+            0,
+            "{}: the broken config serves no 200s",
+            s.name
+        );
+        assert_eq!(
+            fix.successes(),
+            fix.total,
+            "{}: the fix serves only 200s",
+            s.name
+        );
+        assert_eq!(
+            fix.integrity.verified, fix.total,
+            "{}: every body verified",
+            s.name
+        );
+    }
+    let stall = result
+        .scenarios
+        .iter()
+        .find(|s| s.name == "upstream-stall")
+        .unwrap();
+    let baseline = stall.phases[0].load.as_ref().unwrap();
+    assert_eq!(
+        baseline.count(badgateway::outcome::Outcome::Status(504)),
+        baseline.total,
+        "a stall is a 504"
+    );
+}
