@@ -17,20 +17,22 @@ pub fn render(result: &RunResult) -> String {
         result.nginx.path.display(),
         result.seed
     );
-    let width = result
-        .scenarios
-        .iter()
-        .map(|s| s.name.len())
-        .max()
-        .unwrap_or(8)
-        .max(8);
-    let _ = writeln!(
-        out,
-        "{:width$}  {:28}  {:28}  {:7}  TIME",
-        "SCENARIO", "BASELINE", "FIX", "VERDICT"
-    );
-    for s in &result.scenarios {
-        row(&mut out, s, width);
+    let rows: Vec<[String; 3]> = result.scenarios.iter().map(cells).collect();
+    let width = |i: usize, title: &str| {
+        let widest = rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
+        widest.max(title.len())
+    };
+    let widths = [width(0, "SCENARIO"), width(1, "BASELINE"), width(2, "FIX")];
+    let header = ["SCENARIO", "BASELINE", "FIX"].map(String::from);
+    line(&mut out, &header, &widths, "VERDICT", "TIME");
+    for (s, r) in result.scenarios.iter().zip(&rows) {
+        let time = format!("{:.1}s", s.wall_ms as f64 / 1000.0);
+        line(&mut out, r, &widths, s.verdict.label(), &time);
+        if s.phases.len() > 2 {
+            for p in &s.phases[1..s.phases.len() - 1] {
+                let _ = writeln!(out, "{}    ↳ {}", pad("", widths[0]), phase_cell(p));
+            }
+        }
     }
     for s in result
         .scenarios
@@ -52,27 +54,25 @@ pub fn render(result: &RunResult) -> String {
     out
 }
 
-fn row(out: &mut String, s: &ScenarioResult, width: usize) {
+/// Scenario name, first phase, last phase (empty for a one-phase scenario).
+fn cells(s: &ScenarioResult) -> [String; 3] {
     let first = s.phases.first().map(phase_cell).unwrap_or_default();
-    let last = if s.phases.len() > 1 {
-        s.phases.last().map(phase_cell).unwrap_or_default()
-    } else {
-        String::new()
+    let last = match s.phases.len() {
+        0 | 1 => String::new(),
+        _ => s.phases.last().map(phase_cell).unwrap_or_default(),
     };
-    let _ = writeln!(
-        out,
-        "{:width$}  {:28}  {:28}  {:7}  {:.1}s",
-        s.name,
-        first,
-        last,
-        s.verdict.label(),
-        s.wall_ms as f64 / 1000.0
-    );
-    if s.phases.len() > 2 {
-        for p in &s.phases[1..s.phases.len() - 1] {
-            let _ = writeln!(out, "{:width$}    ↳ {}: {}", "", p.name, phase_cell(p));
-        }
-    }
+    [s.name.clone(), first, last]
+}
+
+fn line(out: &mut String, cells: &[String; 3], widths: &[usize; 3], verdict: &str, time: &str) {
+    let padded: Vec<String> = cells.iter().zip(widths).map(|(c, w)| pad(c, *w)).collect();
+    let _ = writeln!(out, "{}  {verdict:11}  {time}", padded.join("  "));
+}
+
+/// Pad by characters, not bytes (`×` and `✓` are multi-byte).
+fn pad(text: &str, width: usize) -> String {
+    let n = text.chars().count();
+    format!("{text}{}", " ".repeat(width.saturating_sub(n)))
 }
 
 /// `502×40 ✓`, `rejected by nginx -t ✓`, `error ✗`.
