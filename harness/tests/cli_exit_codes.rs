@@ -123,13 +123,7 @@ fn a_wrong_expectation_exits_1_and_shows_expected_vs_actual() {
         shown.contains("actual:   0/40 (0.0%); all: 502×40"),
         "{shown}"
     );
-    let result_json = std::fs::read_dir(dir.path())
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .map(|e| e.path().join("result.json"))
-        .find(|p| p.is_file())
-        .expect("result.json written even when checks fail");
-    let result = badgateway::report::json::read(&result_json).unwrap();
+    let result = common::read_result(dir.path());
     assert_eq!(result.verdict, badgateway::result::Verdict::Fail);
 }
 

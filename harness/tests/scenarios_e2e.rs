@@ -3,10 +3,26 @@
 
 mod common;
 
+use std::path::Path;
+
+use badgateway::nginx::NginxBinary;
 use badgateway::result::Verdict;
 use badgateway::runner::{RunOptions, run};
 use badgateway::spec::discover;
 use tokio_util::sync::CancellationToken;
+
+/// Two scenarios at a time, quiet, into `out`.
+fn options(nginx: NginxBinary, out: &Path) -> RunOptions {
+    RunOptions {
+        nginx,
+        jobs: 2,
+        seed: 7,
+        keep: false,
+        out_dir: out.join("run"),
+        run_id: "e2e".into(),
+        progress: false,
+    }
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_bundled_scenario_passes_against_real_nginx() {
@@ -20,16 +36,12 @@ async fn every_bundled_scenario_passes_against_real_nginx() {
         "the slice bundles at least six scenarios"
     );
     let out = tempfile::tempdir().unwrap();
-    let opts = RunOptions {
-        nginx,
-        jobs: 2,
-        seed: 7,
-        keep: false,
-        out_dir: out.path().join("run"),
-        run_id: "e2e".into(),
-        progress: false,
-    };
-    let result = run(scenarios, opts, CancellationToken::new()).await;
+    let result = run(
+        scenarios,
+        options(nginx, out.path()),
+        CancellationToken::new(),
+    )
+    .await;
     let summary = badgateway::report::terminal::render(&result);
     for s in &result.scenarios {
         assert_eq!(s.verdict, Verdict::Pass, "{} failed:\n{summary}", s.name);
@@ -67,16 +79,12 @@ async fn baselines_really_fail_and_fixes_really_succeed() {
     let mut scenarios = discover(&[common::scenarios_dir()]).unwrap();
     scenarios.retain(|s| ["upstream-down", "upstream-stall"].contains(&s.scenario.name.as_str()));
     let out = tempfile::tempdir().unwrap();
-    let opts = RunOptions {
-        nginx,
-        jobs: 2,
-        seed: 1,
-        keep: false,
-        out_dir: out.path().to_path_buf(),
-        run_id: "truth".into(),
-        progress: false,
-    };
-    let result = run(scenarios, opts, CancellationToken::new()).await;
+    let result = run(
+        scenarios,
+        options(nginx, out.path()),
+        CancellationToken::new(),
+    )
+    .await;
     for s in &result.scenarios {
         let baseline = s.phases.first().unwrap().load.as_ref().unwrap();
         let fix = s.phases.last().unwrap().load.as_ref().unwrap();

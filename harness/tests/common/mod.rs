@@ -77,3 +77,14 @@ pub fn group_alive(pgid: i32) -> bool {
         fields.len() > 2 && fields[0] != "Z" && fields[2] == pgid.to_string()
     })
 }
+
+/// The `result.json` a `badgateway run --out root` wrote (one run per root).
+pub fn read_result(root: &Path) -> badgateway::result::RunResult {
+    let path = std::fs::read_dir(root)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join("result.json"))
+        .find(|p| p.is_file())
+        .expect("result.json written");
+    badgateway::report::json::read(&path).unwrap()
+}
