@@ -16,8 +16,8 @@ pub struct Cli {
 pub enum Command {
     /// Run scenarios against real nginx and check every phase's expectations.
     Run(RunArgs),
-    /// List scenarios: name, phases, title.
-    List(PathArgs),
+    /// List scenarios: name, phases, title (`--markdown`: the README's catalogue table).
+    List(ListArgs),
     /// Parse scenarios and run `nginx -t` on every phase's config, without traffic.
     Validate(ValidateArgs),
     /// Print a scenario's story, guide step and the config diff between its phases.
@@ -32,6 +32,15 @@ pub struct PathArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub paths: PathArgs,
+    /// Print the catalogue as the Markdown table README.md embeds.
+    #[arg(long)]
+    pub markdown: bool,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct RunArgs {
     #[command(flatten)]
     pub paths: PathArgs,
@@ -41,6 +50,9 @@ pub struct RunArgs {
     /// Scenarios run in parallel.
     #[arg(long, short, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub jobs: u16,
+    /// Run each scenario N times and report how stable each verdict is.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub repeat: u32,
     /// Seed for randomised decisions; printed and recorded in the result.
     #[arg(long)]
     pub seed: Option<u64>,

@@ -6,6 +6,7 @@
 //! [`result`] (plain data) and [`report`] (terminal and JSON). [`app`] wires them to the CLI.
 
 pub mod app;
+pub mod catalogue;
 pub mod check;
 pub mod cli;
 pub mod errorlog;

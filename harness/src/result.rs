@@ -47,6 +47,9 @@ impl Verdict {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunResult {
     pub run_id: String,
+    /// Runs of each scenario (`--repeat`).
+    #[serde(default = "first_attempt")]
+    pub repeat: u32,
     pub started_at: String,
     pub seed: u64,
     pub nginx: NginxBinary,
@@ -60,6 +63,12 @@ pub struct RunResult {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScenarioResult {
     pub name: String,
+    /// Which repetition this is (1-based; `run --repeat N`).
+    #[serde(default = "first_attempt")]
+    pub attempt: u32,
+    /// The seed this attempt's random decisions were drawn from.
+    #[serde(default)]
+    pub seed: u64,
     pub title: String,
     pub file: PathBuf,
     pub guide_step: String,
@@ -67,6 +76,10 @@ pub struct ScenarioResult {
     pub verdict: Verdict,
     pub wall_ms: u64,
     pub phases: Vec<PhaseResult>,
+}
+
+fn first_attempt() -> u32 {
+    1
 }
 
 /// One phase: nginx with one config under one load.

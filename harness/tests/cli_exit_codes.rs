@@ -144,3 +144,17 @@ fn list_and_explain_describe_the_catalogue() {
     let out = run_cli(&["explain", "no-such", "--in", dir.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn readme_catalogue_matches_the_scenario_files() {
+    let scenarios = badgateway::spec::discover(&[common::scenarios_dir()]).unwrap();
+    let generated = badgateway::catalogue::markdown(&scenarios);
+    let readme = std::fs::read_to_string(common::repo().join("README.md")).unwrap();
+    let embedded =
+        badgateway::catalogue::section(&readme).expect("README has the catalogue markers");
+    assert_eq!(
+        embedded.trim(),
+        generated.trim(),
+        "README.md's catalogue is stale: paste the output of `badgateway list --markdown` between the markers"
+    );
+}

@@ -21,6 +21,7 @@ fn options(nginx: NginxBinary, out: &Path) -> RunOptions {
         out_dir: out.join("run"),
         run_id: "e2e".into(),
         progress: false,
+        repeat: 1,
     }
 }
 

@@ -4,11 +4,15 @@ use std::path::PathBuf;
 
 use crate::exit::Exit;
 
-pub(super) fn list(paths: &[PathBuf]) -> Exit {
+pub(super) fn list(paths: &[PathBuf], markdown: bool) -> Exit {
     let scenarios = match super::load(paths) {
         Ok(s) => s,
         Err(exit) => return exit,
     };
+    if markdown {
+        print!("{}", crate::catalogue::markdown(&scenarios));
+        return Exit::Passed;
+    }
     let width = scenarios
         .iter()
         .map(|s| s.scenario.name.len())

@@ -15,7 +15,7 @@ use crate::spec::{LoadedScenario, discover};
 pub fn execute(cli: Cli) -> Exit {
     match cli.command {
         Command::Run(args) => run::run(args),
-        Command::List(args) => list::list(&args.paths),
+        Command::List(args) => list::list(&args.paths.paths, args.markdown),
         Command::Validate(args) => validate::validate(args),
         Command::Explain(args) => explain::explain(&args),
     }

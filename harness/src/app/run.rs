@@ -58,6 +58,7 @@ pub(super) fn run(args: RunArgs) -> Exit {
         out_dir: out_dir.clone(),
         run_id,
         progress: !args.quiet,
+        repeat: args.repeat,
     };
     let result = super::runtime().block_on(async {
         let cancel = CancellationToken::new();

@@ -17,22 +17,10 @@ pub fn render(result: &RunResult) -> String {
         result.nginx.path.display(),
         result.seed
     );
-    let rows: Vec<[String; 3]> = result.scenarios.iter().map(cells).collect();
-    let width = |i: usize, title: &str| {
-        let widest = rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
-        widest.max(title.len())
-    };
-    let widths = [width(0, "SCENARIO"), width(1, "BASELINE"), width(2, "FIX")];
-    let header = ["SCENARIO", "BASELINE", "FIX"].map(String::from);
-    line(&mut out, &header, &widths, "VERDICT", "TIME");
-    for (s, r) in result.scenarios.iter().zip(&rows) {
-        let time = format!("{:.1}s", s.wall_ms as f64 / 1000.0);
-        line(&mut out, r, &widths, s.verdict.label(), &time);
-        if s.phases.len() > 2 {
-            for p in &s.phases[1..s.phases.len() - 1] {
-                let _ = writeln!(out, "{}    ↳ {}", pad("", widths[0]), phase_cell(p));
-            }
-        }
+    if result.repeat > 1 {
+        stability(&mut out, result);
+    } else {
+        table(&mut out, result);
     }
     for s in result
         .scenarios
@@ -52,6 +40,63 @@ pub fn render(result: &RunResult) -> String {
         result.out_dir.display()
     );
     out
+}
+
+/// One row per scenario: first phase, last phase, verdict.
+fn table(out: &mut String, result: &RunResult) {
+    let rows: Vec<[String; 3]> = result.scenarios.iter().map(cells).collect();
+    let width = |i: usize, title: &str| {
+        let widest = rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
+        widest.max(title.len())
+    };
+    let widths = [width(0, "SCENARIO"), width(1, "BASELINE"), width(2, "FIX")];
+    let header = ["SCENARIO", "BASELINE", "FIX"].map(String::from);
+    line(out, &header, &widths, "VERDICT", "TIME");
+    for (s, r) in result.scenarios.iter().zip(&rows) {
+        let time = format!("{:.1}s", s.wall_ms as f64 / 1000.0);
+        line(out, r, &widths, s.verdict.label(), &time);
+        if s.phases.len() > 2 {
+            for p in &s.phases[1..s.phases.len() - 1] {
+                let _ = writeln!(out, "{}    ↳ {}", pad("", widths[0]), phase_cell(p));
+            }
+        }
+    }
+}
+
+/// With `--repeat`: one row per scenario with how many attempts passed.
+fn stability(out: &mut String, result: &RunResult) {
+    let mut names: Vec<&str> = result.scenarios.iter().map(|s| s.name.as_str()).collect();
+    names.dedup();
+    let width = names.iter().map(|n| n.len()).max().unwrap_or(8).max(8);
+    let _ = writeln!(
+        out,
+        "{:width$}  {:8}  {:30}  MEAN TIME",
+        "SCENARIO", "PASSED", "VERDICTS"
+    );
+    for name in names {
+        let runs: Vec<&ScenarioResult> =
+            result.scenarios.iter().filter(|s| s.name == name).collect();
+        let passed = runs.iter().filter(|s| s.verdict == Verdict::Pass).count();
+        let mut verdicts: Vec<(Verdict, usize)> = Vec::new();
+        for r in &runs {
+            match verdicts.iter_mut().find(|(v, _)| *v == r.verdict) {
+                Some((_, n)) => *n += 1,
+                None => verdicts.push((r.verdict, 1)),
+            }
+        }
+        let shown: Vec<String> = verdicts
+            .iter()
+            .map(|(v, n)| format!("{}×{n}", v.label()))
+            .collect();
+        let mean = runs.iter().map(|r| r.wall_ms).sum::<u64>() as f64 / runs.len().max(1) as f64;
+        let ratio = format!("{passed}/{}", runs.len());
+        let _ = writeln!(
+            out,
+            "{name:width$}  {ratio:8}  {:30}  {:.1}s",
+            shown.join(" "),
+            mean / 1000.0
+        );
+    }
 }
 
 /// Scenario name, first phase, last phase (empty for a one-phase scenario).

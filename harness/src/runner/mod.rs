@@ -35,6 +35,44 @@ pub struct RunOptions {
     pub run_id: String,
     /// Print one line per phase as it starts and ends.
     pub progress: bool,
+    /// Runs of each scenario, to measure how stable its verdict is.
+    pub repeat: u32,
+}
+
+/// One run of one scenario: which repetition, its seed and its output folder.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    /// 1-based.
+    pub number: u32,
+    /// Derived from the run's seed, the scenario name and the attempt number, so every
+    /// scenario gets its own reproducible decisions whatever else runs beside it.
+    pub seed: u64,
+    /// `<out>/<scenario>` or, when repeating, `<out>/<scenario>/attempt-<n>`.
+    pub dir: PathBuf,
+}
+
+impl Attempt {
+    /// The attempt `number` of scenario `name` in a run with `opts`.
+    pub fn new(opts: &RunOptions, name: &str, number: u32) -> Attempt {
+        let mut dir = opts.out_dir.join(name);
+        if opts.repeat > 1 {
+            dir = dir.join(format!("attempt-{number}"));
+        }
+        Attempt {
+            number,
+            seed: derive_seed(opts.seed, name, number),
+            dir,
+        }
+    }
+}
+
+/// FNV-1a over the scenario name, mixed with the run seed and attempt number.
+fn derive_seed(run_seed: u64, name: &str, attempt: u32) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ run_seed;
+    for b in name.bytes().chain(attempt.to_le_bytes()) {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
 }
 
 /// Run every scenario and return what happened. Cancelling `cancel` stops the run cleanly:
@@ -49,14 +87,18 @@ pub async fn run(
     let opts = Arc::new(opts);
     let slots = Arc::new(Semaphore::new(opts.jobs.max(1)));
     let mut set = JoinSet::new();
-    for (index, loaded) in scenarios.into_iter().enumerate() {
+    let jobs = scenarios
+        .into_iter()
+        .flat_map(|loaded| (1..=opts.repeat.max(1)).map(move |n| (loaded.clone(), n)));
+    for (index, (loaded, number)) in jobs.enumerate() {
         let (opts, slots, cancel) = (opts.clone(), slots.clone(), cancel.clone());
         set.spawn(async move {
             let _slot = slots
                 .acquire_owned()
                 .await
                 .expect("semaphore is never closed");
-            (index, run_scenario(&loaded, &opts, &cancel).await)
+            let attempt = Attempt::new(&opts, &loaded.scenario.name, number);
+            (index, run_scenario(&loaded, &opts, &attempt, &cancel).await)
         });
     }
     let mut results: Vec<(usize, ScenarioResult)> = Vec::new();
@@ -73,6 +115,7 @@ pub async fn run(
         .fold(Verdict::Pass, |v, s| v.worst(s.verdict));
     RunResult {
         run_id: opts.run_id.clone(),
+        repeat: opts.repeat.max(1),
         started_at,
         seed: opts.seed,
         nginx: opts.nginx.clone(),
@@ -87,6 +130,7 @@ pub async fn run(
 pub async fn run_scenario(
     loaded: &LoadedScenario,
     opts: &RunOptions,
+    attempt: &Attempt,
     cancel: &CancellationToken,
 ) -> ScenarioResult {
     let s = &loaded.scenario;
@@ -99,7 +143,7 @@ pub async fn run_scenario(
         if opts.progress {
             eprintln!("  {} / {}: starting", s.name, phase.name);
         }
-        let result = run_phase(s, phase, opts, cancel).await;
+        let result = run_phase(s, phase, opts, attempt, cancel).await;
         if opts.progress {
             eprintln!("  {} / {}: {}", s.name, phase.name, result.verdict.label());
         }
@@ -111,6 +155,8 @@ pub async fn run_scenario(
     }
     ScenarioResult {
         name: s.name.clone(),
+        attempt: attempt.number,
+        seed: attempt.seed,
         title: s.title.clone(),
         file: loaded.path.clone(),
         guide_step: s.guide_step.clone(),

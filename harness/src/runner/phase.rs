@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
-use super::RunOptions;
 use super::servers::Servers;
+use super::{Attempt, RunOptions};
 use crate::check::{Observed, evaluate};
 use crate::errorlog::{self, LogLine};
 use crate::load::{LoadPlan, LoadReport, drive};
@@ -26,10 +26,11 @@ pub async fn run_phase(
     s: &Scenario,
     phase: &Phase,
     opts: &RunOptions,
+    attempt: &Attempt,
     cancel: &CancellationToken,
 ) -> PhaseResult {
     let started = Instant::now();
-    let dir_path = opts.out_dir.join(&s.name).join(&phase.name);
+    let dir_path = attempt.dir.join(&phase.name);
     let mut result = PhaseResult {
         name: phase.name.clone(),
         verdict: Verdict::Error,
