@@ -2,11 +2,22 @@
 //!
 //! A scenario that expects nginx to retry, or to stop sending to a dead server, proves it by
 //! looking at the upstream's side: how many connections arrived, how many complete request
-//! heads were read, and how many times the fault actually misbehaved.
+//! heads were read, how many times the fault actually misbehaved, how many connections a
+//! limit turned away, and which requests (by the load driver's [`REQUEST_ID_HEADER`]) reached
+//! this server, so a report can follow one request through nginx's retries.
 
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
+
+/// Header the load driver puts on every request (`x-badgateway-request: <u64>`); every fault
+/// that reads a request records its value in [`CounterSnapshot::request_ids`].
+pub const REQUEST_ID_HEADER: &str = "x-badgateway-request";
+
+/// Most request ids one server keeps; later ones are counted in `requests` but not listed,
+/// so a long run cannot grow a report without bound.
+pub const MAX_REQUEST_IDS: usize = 200_000;
 
 /// Live counters shared by a server's accept loop and its connection tasks.
 #[derive(Debug, Default)]
@@ -14,31 +25,47 @@ pub struct Counters {
     connections: AtomicU64,
     requests: AtomicU64,
     fired: AtomicU64,
+    over_limit: AtomicU64,
+    request_ids: Mutex<Vec<u64>>,
 }
 
 /// A point-in-time copy of [`Counters`], for reports and assertions.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CounterSnapshot {
-    /// Connections accepted.
+    /// Connections accepted and handed to the fault (or to the healthy fallback of
+    /// `probability`); connections a limit turned away are in `over_limit` instead.
     pub connections: u64,
     /// Requests whose head was read completely.
     pub requests: u64,
-    /// Times the fault misbehaved (closed, reset, stalled, sent oversized headers).
+    /// Times the fault misbehaved (closed, reset, stalled, sent oversized headers, ...).
+    /// Connections that `probability` gave to the healthy fallback never fire.
     pub fired: u64,
-    /// False when the server cannot observe traffic at all (the `refuse` fault never accepts,
-    /// so its counters stay 0 whatever the client did).
+    /// False when the server cannot observe traffic at all (`refuse`, `slow_accept`,
+    /// `listen: unix_missing` never accept, so their counters stay 0 whatever the client did).
     pub observable: bool,
+    /// Connections accepted beyond a `limit` and immediately reset or closed.
+    #[serde(default)]
+    pub over_limit: u64,
+    /// Values of [`REQUEST_ID_HEADER`] in arrival order (at most [`MAX_REQUEST_IDS`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub request_ids: Vec<u64>,
 }
 
 impl Counters {
-    /// Record an accepted connection.
+    /// Record a connection handed to the fault.
     pub fn connection(&self) {
         self.connections.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Record a request whose head was read completely.
-    pub fn request(&self) {
+    /// Record a request whose head was read completely, with its request id if it had one.
+    pub fn request(&self, id: Option<u64>) {
         self.requests.fetch_add(1, Ordering::Relaxed);
+        if let Some(id) = id {
+            let mut ids = self.request_ids.lock().unwrap_or_else(|e| e.into_inner());
+            if ids.len() < MAX_REQUEST_IDS {
+                ids.push(id);
+            }
+        }
     }
 
     /// Record one misbehaviour of the fault.
@@ -46,13 +73,25 @@ impl Counters {
         self.fired.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Record a connection a limit turned away.
+    pub fn over_limit(&self) {
+        self.over_limit.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Copy the current values; `observable` says whether they mean anything.
     pub fn snapshot(&self, observable: bool) -> CounterSnapshot {
+        let request_ids = self
+            .request_ids
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         CounterSnapshot {
             connections: self.connections.load(Ordering::Relaxed),
             requests: self.requests.load(Ordering::Relaxed),
             fired: self.fired.load(Ordering::Relaxed),
             observable,
+            over_limit: self.over_limit.load(Ordering::Relaxed),
+            request_ids,
         }
     }
 }

@@ -1,18 +1,26 @@
 //! Fake upstream servers that misbehave on purpose.
 //!
 //! badgateway puts real nginx in front of these servers to reproduce each cause of a 502/504
-//! and prove its fix. A [`Fault`] says how a server misbehaves; [`spawn`] runs one on a
-//! socket and returns a [`Server`] whose [`counters`](Server::counters) show what it saw.
+//! and prove its fix. A [`Fault`] says how a server misbehaves; a [`ServerSpec`] wraps it with
+//! the settings every fault shares (probability, limits, schedule, TCP or unix socket);
+//! [`spawn_spec`] runs one and returns a [`Server`] whose [`endpoint`](Server::endpoint) goes
+//! into nginx's config and whose [`counters`](Server::counters) show what it saw.
 
 pub mod body;
 pub mod counters;
+pub mod endpoint;
 pub mod faults;
+mod gate;
+mod listener;
 mod request;
 pub mod server;
 pub mod size;
+pub mod spec;
 pub mod yaml;
 
-pub use counters::{CounterSnapshot, Counters};
+pub use counters::{CounterSnapshot, Counters, REQUEST_ID_HEADER};
+pub use endpoint::{Endpoint, Listen};
 pub use faults::Fault;
-pub use server::{Server, spawn};
+pub use server::{Server, SpawnOptions, spawn, spawn_spec};
 pub use size::ByteSize;
+pub use spec::{Limit, OverLimit, ServerSpec, Step};

@@ -2,8 +2,9 @@
 //!
 //! For trying a fault by hand against a local nginx, or for scripts: pick the fault with a
 //! subcommand (`fake-upstream --listen 127.0.0.1:8081 stall --delay 5s`) or a YAML file
-//! (`--fault-yaml fault.yaml`). Prints `listening on ADDR (fault: KIND)`, runs until SIGINT or
-//! SIGTERM, then prints the final counters as one JSON line.
+//! (`--fault-yaml server.yaml`, a fault or a whole server spec with `probability`, `limit`,
+//! `schedule`, `listen`). Prints `listening on ENDPOINT (fault: KIND)` (`127.0.0.1:PORT` or
+//! `unix:PATH`), runs until SIGINT or SIGTERM, then prints the final counters as one JSON line.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -11,7 +12,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use fake_upstreams::Fault;
+use fake_upstreams::server::{SpawnOptions, spawn_spec_at};
+use fake_upstreams::{Fault, ServerSpec};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 
@@ -22,9 +24,19 @@ struct Cli {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:0")]
     listen: SocketAddr,
-    /// Read the fault from this YAML file (a mapping with `kind:`) instead of a subcommand.
+    /// Read the server spec from this YAML file (a mapping with `kind:`, optionally
+    /// `probability`, `limit`, `schedule`, `listen`) instead of a subcommand.
     #[arg(long, value_name = "FILE")]
     fault_yaml: Option<PathBuf>,
+    /// Seed for `probability` decisions.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Folder for the socket of `listen: unix*` specs.
+    #[arg(long, default_value_os_t = std::env::temp_dir())]
+    socket_dir: PathBuf,
+    /// Socket file name (without `.sock`) for `listen: unix*` specs.
+    #[arg(long, default_value = "fake-upstream")]
+    name: String,
     #[command(subcommand)]
     fault: Option<Fault>,
 }
@@ -37,21 +49,21 @@ fn main() -> ExitCode {
         )
         .init();
     let cli = Cli::parse();
-    let fault = match (cli.fault_yaml, cli.fault) {
-        (Some(path), None) => match load_yaml(&path) {
-            Ok(fault) => fault,
+    let spec = match (&cli.fault_yaml, cli.fault.clone()) {
+        (Some(path), None) => match load_yaml(path) {
+            Ok(spec) => spec,
             Err(msg) => {
                 eprintln!("{msg}");
                 return ExitCode::from(2);
             }
         },
-        (None, Some(fault)) => fault,
+        (None, Some(fault)) => ServerSpec::from(fault),
         _ => {
             eprintln!("error: give exactly one of --fault-yaml FILE or a fault subcommand");
             return ExitCode::from(2);
         }
     };
-    match serve(cli.listen, fault) {
+    match serve(&cli, spec) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
@@ -60,22 +72,27 @@ fn main() -> ExitCode {
     }
 }
 
-/// Parse a fault file; the error starts with `file:line:col:`.
-fn load_yaml(path: &Path) -> Result<Fault, String> {
+/// Parse a spec file; the error starts with `file:line:col:`.
+fn load_yaml(path: &Path) -> Result<ServerSpec, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    fake_upstreams::yaml::fault_from_str(&text).map_err(|err| format!("{}:{err}", path.display()))
+    fake_upstreams::yaml::spec_from_str(&text).map_err(|err| format!("{}:{err}", path.display()))
 }
 
 #[tokio::main]
-async fn serve(listen: SocketAddr, fault: Fault) -> anyhow::Result<()> {
-    let kind = fault.kind();
+async fn serve(cli: &Cli, spec: ServerSpec) -> anyhow::Result<()> {
+    let kind = spec.fault.kind();
     // Handlers first: a signal sent right after the "listening" line must not kill us.
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
-    let server = fake_upstreams::spawn(fault, listen, CancellationToken::new())
+    let opts = SpawnOptions {
+        seed: cli.seed,
+        socket_dir: cli.socket_dir.clone(),
+        name: cli.name.clone(),
+    };
+    let server = spawn_spec_at(spec, opts, cli.listen, CancellationToken::new())
         .await
-        .with_context(|| format!("cannot start {kind} on {listen}"))?;
-    println!("listening on {} (fault: {kind})", server.addr());
+        .with_context(|| format!("cannot start {kind}"))?;
+    println!("listening on {} (fault: {kind})", server.endpoint());
     tokio::select! {
         _ = term.recv() => {}
         _ = int.recv() => {}

@@ -3,16 +3,19 @@
 //! hyper will not close a connection mid-response or send a reset, so the misbehaving faults
 //! speak HTTP by hand. They all need the same few things: read one request head and body
 //! (`Content-Length` or chunked) without getting stuck when the server stops, write bytes,
-//! and end the connection with a FIN or a RST. That lives here, once.
+//! and end the connection with a FIN or a RST. That lives here, once. A connection is any
+//! [`Stream`](crate::listener::Stream), so every fault works over TCP and unix sockets alike.
 
 use std::io;
+use std::time::Duration;
 
 use bytes::{Buf, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 use crate::body;
+use crate::counters::REQUEST_ID_HEADER;
 use crate::faults::ConnCtx;
+use crate::listener::BoxStream;
 
 /// Largest request head we accept; nginx's own default limits are far below this.
 const MAX_HEAD: usize = 64 * 1024;
@@ -23,6 +26,8 @@ pub(crate) struct Request {
     pub method: String,
     pub target: String,
     pub body_len: u64,
+    /// The load driver's [`REQUEST_ID_HEADER`], when the request carried a valid one.
+    pub id: Option<u64>,
 }
 
 /// What one read attempt produced.
@@ -42,15 +47,23 @@ enum Framing {
     Chunked,
 }
 
+/// The request line and what the body parser and the counters need from the headers.
+struct Head {
+    method: String,
+    target: String,
+    framing: Framing,
+    id: Option<u64>,
+}
+
 /// One accepted connection, spoken to by hand.
 pub(crate) struct RawConn {
-    stream: TcpStream,
+    stream: BoxStream,
     buf: BytesMut,
     ctx: ConnCtx,
 }
 
 impl RawConn {
-    pub(crate) fn new(stream: TcpStream, ctx: ConnCtx) -> Self {
+    pub(crate) fn new(stream: BoxStream, ctx: ConnCtx) -> Self {
         Self {
             stream,
             buf: BytesMut::with_capacity(8 * 1024),
@@ -75,23 +88,50 @@ impl RawConn {
         self.buf.clear();
     }
 
+    /// Whether bytes of a next request are already buffered.
+    pub(crate) fn has_buffered(&self) -> bool {
+        !self.buf.is_empty()
+    }
+
     /// Read one complete request (head and body). `None` means the peer closed before a
     /// request began, or the server is stopping: either way, end the connection quietly.
     pub(crate) async fn read_request(&mut self) -> io::Result<Option<Request>> {
         let Some(head) = self.read_head().await? else {
             return Ok(None);
         };
-        self.ctx.counters.request();
-        let (method, target, framing) = parse_head(&head)?;
-        let body_len = match framing {
+        let head = parse_head(&head)?;
+        self.ctx.counters.request(head.id);
+        let body_len = match head.framing {
             Framing::Length(n) => self.skip(n).await?,
             Framing::Chunked => self.skip_chunked().await?,
         };
         Ok(body_len.map(|body_len| Request {
-            method,
-            target,
+            method: head.method,
+            target: head.target,
             body_len,
+            id: head.id,
         }))
+    }
+
+    /// Keep the connection open, discarding anything the peer sends, until `delay` has passed
+    /// (`None`: forever). `false` if the peer closed or the server stopped first.
+    pub(crate) async fn hold(&mut self, delay: Option<Duration>) -> io::Result<bool> {
+        let timer = async {
+            match delay {
+                Some(delay) => tokio::time::sleep(delay).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::pin!(timer);
+        loop {
+            tokio::select! {
+                () = &mut timer => return Ok(true),
+                fill = self.fill() => match fill? {
+                    Fill::Data => self.discard_buffered(),
+                    Fill::Eof | Fill::Shutdown => return Ok(false),
+                },
+            }
+        }
     }
 
     /// Write all of `bytes`; `false` if the server stopped before they were written.
@@ -108,8 +148,9 @@ impl RawConn {
     }
 
     /// End the connection with a TCP reset (`SO_LINGER` 0), so the peer reads ECONNRESET.
+    /// A unix socket has no reset: there the connection is simply closed.
     pub(crate) fn reset(self) -> io::Result<()> {
-        self.stream.set_zero_linger()
+        self.stream.abort_on_close()
     }
 
     async fn read_head(&mut self) -> io::Result<Option<String>> {
@@ -201,42 +242,62 @@ impl RawConn {
 /// close`, and `extra_headers` (complete `Name: value\r\n` lines) before the blank line.
 pub(crate) fn ok_response(body_size: usize, extra_headers: &[u8]) -> Vec<u8> {
     let payload = body::pattern(body_size);
-    let mut out = format!(
-        "HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\ncontent-length: {}\r\n\
-         {}: {}\r\nconnection: close\r\n",
-        payload.len(),
-        body::DIGEST_HEADER,
-        body::digest(&payload),
-    )
-    .into_bytes();
-    out.extend_from_slice(extra_headers);
-    out.extend_from_slice(b"\r\n");
+    let mut out = ok_head(body_size, false, extra_headers);
     out.extend_from_slice(&payload);
     out
 }
 
-fn parse_head(head: &str) -> io::Result<(String, String, Framing)> {
+/// The head of [`ok_response`] alone, announcing (and digesting) a pattern body of
+/// `body_size` bytes; `keep_alive` leaves out `Connection: close`. For faults that send the
+/// body in pieces, or not at all.
+pub(crate) fn ok_head(body_size: usize, keep_alive: bool, extra_headers: &[u8]) -> Vec<u8> {
+    let payload = body::pattern(body_size);
+    let mut out = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\ncontent-length: {}\r\n\
+         {}: {}\r\n{}",
+        payload.len(),
+        body::DIGEST_HEADER,
+        body::digest(&payload),
+        if keep_alive {
+            ""
+        } else {
+            "connection: close\r\n"
+        },
+    )
+    .into_bytes();
+    out.extend_from_slice(extra_headers);
+    out.extend_from_slice(b"\r\n");
+    out
+}
+
+fn parse_head(head: &str) -> io::Result<Head> {
     let mut lines = head.split("\r\n");
     let mut request_line = lines.next().unwrap_or("").split(' ');
     let method = request_line.next().unwrap_or("").to_owned();
     let target = request_line.next().unwrap_or("").to_owned();
-    let mut framing = Framing::Length(0);
+    let (mut framing, mut id) = (Framing::Length(0), None);
     for line in lines.filter(|l| !l.is_empty()) {
         let (name, value) = line
             .split_once(':')
             .ok_or_else(|| invalid("bad header line"))?;
         let value = value.trim();
-        if name.eq_ignore_ascii_case("content-length") {
+        if name.eq_ignore_ascii_case("content-length") && !matches!(framing, Framing::Chunked) {
             let n = value.parse().map_err(|_| invalid("bad content-length"))?;
             framing = Framing::Length(n);
         } else if name.eq_ignore_ascii_case("transfer-encoding")
             && value.to_ascii_lowercase().ends_with("chunked")
         {
             framing = Framing::Chunked;
-            break;
+        } else if name.eq_ignore_ascii_case(REQUEST_ID_HEADER) {
+            id = value.parse().ok();
         }
     }
-    Ok((method, target, framing))
+    Ok(Head {
+        method,
+        target,
+        framing,
+        id,
+    })
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {

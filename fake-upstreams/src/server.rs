@@ -1,21 +1,31 @@
 //! Running one fake upstream: bind, accept, hand connections to the fault, stop cleanly.
 //!
-//! Shaped like mini-redis: [`spawn`] binds and starts `run(listener, shutdown)`, an accept
-//! loop that gives every connection its own task. Shutdown is one token: the accept loop and
-//! every connection task watch it, and the loop waits for its tasks before it returns, so
-//! [`Server::stop`] returning means no socket of this server is still open.
+//! Shaped like mini-redis: [`spawn_spec`] binds and starts an accept loop that gives every
+//! connection its own task. The loop also applies the spec's generic settings: it asks the
+//! [`Gate`] whether each connection gets the fault, a healthy answer, or is turned away by a
+//! limit, and it switches behaviour (and opens or shuts the socket) at each schedule step.
+//! Shutdown is one token: the accept loop and every connection task watch it, and the loop
+//! waits for its tasks before it returns, so [`Server::stop`] returning means no socket of
+//! this server is still open and its unix socket files are gone.
 
+use std::collections::VecDeque;
 use std::io;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::{TcpListener, TcpSocket};
+use tokio::sync::OwnedSemaphorePermit;
 use tokio::task::{JoinHandle, JoinSet};
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::counters::{CounterSnapshot, Counters};
-use crate::faults::{ConnCtx, Fault};
+use crate::endpoint::{Endpoint, Listen};
+use crate::faults::{ConnCtx, Fault, Healthy, Workers};
+use crate::gate::{Admission, Gate};
+use crate::listener::{BoxStream, DEFAULT_BACKLOG, Door, Listener};
+use crate::spec::{OverLimit, ServerSpec, Step};
 
 /// Backstop: connection tasks still running this long after shutdown are aborted. They all
 /// watch the token, so this only matters if one is stuck in a bug.
@@ -24,76 +34,140 @@ const DRAIN_LIMIT: Duration = Duration::from_secs(5);
 /// Pause after a failed `accept()` (e.g. out of file descriptors) so the loop does not spin.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
+/// Where and how [`spawn_spec`] runs a server, beyond the spec itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpawnOptions {
+    /// Seed of the `probability` RNG: the same seed replays the same decisions.
+    pub seed: u64,
+    /// Folder for unix sockets (`listen: unix*`). It must exist, and nginx's workers must be
+    /// able to search it (e.g. mode 0755) for `listen: unix` to be reachable.
+    pub socket_dir: PathBuf,
+    /// Base name of the socket file (`<name>.sock`), unique within `socket_dir`.
+    pub name: String,
+}
+
+impl Default for SpawnOptions {
+    /// Seed 0, the system temp folder, name `fake-upstream`.
+    fn default() -> Self {
+        SpawnOptions {
+            seed: 0,
+            socket_dir: std::env::temp_dir(),
+            name: "fake-upstream".into(),
+        }
+    }
+}
+
 /// A running fake upstream. Dropping it cancels its tasks; [`Server::stop`] also waits.
 #[derive(Debug)]
 pub struct Server {
-    addr: SocketAddr,
-    fault: Arc<Fault>,
+    endpoint: Endpoint,
+    fault: Fault,
+    observable: bool,
     counters: Arc<Counters>,
     shutdown: CancellationToken,
     accept_loop: Option<JoinHandle<()>>,
-    /// The `refuse` fault's bound-but-not-listening socket, held to keep the port reserved.
-    _reserved: Option<TcpSocket>,
 }
 
-/// Start serving `fault` on `addr` (port 0 picks a free port; see [`Server::addr`]).
-/// The server stops when `shutdown` (or a token it was derived from) is cancelled, when
-/// [`Server::stop`] is called, or when the `Server` is dropped.
+/// Start serving `fault` on `addr` (port 0 picks a free port; see [`Server::addr`]), with no
+/// generic settings. The server stops when `shutdown` (or a token it was derived from) is
+/// cancelled, when [`Server::stop`] is called, or when the `Server` is dropped.
 pub async fn spawn(
     fault: Fault,
     addr: SocketAddr,
     shutdown: CancellationToken,
 ) -> io::Result<Server> {
-    fault
-        .validate()
+    spawn_spec_at(fault.into(), SpawnOptions::default(), addr, shutdown).await
+}
+
+/// Start serving `spec`: TCP on a free port of 127.0.0.1, or a unix socket in
+/// `opts.socket_dir`. Invalid specs are refused with [`io::ErrorKind::InvalidInput`].
+pub async fn spawn_spec(
+    spec: ServerSpec,
+    opts: SpawnOptions,
+    shutdown: CancellationToken,
+) -> io::Result<Server> {
+    spawn_spec_at(spec, opts, ([127, 0, 0, 1], 0).into(), shutdown).await
+}
+
+/// [`spawn_spec`] with a chosen TCP address (the CLI's `--listen`); ignored for unix.
+pub async fn spawn_spec_at(
+    spec: ServerSpec,
+    opts: SpawnOptions,
+    tcp_addr: SocketAddr,
+    shutdown: CancellationToken,
+) -> io::Result<Server> {
+    spec.validate()
         .map_err(|msg| io::Error::new(io::ErrorKind::InvalidInput, msg))?;
-    let fault = Arc::new(fault);
+    let start = Instant::now();
+    let mut door = Door::bind(spec.listen, tcp_addr, &opts.socket_dir, &opts.name)?;
+    let fillers = open_for(&spec.fault, spec.listen, &mut door).await?;
+    let endpoint = door.endpoint().clone();
     let counters = Arc::new(Counters::default());
     let shutdown = shutdown.child_token();
-    let (addr, accept_loop, reserved) = match fault.as_ref() {
-        Fault::Refuse(refuse) => {
-            let socket = refuse.reserve(addr)?;
-            (socket.local_addr()?, None, Some(socket))
-        }
-        _ => {
-            let listener = TcpListener::bind(addr).await?;
-            let local = listener.local_addr()?;
-            let ctx = ConnCtx {
-                counters: counters.clone(),
-                shutdown: shutdown.clone(),
-            };
-            let task = tokio::spawn(run(listener, fault.clone(), ctx));
-            (local, Some(task), None)
-        }
+    let run = Run {
+        gate: Gate::new(&spec, opts.seed, start.into_std()),
+        steps: spec.schedule.clone().into(),
+        workers: spec.fault.workers().map(Workers::new),
+        current: Arc::new(spec.fault.clone()),
+        epoch: shutdown.child_token(),
+        ctx: ConnCtx {
+            counters: counters.clone(),
+            shutdown: shutdown.clone(),
+        },
+        door,
+        start,
+        conns: JoinSet::new(),
+        _fillers: fillers,
     };
-    tracing::debug!(%addr, kind = fault.kind(), "fake upstream started");
+    tracing::debug!(%endpoint, kind = spec.fault.kind(), "fake upstream started");
     Ok(Server {
-        addr,
-        fault,
+        endpoint,
+        observable: spec.observable(),
+        fault: spec.fault,
         counters,
         shutdown,
-        accept_loop,
-        _reserved: reserved,
+        accept_loop: Some(tokio::spawn(run.run())),
     })
 }
 
+/// Put the socket in the state the first fault needs; `slow_accept`'s own queued connections.
+async fn open_for(fault: &Fault, listen: Listen, door: &mut Door) -> io::Result<Vec<BoxStream>> {
+    match fault {
+        _ if listen == Listen::UnixMissing => Ok(Vec::new()),
+        Fault::Refuse(_) => Ok(Vec::new()),
+        Fault::SlowAccept(slow) => slow.occupy(door).await,
+        _ => door.open(DEFAULT_BACKLOG).map(|()| Vec::new()),
+    }
+}
+
 impl Server {
-    /// The address actually bound, so callers can use port 0 and then tell nginx the port.
+    /// The TCP address actually bound, so callers can use port 0 and then tell nginx the port.
+    ///
+    /// # Panics
+    /// For a unix socket server; use [`Server::endpoint`], which covers both.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        match &self.endpoint {
+            Endpoint::Tcp(addr) => *addr,
+            Endpoint::Unix(path) => panic!("{} listens on a unix socket", path.display()),
+        }
+    }
+
+    /// Where nginx reaches the server; `Display` gives the `server` directive's form.
+    pub fn endpoint(&self) -> Endpoint {
+        self.endpoint.clone()
     }
 
     /// What the server has seen and done so far.
     pub fn counters(&self) -> CounterSnapshot {
-        self.counters.snapshot(self.fault.observable())
+        self.counters.snapshot(self.observable)
     }
 
-    /// The fault this server plays.
+    /// The fault this server starts with.
     pub fn fault(&self) -> &Fault {
         &self.fault
     }
 
-    /// Stop accepting, end every connection, and wait until all of it is done.
+    /// Stop accepting, end every connection, remove socket files, and wait for all of it.
     pub async fn stop(mut self) {
         self.shutdown.cancel();
         if let Some(task) = self.accept_loop.take()
@@ -110,37 +184,143 @@ impl Drop for Server {
     }
 }
 
-/// Accept connections and serve each in its own task until `ctx.shutdown` fires, then wait
-/// (bounded) for the connection tasks.
-async fn run(listener: TcpListener, fault: Arc<Fault>, ctx: ConnCtx) {
-    let mut conns = JoinSet::new();
-    loop {
-        tokio::select! {
-            biased;
-            () = ctx.shutdown.cancelled() => break,
-            Some(done) = conns.join_next(), if !conns.is_empty() => log_task_end(done),
-            accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => {
-                    ctx.counters.connection();
-                    let (fault, ctx) = (fault.clone(), ctx.clone());
-                    conns.spawn(async move {
-                        if let Err(err) = fault.serve(stream, ctx).await {
-                            tracing::debug!(%peer, %err, "connection ended with an error");
-                        }
-                    });
+/// The accept loop's state.
+struct Run {
+    door: Door,
+    gate: Gate,
+    steps: VecDeque<Step>,
+    current: Arc<Fault>,
+    workers: Option<Workers>,
+    /// Cancelled (and replaced) when a `refuse` step ends the open connections.
+    epoch: CancellationToken,
+    ctx: ConnCtx,
+    start: Instant,
+    conns: JoinSet<()>,
+    _fillers: Vec<BoxStream>,
+}
+
+/// A connection just accepted, with its worker (for `single_worker`).
+struct Accepted {
+    stream: BoxStream,
+    permit: Option<OwnedSemaphorePermit>,
+    /// It was already queued when a busy worker became free.
+    waited: bool,
+}
+
+impl Run {
+    /// Accept, admit and serve until shutdown, then wait (bounded) for the connection tasks.
+    async fn run(mut self) {
+        loop {
+            let next_step = self.steps.front().map(|s| self.start + s.after);
+            let listener = self.door.listener().filter(|_| self.current.accepts());
+            tokio::select! {
+                biased;
+                () = self.ctx.shutdown.cancelled() => break,
+                Some(done) = self.conns.join_next(), if !self.conns.is_empty() => log_task_end(done),
+                () = tokio::time::sleep_until(next_step.unwrap_or(self.start)), if next_step.is_some() => {
+                    self.next_step();
                 }
-                Err(err) => {
-                    tracing::warn!(%err, "accept failed");
-                    tokio::select! {
-                        () = ctx.shutdown.cancelled() => break,
-                        () = tokio::time::sleep(ACCEPT_BACKOFF) => {}
+                accepted = accept(listener, self.workers.as_mut()), if listener.is_some() => {
+                    match accepted {
+                        Ok(accepted) => self.admit(accepted),
+                        Err(err) => self.backoff(err).await,
                     }
                 }
-            },
+            }
+        }
+        drop(self.door);
+        drain(self.conns).await;
+    }
+
+    /// Switch to the next scheduled behaviour.
+    fn next_step(&mut self) {
+        let Some(step) = self.steps.pop_front() else {
+            return;
+        };
+        tracing::debug!(kind = step.fault.kind(), after = ?step.after, "schedule step");
+        let result = if matches!(step.fault, Fault::Refuse(_)) {
+            self.epoch.cancel();
+            self.epoch = self.ctx.shutdown.child_token();
+            self.door.shut()
+        } else {
+            self.door.open(DEFAULT_BACKLOG)
+        };
+        if let Err(err) = result {
+            tracing::warn!(%err, endpoint = %self.door.endpoint(), "cannot switch the socket");
+        }
+        self.workers = step.fault.workers().map(Workers::new);
+        self.current = Arc::new(step.fault);
+    }
+
+    /// Turn the connection away, or start its task with the fault or the healthy fallback.
+    fn admit(&mut self, accepted: Accepted) {
+        let Accepted {
+            stream,
+            permit,
+            waited,
+        } = accepted;
+        let (fault, slot) = match self.gate.admit() {
+            Admission::TurnAway(how) => return self.turn_away(stream, how),
+            Admission::Fault(slot) => (self.current.clone(), slot),
+            Admission::Healthy(slot) => (Arc::new(Fault::Healthy(Healthy::default())), slot),
+        };
+        self.ctx.counters.connection();
+        if waited {
+            self.ctx.counters.fire();
+        }
+        let ctx = ConnCtx {
+            counters: self.ctx.counters.clone(),
+            shutdown: self.epoch.clone(),
+        };
+        self.conns.spawn(async move {
+            if let Err(err) = fault.serve(stream, ctx).await {
+                tracing::debug!(%err, "connection ended with an error");
+            }
+            drop((slot, permit));
+        });
+    }
+
+    fn turn_away(&self, stream: BoxStream, how: OverLimit) {
+        if how == OverLimit::Reset
+            && let Err(err) = stream.abort_on_close()
+        {
+            tracing::debug!(%err, "cannot set SO_LINGER on an over-limit connection");
+        }
+        self.ctx.counters.over_limit();
+    }
+
+    async fn backoff(&self, err: io::Error) {
+        tracing::warn!(%err, "accept failed");
+        tokio::select! {
+            () = self.ctx.shutdown.cancelled() => {}
+            () = tokio::time::sleep(ACCEPT_BACKOFF) => {}
         }
     }
-    drop(listener);
-    drain(conns).await;
+}
+
+/// The next connection, through the worker pool when the fault has one.
+async fn accept(
+    listener: Option<&Listener>,
+    workers: Option<&mut Workers>,
+) -> io::Result<Accepted> {
+    let Some(listener) = listener else {
+        return std::future::pending().await;
+    };
+    match workers {
+        Some(workers) => {
+            let (stream, permit, waited) = workers.accept(listener).await?;
+            Ok(Accepted {
+                stream,
+                permit: Some(permit),
+                waited,
+            })
+        }
+        None => Ok(Accepted {
+            stream: listener.accept().await?,
+            permit: None,
+            waited: false,
+        }),
+    }
 }
 
 async fn drain(mut conns: JoinSet<()>) {

@@ -1,4 +1,5 @@
-//! Reading a [`Fault`] from YAML with an error that points at a line and column.
+//! Reading a [`Fault`] or a [`ServerSpec`] from YAML with an error that points at a line and
+//! column.
 //!
 //! serde buffers internally tagged enums before picking the variant, so serde-saphyr cannot
 //! tell where inside the mapping an error (an unknown field, a bad size) happened. When it
@@ -7,9 +8,13 @@
 
 use std::fmt;
 
-use crate::faults::Fault;
+use serde::de::DeserializeOwned;
 
-/// A fault file that could not be read as a [`Fault`], with a 1-based position.
+use crate::faults::Fault;
+use crate::spec::ServerSpec;
+
+/// A fault file that could not be read as a [`Fault`] or [`ServerSpec`], with a 1-based
+/// position.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct YamlError {
     /// 1-based line of the problem (best effort, see the module docs).
@@ -30,6 +35,16 @@ impl std::error::Error for YamlError {}
 
 /// Parse one YAML mapping (`kind: stall`, `delay: 5s`, ...) as a [`Fault`].
 pub fn fault_from_str(text: &str) -> Result<Fault, YamlError> {
+    from_str(text)
+}
+
+/// Parse one YAML mapping as a [`ServerSpec`]: a fault plus `probability`, `limit`,
+/// `schedule`, `listen` (a bare fault is a spec too).
+pub fn spec_from_str(text: &str) -> Result<ServerSpec, YamlError> {
+    from_str(text)
+}
+
+fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {
     serde_saphyr::from_str(text).map_err(|err| {
         let message = err.to_string();
         let (line, column) = err
@@ -97,6 +112,12 @@ mod tests {
     fn points_at_an_unknown_kind() {
         let err = fault_from_str("# comment\nkind: explode\n").unwrap_err();
         assert_eq!(err.line, 2, "{err}");
+    }
+
+    #[test]
+    fn points_at_a_typo_next_to_generic_settings() {
+        let err = spec_from_str("kind: healthy\nprobability: 0.5\nbody_sise: 1k\n").unwrap_err();
+        assert_eq!((err.line, err.column), (3, 1), "{err}");
     }
 
     #[test]

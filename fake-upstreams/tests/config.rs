@@ -2,7 +2,11 @@
 
 use std::time::Duration;
 
-use fake_upstreams::faults::{BigHeaders, CloseBeforeResponse, Healthy, Refuse, Reset, Stall};
+use clap::Parser;
+use fake_upstreams::faults::{
+    BigHeaders, CloseBeforeResponse, CloseMidBody, Garbage, Healthy, IdleClose, IdleMode,
+    InvalidHeader, Refuse, Reset, SingleWorker, SlowAccept, Stall, StallBody,
+};
 use fake_upstreams::{ByteSize, Fault};
 
 fn yaml(text: &str) -> Fault {
@@ -29,6 +33,25 @@ fn every_kind_parses_with_defaults() {
         (
             "kind: big_headers",
             Fault::BigHeaders(BigHeaders::default()),
+        ),
+        ("kind: garbage", Fault::Garbage(Garbage::default())),
+        (
+            "kind: invalid_header",
+            Fault::InvalidHeader(InvalidHeader::default()),
+        ),
+        (
+            "kind: close_mid_body",
+            Fault::CloseMidBody(CloseMidBody::default()),
+        ),
+        ("kind: stall_body", Fault::StallBody(StallBody::default())),
+        (
+            "kind: slow_accept",
+            Fault::SlowAccept(SlowAccept::default()),
+        ),
+        ("kind: idle_close", Fault::IdleClose(IdleClose::default())),
+        (
+            "kind: single_worker",
+            Fault::SingleWorker(SingleWorker::default()),
         ),
     ];
     for (text, expected) in cases {
@@ -137,4 +160,136 @@ fn byte_size_parses_integers_and_suffixes() {
         err.contains("\"lots\"") && err.contains("512, 12k"),
         "{err}"
     );
+}
+
+#[test]
+fn new_kinds_have_the_documented_defaults_and_fields() {
+    assert_eq!(Garbage::default().bytes, "HELLO this is not HTTP\r\n");
+    assert_eq!(InvalidHeader::default().line, "X-Bad Header: yes");
+    let c = CloseMidBody::default();
+    assert_eq!((c.body_size, c.send), (ByteSize(16_384), ByteSize(4096)));
+    let s = StallBody::default();
+    assert_eq!(
+        (s.body_size, s.send, s.delay),
+        (ByteSize(16_384), ByteSize(4096), None)
+    );
+    assert_eq!(SlowAccept::default().backlog, 1);
+    let i = IdleClose::default();
+    assert_eq!(
+        (i.idle, i.body_size, i.mode),
+        (Duration::from_secs(1), ByteSize(1024), IdleMode::Race)
+    );
+    let w = SingleWorker::default();
+    assert_eq!((w.body_size, w.workers), (ByteSize(1024), 1));
+
+    assert_eq!(
+        yaml("kind: garbage\nbytes: \"SSH-2.0-OpenSSH\\r\\n\""),
+        Fault::Garbage(Garbage {
+            bytes: "SSH-2.0-OpenSSH\r\n".into()
+        })
+    );
+    assert_eq!(
+        yaml("kind: stall_body\nbody_size: 1m\nsend: 1k\ndelay: 3s"),
+        Fault::StallBody(StallBody {
+            body_size: ByteSize(1 << 20),
+            send: ByteSize(1024),
+            delay: Some(Duration::from_secs(3)),
+        })
+    );
+    assert_eq!(
+        yaml("kind: idle_close\nidle: 5s\nmode: timer"),
+        Fault::IdleClose(IdleClose {
+            idle: Duration::from_secs(5),
+            mode: IdleMode::Timer,
+            ..IdleClose::default()
+        })
+    );
+    assert_eq!(
+        yaml("{kind: single_worker, workers: 2, body_size: 2k}"),
+        Fault::SingleWorker(SingleWorker {
+            workers: 2,
+            body_size: ByteSize(2048),
+        })
+    );
+    let err = yaml_err("kind: idle_close\nmode: sometimes");
+    assert!(err.contains("sometimes"), "{err}");
+    let err = yaml_err("kind: slow_accept\nbacklg: 3");
+    assert!(err.contains("backlg"), "{err}");
+}
+
+/// The CLI's fault subcommands, as the `fake-upstream` binary parses them.
+#[derive(Debug, Parser)]
+struct Cli {
+    #[command(subcommand)]
+    fault: Fault,
+}
+
+fn cli(args: &[&str]) -> Fault {
+    let argv = std::iter::once("fake-upstream").chain(args.iter().copied());
+    Cli::try_parse_from(argv)
+        .unwrap_or_else(|e| panic!("{args:?}: {e}"))
+        .fault
+}
+
+#[test]
+fn every_new_kind_is_a_cli_subcommand() {
+    assert_eq!(
+        cli(&["garbage", "--bytes", "nope"]),
+        Fault::Garbage(Garbage {
+            bytes: "nope".into()
+        })
+    );
+    assert_eq!(
+        cli(&["invalid-header", "--line", "X\u{1}: y"]),
+        Fault::InvalidHeader(InvalidHeader {
+            line: "X\u{1}: y".into()
+        })
+    );
+    assert_eq!(
+        cli(&["close_mid_body", "--send", "1k"]),
+        Fault::CloseMidBody(CloseMidBody {
+            send: ByteSize(1024),
+            ..CloseMidBody::default()
+        })
+    );
+    assert_eq!(
+        cli(&["stall-body", "--delay", "2s"]),
+        Fault::StallBody(StallBody {
+            delay: Some(Duration::from_secs(2)),
+            ..StallBody::default()
+        })
+    );
+    assert_eq!(
+        cli(&["slow-accept", "--backlog", "4"]),
+        Fault::SlowAccept(SlowAccept { backlog: 4 })
+    );
+    assert_eq!(
+        cli(&["idle-close", "--idle", "5s", "--mode", "timer"]),
+        Fault::IdleClose(IdleClose {
+            idle: Duration::from_secs(5),
+            mode: IdleMode::Timer,
+            ..IdleClose::default()
+        })
+    );
+    assert_eq!(cli(&["idle_close"]), Fault::IdleClose(IdleClose::default()));
+    assert_eq!(
+        cli(&["single-worker", "--workers", "3"]),
+        Fault::SingleWorker(SingleWorker {
+            workers: 3,
+            ..SingleWorker::default()
+        })
+    );
+    for kind in [
+        "garbage",
+        "invalid-header",
+        "close-mid-body",
+        "stall-body",
+        "slow-accept",
+        "single-worker",
+    ] {
+        let fault = cli(&[kind]);
+        assert_eq!(fault.kind(), kind.replace('-', "_"));
+        let text = format!("kind: {}", fault.kind());
+        assert_eq!(yaml(&text), fault, "CLI and YAML defaults agree");
+    }
 }

@@ -21,6 +21,7 @@ fn snapshot(connections: u64, requests: u64, fired: u64) -> CounterSnapshot {
         requests,
         fired,
         observable: true,
+        ..CounterSnapshot::default()
     }
 }
 

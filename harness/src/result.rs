@@ -76,6 +76,9 @@ pub struct ScenarioResult {
     pub verdict: Verdict,
     pub wall_ms: u64,
     pub phases: Vec<PhaseResult>,
+    /// Checks over the whole scenario, e.g. that every fault fired.
+    #[serde(default)]
+    pub checks: Vec<Check>,
 }
 
 fn first_attempt() -> u32 {

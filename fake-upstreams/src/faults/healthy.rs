@@ -17,10 +17,11 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use serde::{Deserialize, Serialize};
-use tokio::net::TcpStream;
 
 use super::ConnCtx;
 use crate::body;
+use crate::counters::REQUEST_ID_HEADER;
+use crate::listener::BoxStream;
 use crate::size::ByteSize;
 
 /// How long an in-progress exchange may take to finish once the server stops.
@@ -113,7 +114,7 @@ impl Healthy {
         })
     }
 
-    pub(crate) async fn serve(&self, stream: TcpStream, ctx: ConnCtx) -> io::Result<()> {
+    pub(crate) async fn serve(&self, stream: BoxStream, ctx: ConnCtx) -> io::Result<()> {
         let prepared = Arc::new(self.prepare().map_err(io::Error::other)?);
         let service_ctx = ctx.clone();
         let service = service_fn(move |req| respond(req, prepared.clone(), service_ctx.clone()));
@@ -139,7 +140,9 @@ async fn respond(
     prepared: Arc<Prepared>,
     ctx: ConnCtx,
 ) -> io::Result<Response<Full<Bytes>>> {
-    ctx.counters.request();
+    let id = req.headers().get(REQUEST_ID_HEADER);
+    ctx.counters
+        .request(id.and_then(|v| v.to_str().ok()?.trim().parse().ok()));
     let work = async {
         let mut body = req.into_body();
         while let Some(frame) = body.frame().await {

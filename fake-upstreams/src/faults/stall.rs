@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::request::{self, Fill, RawConn};
+use crate::request::{self, RawConn};
 use crate::size::ByteSize;
 
 /// Config of the `stall` fault.
@@ -47,21 +47,8 @@ impl Stall {
         };
         tracing::debug!(?req, "stalling");
         conn.ctx().counters.fire();
-        let timer = async {
-            match self.delay {
-                Some(delay) => tokio::time::sleep(delay).await,
-                None => std::future::pending().await,
-            }
-        };
-        tokio::pin!(timer);
-        loop {
-            tokio::select! {
-                () = &mut timer => break,
-                fill = conn.fill() => match fill? {
-                    Fill::Data => conn.discard_buffered(),
-                    Fill::Eof | Fill::Shutdown => return Ok(()),
-                },
-            }
+        if !conn.hold(self.delay).await? {
+            return Ok(());
         }
         let response = request::ok_response(self.body_size.as_usize(), &[]);
         if conn.write_all(&response).await? {

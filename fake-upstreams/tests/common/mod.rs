@@ -112,3 +112,61 @@ pub fn parse(bytes: &[u8]) -> Parsed {
         body: bytes[end..].to_vec(),
     }
 }
+
+/// Start a server from a YAML spec, sockets in `dir`, named `name`.
+pub async fn start_spec(text: &str, dir: &std::path::Path, name: &str, seed: u64) -> Server {
+    let spec = fake_upstreams::yaml::spec_from_str(text).expect("spec parses");
+    let opts = fake_upstreams::SpawnOptions {
+        seed,
+        socket_dir: dir.to_owned(),
+        name: name.to_owned(),
+    };
+    fake_upstreams::spawn_spec(spec, opts, CancellationToken::new())
+        .await
+        .expect("spawn_spec")
+}
+
+/// A folder for unix sockets that other users may search (like a harness run dir).
+pub fn socket_dir() -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    dir
+}
+
+/// The unix socket path of a server.
+pub fn unix_path(server: &Server) -> std::path::PathBuf {
+    match server.endpoint() {
+        fake_upstreams::Endpoint::Unix(path) => path,
+        other => panic!("not a unix endpoint: {other}"),
+    }
+}
+
+/// One `Connection: close` request carrying a request id; the whole answer (or the error).
+pub async fn exchange<S>(stream: &mut S, id: u64) -> std::io::Result<Vec<u8>>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let req = format!(
+        "POST /x HTTP/1.1\r\nHost: t\r\n{}: {id}\r\nConnection: close\r\nContent-Length: 5\r\n\r\nhello",
+        fake_upstreams::REQUEST_ID_HEADER
+    );
+    bounded(stream.write_all(req.as_bytes())).await?;
+    let mut out = Vec::new();
+    bounded(stream.read_to_end(&mut out)).await?;
+    Ok(out)
+}
+
+/// Poll `probe` until it returns `Some` (bounded by [`LIMIT`]); for states that change on a
+/// schedule the client cannot subscribe to.
+pub async fn until<T, F: Future<Output = Option<T>>>(mut probe: impl FnMut() -> F) -> T {
+    bounded(async {
+        loop {
+            if let Some(value) = probe().await {
+                return value;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+}

@@ -5,7 +5,7 @@ use similar::TextDiff;
 
 use crate::cli::ExplainArgs;
 use crate::exit::Exit;
-use crate::spec::{Addresses, Fragments, Scenario, expand};
+use crate::spec::{Addresses, Fragments, NginxSettings, Scenario, expand};
 
 pub(super) fn explain(args: &ExplainArgs) -> Exit {
     let scenarios = match super::load(&args.paths) {
@@ -42,12 +42,12 @@ pub fn render(s: &Scenario) -> String {
     out.push_str("\nUpstream servers:\n");
     for (upstream, servers) in &s.upstreams {
         for (name, fault) in servers {
-            out.push_str(&format!("  {upstream}.{name}: {}\n", fault.kind()));
+            out.push_str(&format!("  {upstream}.{name}: {}\n", describe(fault)));
         }
     }
     let mut previous: Option<(String, String)> = None;
     for phase in &s.phases {
-        let text = fragments_text(&phase.config.apply(&s.config), &addrs);
+        let text = fragments_text(&phase.config.apply(&s.config), &addrs, s.nginx_for(phase));
         out.push_str(&format!("\nPhase `{}`", phase.name));
         if let Some(about) = &phase.about {
             out.push_str(&format!(": {}", about.trim()));
@@ -74,10 +74,12 @@ pub fn render(s: &Scenario) -> String {
     out
 }
 
-fn fragments_text(f: &Fragments, addrs: &Addresses) -> String {
+fn fragments_text(f: &Fragments, addrs: &Addresses, n: &NginxSettings) -> String {
     let show = |t: &str| expand(t, addrs).unwrap_or_else(|_| t.to_string());
     format!(
-        "# http {{ ... }}\n{}\n# location / {{ ... }}\n{}\n",
+        "worker_processes {};\nevents {{ worker_connections {}; }}\n# http {{ ... }}\n{}\n# location / {{ ... }}\n{}\n",
+        n.worker_processes,
+        n.worker_connections,
         show(&f.http).trim_end(),
         show(&f.location).trim_end()
     )
@@ -102,4 +104,20 @@ fn textwrap(text: &str, width: usize) -> String {
         line_len += word.len();
     }
     out
+}
+
+/// `stall`, `reset (probability 0.5)`, `refuse, then healthy after 1s`.
+fn describe(spec: &fake_upstreams::ServerSpec) -> String {
+    let mut text = spec.fault.kind().to_string();
+    if let Some(p) = spec.probability {
+        text.push_str(&format!(" (probability {p})"));
+    }
+    if spec.limit.is_some() {
+        text.push_str(" (connection limit)");
+    }
+    for step in &spec.schedule {
+        let after = humantime::format_duration(step.after);
+        text.push_str(&format!(", then {} after {after}", step.fault.kind()));
+    }
+    text
 }

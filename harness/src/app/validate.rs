@@ -59,7 +59,7 @@ async fn validate_one(
         let header = format!("validate {} / {}", s.name, phase.name);
         std::fs::write(
             dir.conf(),
-            render(nginx, &s.nginx, &fragments, &dir, 8080, &header),
+            render(nginx, s.nginx_for(phase), &fragments, &dir, 8080, &header),
         )?;
         let test = test_config(nginx, &dir).await?;
         let (ok, what) = match (&phase.expect.config_rejected, &test) {

@@ -4,10 +4,12 @@
 //! A phase passes when every check passes.
 
 mod config;
+mod fired;
 mod log;
 mod traffic;
 mod upstreams;
 
+pub use fired::faults_fired;
 pub use traffic::histogram;
 
 use std::collections::BTreeMap;
@@ -72,6 +74,11 @@ pub fn evaluate(expect: &Expect, seen: &Observed<'_>) -> Vec<Check> {
         checks.extend(traffic::outcomes(&expect.outcomes, load));
         if expect.body_intact {
             checks.push(traffic::body_intact(load));
+        }
+        checks.extend(traffic::methods(&expect.methods, load));
+        checks.extend(expect.windows.iter().flat_map(|w| traffic::window(w, load)));
+        if let Some(expr) = &expect.duplicates {
+            checks.push(upstreams::duplicates(expr, load.total, seen.upstreams));
         }
     }
     checks.extend(log::check(&expect.log, seen.log));

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use super::Check;
 use crate::load::LoadReport;
 use crate::outcome::Outcome;
-use crate::spec::ShareExpr;
+use crate::spec::{ShareExpr, Window};
 
 pub(super) fn outcomes(expected: &BTreeMap<Outcome, ShareExpr>, load: &LoadReport) -> Vec<Check> {
     expected
@@ -27,6 +27,57 @@ pub(super) fn outcomes(expected: &BTreeMap<Outcome, ShareExpr>, load: &LoadRepor
                 actual,
             )
             .with_evidence(evidence)
+        })
+        .collect()
+}
+
+pub(super) fn methods(
+    expected: &BTreeMap<String, BTreeMap<Outcome, ShareExpr>>,
+    load: &LoadReport,
+) -> Vec<Check> {
+    let mut checks = Vec::new();
+    for (method, shares) in expected {
+        let total = load.total_method(method);
+        for (outcome, expr) in shares {
+            let count = load.count_method(method, *outcome);
+            let actual = format!(
+                "{count}/{total} {method} requests ({:.1}%)",
+                percent(count, total)
+            );
+            checks.push(Check::new(
+                format!("{method} outcome {outcome}"),
+                total > 0 && expr.holds(count, total),
+                expr.to_string(),
+                actual,
+            ));
+        }
+    }
+    checks
+}
+
+pub(super) fn window(w: &Window, load: &LoadReport) -> Vec<Check> {
+    let counts = load.window(w.from, w.to);
+    let total: u64 = counts.values().sum();
+    let all = counts
+        .iter()
+        .map(|(o, n)| format!("{o}×{n}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    w.outcomes
+        .iter()
+        .map(|(outcome, expr)| {
+            let count = counts.get(outcome).copied().unwrap_or(0);
+            let actual = format!(
+                "{count}/{total} ({:.1}%); all: {all}",
+                percent(count, total)
+            );
+            let what = format!("outcome {outcome} in {}", w.label());
+            Check::new(
+                what,
+                total > 0 && expr.holds(count, total),
+                expr.to_string(),
+                actual,
+            )
         })
         .collect()
 }

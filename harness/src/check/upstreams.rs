@@ -45,3 +45,35 @@ pub(super) fn check(
     }
     checks
 }
+
+/// Request ids that reached the upstream servers more than once in total.
+pub(super) fn duplicates(
+    expr: &ShareExpr,
+    sent: u64,
+    seen: &BTreeMap<String, CounterSnapshot>,
+) -> Check {
+    let mut times: BTreeMap<u64, u32> = BTreeMap::new();
+    for id in seen.values().flat_map(|c| c.request_ids.iter()) {
+        *times.entry(*id).or_insert(0) += 1;
+    }
+    let dup: Vec<u64> = times
+        .iter()
+        .filter(|(_, n)| **n > 1)
+        .map(|(id, _)| *id)
+        .collect();
+    let actual = format!(
+        "{} of {sent} requests reached an upstream more than once",
+        dup.len()
+    );
+    let mut check = Check::new(
+        "duplicate requests",
+        expr.holds(dup.len() as u64, sent),
+        expr.to_string(),
+        actual,
+    );
+    if !dup.is_empty() {
+        let ids: Vec<String> = dup.iter().take(10).map(u64::to_string).collect();
+        check.evidence = vec![format!("request ids: {}", ids.join(", "))];
+    }
+    check
+}

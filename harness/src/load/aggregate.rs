@@ -25,6 +25,7 @@ const MAX_TRACKED_MICROS: u64 = 3_600 * 1_000_000;
 #[derive(Debug)]
 pub struct Aggregator {
     outcomes: BTreeMap<Outcome, u64>,
+    by_method: BTreeMap<String, BTreeMap<Outcome, u64>>,
     latency: Histogram<u64>,
     timeline: BTreeMap<u64, BTreeMap<Outcome, u64>>,
     integrity: Integrity,
@@ -42,6 +43,7 @@ impl Aggregator {
     pub fn new() -> Self {
         Self {
             outcomes: BTreeMap::new(),
+            by_method: BTreeMap::new(),
             latency: new_histogram(),
             timeline: BTreeMap::new(),
             integrity: Integrity::default(),
@@ -52,6 +54,12 @@ impl Aggregator {
     /// Account for one finished request.
     pub fn record(&mut self, sample: &Sample) {
         *self.outcomes.entry(sample.outcome).or_default() += 1;
+        let method = sample.method.as_str();
+        let per_method = match self.by_method.get_mut(method) {
+            Some(counts) => counts,
+            None => self.by_method.entry(method.to_string()).or_default(),
+        };
+        *per_method.entry(sample.outcome).or_default() += 1;
         self.latency
             .saturating_record(duration_micros(sample.latency));
         let bucket = duration_millis(sample.started_at) / TIMELINE_BUCKET_MS;
@@ -105,6 +113,7 @@ impl Aggregator {
             requests_per_sec: if secs > 0.0 { total as f64 / secs } else { 0.0 },
             cancelled,
             outcomes: self.outcomes,
+            by_method: self.by_method,
         }
     }
 }
@@ -161,6 +170,7 @@ mod tests {
 
     fn sample(outcome: Outcome, latency_ms: u64, started_ms: u64) -> Sample {
         Sample {
+            method: http::Method::GET,
             outcome,
             latency: Duration::from_millis(latency_ms),
             started_at: Duration::from_millis(started_ms),
@@ -273,5 +283,62 @@ mod tests {
                 unverified_2xx: 1
             }
         );
+    }
+
+    #[test]
+    fn outcomes_are_counted_per_method() {
+        let mut agg = Aggregator::new();
+        let mut post = sample(Outcome::Status(502), 1, 0);
+        post.method = http::Method::POST;
+        agg.record(&post);
+        agg.record(&post);
+        agg.record(&sample(Outcome::Status(200), 1, 0));
+        agg.record(&sample(Outcome::Reset, 1, 0));
+        let r = agg.finish(Duration::from_secs(1), false);
+        assert_eq!(r.count_method("POST", Outcome::Status(502)), 2);
+        assert_eq!(r.count_method("POST", Outcome::Status(200)), 0);
+        assert_eq!(r.count_method("GET", Outcome::Status(200)), 1);
+        assert_eq!(r.total_method("GET"), 2);
+        assert_eq!(r.total_method("POST"), 2);
+        assert_eq!(r.total_method("PUT"), 0);
+        let keys: Vec<&str> = r.by_method.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["GET", "POST"]);
+    }
+
+    #[test]
+    fn window_sums_the_buckets_starting_in_the_range() {
+        let mut agg = Aggregator::new();
+        for (outcome, started_ms) in [
+            (Outcome::Status(502), 10),
+            (Outcome::Status(502), 150),
+            (Outcome::Status(200), 199),
+            (Outcome::Status(502), 230),
+            (Outcome::Status(200), 310),
+            (Outcome::Reset, 420),
+            (Outcome::Status(200), 480),
+        ] {
+            agg.record(&sample(outcome, 1, started_ms));
+        }
+        let r = agg.finish(Duration::from_millis(500), false);
+        let ms = Duration::from_millis;
+        let all = r.window(Duration::ZERO, None);
+        assert_eq!(all, r.outcomes);
+        // [100, 300): buckets 100 and 200.
+        assert_eq!(
+            r.window(ms(100), Some(ms(300))),
+            BTreeMap::from([(Outcome::Status(502), 2), (Outcome::Status(200), 1)])
+        );
+        // Only a bucket's start matters: bucket 100 (starting before 150) is out, 300 is in.
+        assert_eq!(
+            r.window(ms(150), Some(ms(301))),
+            BTreeMap::from([(Outcome::Status(502), 1), (Outcome::Status(200), 1)])
+        );
+        assert_eq!(
+            r.window(ms(300), None),
+            BTreeMap::from([(Outcome::Status(200), 2), (Outcome::Reset, 1)])
+        );
+        assert!(r.window(ms(200), Some(ms(200))).is_empty());
+        assert!(r.window(ms(300), Some(ms(100))).is_empty());
+        assert!(r.window(ms(10_000), None).is_empty());
     }
 }

@@ -6,13 +6,13 @@
 
 use std::net::SocketAddr;
 
-use bytes::Bytes;
-use http_body_util::Full;
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 use tokio::task::JoinHandle;
 use tracing::debug;
+
+use super::body::RequestBody;
 
 /// Why a connection could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -34,7 +34,7 @@ pub enum OpenError {
 /// An open HTTP/1 connection that can send one request at a time.
 #[derive(Debug)]
 pub struct Conn {
-    sender: SendRequest<Full<Bytes>>,
+    sender: SendRequest<RequestBody>,
     driver: JoinHandle<()>,
 }
 
@@ -69,7 +69,7 @@ impl Conn {
     }
 
     /// The sender for the next request; call [`Conn::ready`] first.
-    pub fn sender(&mut self) -> &mut SendRequest<Full<Bytes>> {
+    pub fn sender(&mut self) -> &mut SendRequest<RequestBody> {
         &mut self.sender
     }
 }

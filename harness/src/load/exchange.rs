@@ -7,7 +7,7 @@
 
 use bytes::Bytes;
 use fake_upstreams::body::{DIGEST_HEADER, Digester};
-use http::Response;
+use http::{Method, Response};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use tracing::debug;
@@ -46,19 +46,25 @@ impl Exchange {
     }
 }
 
-/// Send one request of `plan` on the connection in `slot` (opening one if needed) and read the
-/// whole response.
-pub(crate) async fn exchange(slot: &mut Option<Conn>, plan: &LoadPlan, body: &Bytes) -> Exchange {
+/// Send request `index` of `plan` with `method` on the connection in `slot` (opening one if
+/// needed) and read the whole response.
+pub(crate) async fn exchange(
+    slot: &mut Option<Conn>,
+    plan: &LoadPlan,
+    index: u64,
+    method: &Method,
+    body: &Bytes,
+) -> Exchange {
     let conn = match usable_conn(slot, plan).await {
         Ok(conn) => conn,
         Err(failed) => return failed,
     };
-    let request = match plan.request(body) {
+    let request = match plan.request(index, method, body) {
         Ok(request) => request,
         Err(e) => return Exchange::failed(Outcome::OtherError, format!("building request: {e}")),
     };
     match conn.sender().send_request(request).await {
-        Ok(response) => read_response(response, plan).await,
+        Ok(response) => read_response(response, method).await,
         Err(e) => Exchange::from_error(&e, Phase::BeforeHead),
     }
 }
@@ -90,7 +96,7 @@ async fn usable_conn<'a>(
 }
 
 /// Read the body frame by frame, feeding the digester, then judge the complete response.
-async fn read_response(response: Response<Incoming>, plan: &LoadPlan) -> Exchange {
+async fn read_response(response: Response<Incoming>, method: &Method) -> Exchange {
     let (head, mut incoming) = response.into_parts();
     let expected = head
         .headers
@@ -108,7 +114,7 @@ async fn read_response(response: Response<Incoming>, plan: &LoadPlan) -> Exchang
         }
     }
     let status = head.status.as_u16();
-    let verify = head.status.is_success() && plan.expects_body();
+    let verify = head.status.is_success() && LoadPlan::expects_body(method);
     let (outcome, body, detail) = match expected {
         _ if !verify => (Outcome::Status(status), BodyCheck::NotChecked, None),
         None => (Outcome::Status(status), BodyCheck::NoDigest, None),

@@ -6,11 +6,13 @@
 //! to a pure [`Aggregator`], which produces the [`LoadReport`]. Requests are never retried, so
 //! the report counts exactly what a client would have seen.
 //!
-//! Files: `plan` (what to send), `conn` (one connection), `exchange` (one request read to the
+//! Files: `plan` (what to send, and the seeded per-request decisions), `body` (request bodies,
+//! including a slow client's), `conn` (one connection), `exchange` (one request read to the
 //! end), `classify` (error → [`Outcome`](crate::outcome::Outcome)), `worker` (the request loop),
 //! `sample`, `aggregate`, `report`.
 
 mod aggregate;
+mod body;
 mod classify;
 mod conn;
 mod exchange;
@@ -29,7 +31,7 @@ use tracing::debug;
 
 pub use aggregate::{Aggregator, MAX_EXAMPLES, TIMELINE_BUCKET_MS};
 pub use classify::{Phase, classify, error_chain, io_kind};
-pub use plan::LoadPlan;
+pub use plan::{Decision, LoadPlan, LoadShape, REQUEST_ID_HEADER, SlowBody};
 pub use report::{Integrity, LatencySummary, LoadReport, TimelineBucket};
 pub use sample::{BodyCheck, Sample};
 
@@ -38,8 +40,9 @@ const SAMPLE_CHANNEL: usize = 1024;
 
 /// Run `plan` against its target and report every request's outcome.
 ///
-/// Issues at most `plan.requests` requests and stops issuing at `plan.max_duration` or when
-/// `cancel` fires. Requests in flight at the deadline are recorded as
+/// Issues at most `plan.requests` requests and stops issuing at `plan.shape.duration`,
+/// `plan.max_duration`, or when `cancel` fires. Requests in flight when `shape.duration` ends
+/// finish normally; requests in flight at the `max_duration` deadline are recorded as
 /// [`Outcome::Timeout`](crate::outcome::Outcome::Timeout); requests in flight at cancellation are
 /// dropped and the report is marked `cancelled`. Returns once every worker has stopped and every
 /// connection it opened is closed.

@@ -5,6 +5,7 @@
 //! stats proving that 200s carried correct bodies, and a few example error texts per failure.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -17,6 +18,9 @@ pub struct LoadReport {
     pub total: u64,
     /// Requests per outcome; absent outcomes did not occur.
     pub outcomes: BTreeMap<Outcome, u64>,
+    /// Requests per outcome for each method (`"GET"`, `"POST"`, ...) that was sent.
+    #[serde(default)]
+    pub by_method: BTreeMap<String, BTreeMap<Outcome, u64>>,
     /// Latency over all finished requests, whatever their outcome.
     pub latency: LatencySummary,
     /// Width of each [`TimelineBucket`], in milliseconds.
@@ -48,6 +52,41 @@ impl LoadReport {
         } else {
             self.count(outcome) as f64 / self.total as f64
         }
+    }
+
+    /// Number of `method` requests that ended as `outcome`.
+    pub fn count_method(&self, method: &str, outcome: Outcome) -> u64 {
+        self.by_method
+            .get(method)
+            .and_then(|counts| counts.get(&outcome))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Number of `method` requests that finished, whatever their outcome.
+    pub fn total_method(&self, method: &str) -> u64 {
+        self.by_method
+            .get(method)
+            .map_or(0, |counts| counts.values().sum())
+    }
+
+    /// Outcome counts of the timeline buckets whose start lies in `[from, to)` (`to: None`:
+    /// up to the end of the run). Buckets are [`LoadReport::timeline_bucket_ms`] wide and
+    /// keyed by request start time, so choose bounds on bucket boundaries for exact windows.
+    pub fn window(&self, from: Duration, to: Option<Duration>) -> BTreeMap<Outcome, u64> {
+        let from = from.as_millis();
+        let to = to.map_or(u128::MAX, |t| t.as_millis());
+        let mut sum = BTreeMap::new();
+        let buckets = self.timeline.iter().filter(|b| {
+            let start = u128::from(b.start_ms);
+            from <= start && start < to
+        });
+        for bucket in buckets {
+            for (outcome, n) in &bucket.counts {
+                *sum.entry(*outcome).or_default() += n;
+            }
+        }
+        sum
     }
 
     /// Number of requests that ended as a complete, correct 2xx.
@@ -104,6 +143,10 @@ mod tests {
         let report = LoadReport {
             total: 3,
             outcomes: BTreeMap::from([(Outcome::Status(502), 2), (Outcome::Truncated, 1)]),
+            by_method: BTreeMap::from([(
+                "GET".to_string(),
+                BTreeMap::from([(Outcome::Status(502), 2), (Outcome::Truncated, 1)]),
+            )]),
             latency: LatencySummary::default(),
             timeline_bucket_ms: 100,
             timeline: vec![TimelineBucket {
@@ -126,5 +169,19 @@ mod tests {
         assert_eq!(back.count(Outcome::Status(502)), 2);
         assert_eq!(back.count(Outcome::Reset), 0);
         assert!((back.share(Outcome::Truncated) - 1.0 / 3.0).abs() < 1e-9);
+        assert_eq!(back.count_method("GET", Outcome::Status(502)), 2);
+        assert_eq!(back.total_method("GET"), 3);
+    }
+
+    #[test]
+    fn reports_without_by_method_still_parse() {
+        let json = r#"{"total":1,"outcomes":{"200":1},
+            "latency":{"p50_ms":1.0,"p90_ms":1.0,"p99_ms":1.0,"max_ms":1.0,"mean_ms":1.0},
+            "timeline_bucket_ms":100,"timeline":[],
+            "integrity":{"verified":1,"corrupt":0,"unverified_2xx":0},
+            "examples":{},"wall_ms":5,"requests_per_sec":200.0,"cancelled":false}"#;
+        let report: LoadReport = serde_json::from_str(json).unwrap();
+        assert!(report.by_method.is_empty());
+        assert_eq!(report.total_method("GET"), 0);
     }
 }

@@ -5,6 +5,8 @@
 
 use std::time::Duration;
 
+use http::Method;
+
 use crate::outcome::Outcome;
 
 /// How the response body was checked against the upstream's digest header.
@@ -23,6 +25,8 @@ pub enum BodyCheck {
 /// One finished request.
 #[derive(Debug, Clone)]
 pub struct Sample {
+    /// The request's method.
+    pub method: Method,
     /// How the request ended.
     pub outcome: Outcome,
     /// Time from issuing the request (including connect) to its outcome.

@@ -137,6 +137,13 @@ fn phase_cell(p: &PhaseResult) -> String {
 }
 
 fn details(out: &mut String, s: &ScenarioResult) {
+    let failed: Vec<&Check> = s.checks.iter().filter(|c| !c.passed).collect();
+    if !failed.is_empty() {
+        let _ = writeln!(out, "\nFAIL {} (whole scenario)", s.name);
+        for c in failed {
+            failed_check(out, c);
+        }
+    }
     for p in s.phases.iter().filter(|p| p.verdict != Verdict::Pass) {
         let _ = writeln!(
             out,

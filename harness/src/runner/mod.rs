@@ -149,7 +149,11 @@ pub async fn run_scenario(
         }
         phases.push(result);
     }
+    let checks = crate::check::faults_fired(&s.upstreams, &phases);
     let mut verdict = phases.iter().fold(Verdict::Pass, |v, p| v.worst(p.verdict));
+    if checks.iter().any(|c| !c.passed) {
+        verdict = verdict.worst(Verdict::Fail);
+    }
     if phases.len() < s.phases.len() {
         verdict = Verdict::Interrupted;
     }
@@ -164,5 +168,6 @@ pub async fn run_scenario(
         verdict,
         wall_ms: started.elapsed().as_millis() as u64,
         phases,
+        checks,
     }
 }

@@ -10,7 +10,7 @@ use super::servers::Servers;
 use super::{Attempt, RunOptions};
 use crate::check::{Observed, evaluate};
 use crate::errorlog::{self, LogLine};
-use crate::load::{LoadPlan, LoadReport, drive};
+use crate::load::{LoadPlan, LoadReport, LoadShape, SlowBody, drive};
 use crate::nginx::{ConfigTest, Nginx, RunDir, StartError, render, test_config};
 use crate::result::{PhaseResult, Verdict};
 use crate::spec::{Fragments, Phase, Scenario, expand};
@@ -48,11 +48,11 @@ pub async fn run_phase(
         Ok(d) => d,
         Err(e) => return fail(result, format!("cannot create run dir: {e}"), started),
     };
-    let servers = match Servers::start(s, cancel).await {
+    let servers = match Servers::start(s, attempt.seed, cancel).await {
         Ok(servers) => servers,
         Err(e) => return fail(result, format!("cannot start fake upstreams: {e}"), started),
     };
-    let outcome = drive_nginx(s, phase, opts, &dir, &servers, cancel).await;
+    let outcome = drive_nginx(s, phase, opts, &dir, &servers, attempt.seed, cancel).await;
     result.upstreams = servers.stop().await;
     if !opts.keep {
         let _ = std::fs::remove_dir_all(dir.tmp());
@@ -103,6 +103,7 @@ async fn drive_nginx(
     opts: &RunOptions,
     dir: &RunDir,
     servers: &Servers,
+    seed: u64,
     cancel: &CancellationToken,
 ) -> Result<(ConfigTest, Option<LoadReport>, Option<u16>), String> {
     let fragments = expanded(s, phase, servers)?;
@@ -110,7 +111,14 @@ async fn drive_nginx(
     let mut last_error = String::new();
     for _ in 0..PORT_ATTEMPTS {
         let port = free_port().map_err(|e| format!("no free loopback port: {e}"))?;
-        let conf = render(&opts.nginx, &s.nginx, &fragments, dir, port, &header);
+        let conf = render(
+            &opts.nginx,
+            s.nginx_for(phase),
+            &fragments,
+            dir,
+            port,
+            &header,
+        );
         std::fs::write(dir.conf(), conf).map_err(|e| format!("cannot write nginx.conf: {e}"))?;
         let config = test_config(&opts.nginx, dir)
             .await
@@ -120,7 +128,7 @@ async fn drive_nginx(
         }
         match Nginx::start(&opts.nginx, dir, port).await {
             Ok(nginx) => {
-                let plan = plan_for(s, phase, port);
+                let plan = plan_for(s, phase, port, seed);
                 let report = drive(&plan, cancel.clone()).await;
                 nginx.stop(STOP_GRACE).await;
                 return Ok((config, Some(report), Some(port)));
@@ -145,8 +153,12 @@ fn expanded(s: &Scenario, phase: &Phase, servers: &Servers) -> Result<Fragments,
     })
 }
 
-fn plan_for(s: &Scenario, phase: &Phase, port: u16) -> LoadPlan {
+fn plan_for(s: &Scenario, phase: &Phase, port: u16, seed: u64) -> LoadPlan {
     let t = s.traffic_for(phase);
+    let methods = t
+        .methods
+        .iter()
+        .map(|(m, w)| (m.parse().expect("validated in spec"), *w));
     LoadPlan {
         target: ([127, 0, 0, 1], port).into(),
         host: "badgateway".into(),
@@ -157,6 +169,17 @@ fn plan_for(s: &Scenario, phase: &Phase, port: u16) -> LoadPlan {
         concurrency: t.concurrency,
         request_timeout: t.timeout,
         max_duration: t.max_duration,
+        shape: LoadShape {
+            seed,
+            methods: methods.collect(),
+            spacing: t.spacing,
+            jitter: t.jitter.unwrap_or_default(),
+            duration: t.duration,
+            slow_body: t.slow_body.as_ref().map(|b| SlowBody {
+                chunk: b.chunk.0 as usize,
+                interval: b.interval,
+            }),
+        },
     }
 }
 

@@ -2,6 +2,7 @@
 //! or a config that `nginx -t` refuses.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -28,6 +29,40 @@ pub struct Expect {
     /// Counters of fake upstream servers, keyed `upstream.server`, e.g. `app.primary`.
     #[serde(default)]
     pub upstreams: BTreeMap<String, CounterExpect>,
+    /// Outcome shares per request method (a share of that method's requests), for mixed
+    /// traffic: e.g. GETs recover while POSTs get 502.
+    #[serde(default)]
+    pub methods: BTreeMap<String, BTreeMap<Outcome, ShareExpr>>,
+    /// Outcome shares among the requests started within a time window of the load, e.g. to
+    /// show when 502s stop after an outage.
+    #[serde(default)]
+    pub windows: Vec<Window>,
+    /// Requests that reached the upstream servers more than once in total (nginx sent them
+    /// again, to another server or the same one), counted by the request-id header.
+    #[serde(default)]
+    pub duplicates: Option<ShareExpr>,
+}
+
+/// Outcomes of the requests that started in `[from, to)` since the load began.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Window {
+    #[serde(with = "humantime_serde")]
+    pub from: Duration,
+    #[serde(default, with = "humantime_serde")]
+    pub to: Option<Duration>,
+    pub outcomes: BTreeMap<Outcome, ShareExpr>,
+}
+
+impl Window {
+    /// `1s..3s` or `2s..end`, for check names.
+    pub fn label(&self) -> String {
+        let show = |d: Duration| humantime::format_duration(d).to_string();
+        match self.to {
+            Some(to) => format!("{}..{}", show(self.from), show(to)),
+            None => format!("{}..end", show(self.from)),
+        }
+    }
 }
 
 /// error.log expectations. Lines at `[alert]`, `[crit]` or `[emerg]` fail a phase unless a
@@ -59,5 +94,18 @@ impl Expect {
             && !self.body_intact
             && self.config_rejected.is_none()
             && self.upstreams.is_empty()
+            && self.methods.is_empty()
+            && self.windows.is_empty()
+            && self.duplicates.is_none()
+    }
+
+    /// Expectations that need traffic to have run.
+    pub fn needs_traffic(&self) -> bool {
+        !self.outcomes.is_empty()
+            || self.body_intact
+            || !self.upstreams.is_empty()
+            || !self.methods.is_empty()
+            || !self.windows.is_empty()
+            || self.duplicates.is_some()
     }
 }

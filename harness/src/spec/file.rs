@@ -179,7 +179,7 @@ fn check_phase(phase: &super::Phase, addrs: &Addresses) -> Result<(), Problem> {
             ),
         ));
     }
-    let runs_traffic = !e.outcomes.is_empty() || e.body_intact || !e.upstreams.is_empty();
+    let runs_traffic = e.needs_traffic();
     if e.config_rejected.is_some() && (runs_traffic || !e.log.contains.is_empty()) {
         return Err((
             at_name,
@@ -252,6 +252,25 @@ fn check_traffic(t: &super::Traffic) -> Result<(), String> {
             "traffic.path must start with `/`, got `{}`",
             t.path
         ));
+    }
+    for (method, weight) in &t.methods {
+        if !super::METHODS.contains(&method.as_str()) {
+            return Err(format!(
+                "traffic.methods: unsupported method `{method}`: use {}",
+                super::METHODS.join(", ")
+            ));
+        }
+        if *weight == 0 {
+            return Err(format!(
+                "traffic.methods: weight of {method} must be positive"
+            ));
+        }
+    }
+    if t.slow_body
+        .as_ref()
+        .is_some_and(|b| b.chunk.0 == 0 || b.interval.is_zero())
+    {
+        return Err("traffic.slow_body needs a positive chunk and interval".into());
     }
     if t.timeout.is_zero() || t.max_duration.is_zero() {
         return Err("traffic.timeout and traffic.max_duration must be positive".into());

@@ -14,11 +14,11 @@ mod share;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use fake_upstreams::faults::Fault;
+use fake_upstreams::ServerSpec;
 use fake_upstreams::size::ByteSize;
 use serde::{Deserialize, Serialize};
 
-pub use expect::{CounterExpect, Expect, LogExpect};
+pub use expect::{CounterExpect, Expect, LogExpect, Window};
 pub use file::{LoadedScenario, discover, load_file};
 pub use pattern::LogPattern;
 pub use placeholder::{Addresses, expand};
@@ -39,8 +39,9 @@ pub struct Scenario {
     /// nginx process settings that are not config fragments.
     #[serde(default)]
     pub nginx: NginxSettings,
-    /// Named upstreams, each a map of server name to the fault that server plays.
-    pub upstreams: BTreeMap<String, BTreeMap<String, Fault>>,
+    /// Named upstreams, each a map of server name to the fault that server plays (with its
+    /// generic settings: probability, limit, schedule, listen).
+    pub upstreams: BTreeMap<String, BTreeMap<String, ServerSpec>>,
     /// The config fragments of the baseline; phases change them.
     pub config: Fragments,
     /// The load sent through nginx in every phase unless a phase overrides it.
@@ -121,9 +122,35 @@ pub struct Traffic {
     /// Client-side limit for one request, from connect to the last body byte.
     #[serde(default = "Traffic::default_timeout", with = "humantime_serde")]
     pub timeout: Duration,
-    /// Upper bound on the whole phase's load, whatever the request count.
+    /// Upper bound on the whole phase's load, whatever the request count; requests still in
+    /// flight then are cut and count as `timeout`.
     #[serde(default = "Traffic::default_max_duration", with = "humantime_serde")]
     pub max_duration: Duration,
+    /// A weighted mix of methods, e.g. `{ GET: 1, POST: 1 }`; replaces `method`. Each
+    /// request's method is drawn from the scenario's seed.
+    #[serde(default)]
+    pub methods: BTreeMap<String, u32>,
+    /// Pause between one connection's requests (± `jitter`, drawn from the seed), e.g. to
+    /// space requests around an upstream's keep-alive idle timeout.
+    #[serde(default, with = "humantime_serde")]
+    pub spacing: Option<Duration>,
+    #[serde(default, with = "humantime_serde")]
+    pub jitter: Option<Duration>,
+    /// Stop issuing new requests after this long (requests in flight finish normally).
+    #[serde(default, with = "humantime_serde")]
+    pub duration: Option<Duration>,
+    /// Slow clients: send the request body in `chunk`-byte pieces, `interval` apart.
+    #[serde(default)]
+    pub slow_body: Option<SlowBody>,
+}
+
+/// How a slow client sends its request body.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlowBody {
+    pub chunk: ByteSize,
+    #[serde(with = "humantime_serde")]
+    pub interval: Duration,
 }
 
 impl Traffic {
@@ -144,6 +171,9 @@ impl Traffic {
     }
 }
 
+/// Methods a scenario may send.
+pub const METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
 mod method_text {
     use serde::{Deserialize, Deserializer, Serializer};
 
@@ -153,13 +183,13 @@ mod method_text {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<http::Method, D::Error> {
         let text = String::deserialize(d)?;
-        match text.as_str() {
-            "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS" => {
-                Ok(text.parse().expect("listed methods are valid"))
-            }
-            _ => Err(serde::de::Error::custom(format!(
-                "unsupported method `{text}`: use GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS"
-            ))),
+        if super::METHODS.contains(&text.as_str()) {
+            Ok(text.parse().expect("listed methods are valid"))
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "unsupported method `{text}`: use one of {}",
+                super::METHODS.join(", ")
+            )))
         }
     }
 }
@@ -174,12 +204,20 @@ pub struct Phase {
     pub about: Option<String>,
     #[serde(default)]
     pub config: ConfigChange,
+    /// nginx process settings for this phase (e.g. a raised `worker_connections`).
+    #[serde(default)]
+    pub nginx: Option<NginxSettings>,
     #[serde(default)]
     pub traffic: Option<Traffic>,
     pub expect: Expect,
 }
 
 impl Scenario {
+    /// The nginx settings a phase runs with.
+    pub fn nginx_for<'a>(&'a self, phase: &'a Phase) -> &'a NginxSettings {
+        phase.nginx.as_ref().unwrap_or(&self.nginx)
+    }
+
     /// The traffic a phase sends.
     pub fn traffic_for<'a>(&'a self, phase: &'a Phase) -> &'a Traffic {
         phase.traffic.as_ref().unwrap_or(&self.traffic)

@@ -1,0 +1,78 @@
+//! `close_mid_body`: announce a body, send part of it, close.
+//!
+//! The backend crashed (or was killed by a deploy) while streaming a response. nginx has
+//! already sent the status line to the client, so it cannot turn this into a 502: it logs
+//! "upstream prematurely closed connection while reading upstream" and the client gets a
+//! truncated body (a `truncated` outcome, or `corrupt` when a cache hid the cut).
+
+use std::io;
+
+use serde::{Deserialize, Serialize};
+
+use crate::body;
+use crate::request::{self, RawConn};
+use crate::size::ByteSize;
+
+/// Config of the `close_mid_body` fault.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, clap::Args)]
+#[serde(deny_unknown_fields)]
+pub struct CloseMidBody {
+    /// Body size announced in `Content-Length` (and the digest header). Default: 16k.
+    #[serde(default = "default_body_size")]
+    #[arg(long, default_value_t = default_body_size())]
+    pub body_size: ByteSize,
+    /// Bytes of the body actually sent before the FIN; less than `body_size`. Default: 4k.
+    #[serde(default = "default_send")]
+    #[arg(long, default_value_t = default_send())]
+    pub send: ByteSize,
+}
+
+impl Default for CloseMidBody {
+    fn default() -> Self {
+        Self {
+            body_size: default_body_size(),
+            send: default_send(),
+        }
+    }
+}
+
+pub(crate) fn default_body_size() -> ByteSize {
+    ByteSize::kib(16)
+}
+
+pub(crate) fn default_send() -> ByteSize {
+    ByteSize::kib(4)
+}
+
+/// The partial response both mid-body faults send: head, then `send` of `body_size` bytes.
+pub(crate) fn partial_response(body_size: ByteSize, send: ByteSize) -> Result<Vec<u8>, String> {
+    if send >= body_size {
+        return Err(format!(
+            "send ({send}) must be less than body_size ({body_size}), or the body is complete"
+        ));
+    }
+    let mut out = request::ok_head(body_size.as_usize(), false, &[]);
+    out.extend_from_slice(&body::pattern(body_size.as_usize())[..send.as_usize()]);
+    Ok(out)
+}
+
+impl CloseMidBody {
+    pub(crate) fn validate(&self) -> Result<(), String> {
+        partial_response(self.body_size, self.send)
+            .map(drop)
+            .map_err(|msg| format!("close_mid_body: {msg}"))
+    }
+
+    pub(crate) async fn serve(&self, mut conn: RawConn) -> io::Result<()> {
+        let Some(req) = conn.read_request().await? else {
+            return Ok(());
+        };
+        tracing::debug!(?req, "closing mid-body");
+        conn.ctx().counters.fire();
+        let partial = partial_response(self.body_size, self.send).map_err(io::Error::other)?;
+        if conn.write_all(&partial).await? {
+            conn.finish().await;
+        }
+        Ok(())
+    }
+}

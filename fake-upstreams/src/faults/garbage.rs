@@ -1,0 +1,50 @@
+//! `garbage`: read the request, answer with bytes that are not HTTP, close.
+//!
+//! A backend that speaks another protocol on the port (a misrouted `proxy_pass` to a Redis or
+//! FastCGI port, a TLS port spoken to in plain text) answers something nginx cannot parse as
+//! a status line. nginx 1.22 then logs "upstream sent no valid HTTP/1.0 header while reading
+//! response header from upstream" and relays the bytes to the client as an HTTP/0.9
+//! response (no status line at all), which a modern client reports as a parse error.
+
+use std::io;
+
+use serde::{Deserialize, Serialize};
+
+use crate::request::RawConn;
+
+/// Config of the `garbage` fault.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, clap::Args)]
+#[serde(deny_unknown_fields)]
+pub struct Garbage {
+    /// What to send instead of a response (YAML escapes such as `"\r\n"` work in double
+    /// quotes). Default: `"HELLO this is not HTTP\r\n"`.
+    #[serde(default = "default_bytes")]
+    #[arg(long, default_value_t = default_bytes())]
+    pub bytes: String,
+}
+
+impl Default for Garbage {
+    fn default() -> Self {
+        Self {
+            bytes: default_bytes(),
+        }
+    }
+}
+
+fn default_bytes() -> String {
+    "HELLO this is not HTTP\r\n".into()
+}
+
+impl Garbage {
+    pub(crate) async fn serve(&self, mut conn: RawConn) -> io::Result<()> {
+        let Some(req) = conn.read_request().await? else {
+            return Ok(());
+        };
+        tracing::debug!(?req, "sending garbage");
+        conn.ctx().counters.fire();
+        if conn.write_all(self.bytes.as_bytes()).await? {
+            conn.finish().await;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,72 @@
+//! `invalid_header`: answer with a response head containing a header line nginx rejects.
+//!
+//! Backends with hand-written HTTP (CGI scripts, embedded servers, buggy frameworks) sometimes
+//! emit a header nginx's strict parser refuses, e.g. a space inside the name. nginx 1.22 logs
+//! "upstream sent invalid header ... while reading response header from upstream" and answers
+//! 502, although the backend "returned 200". The fix is in the backend, not in nginx.
+
+use std::io;
+
+use serde::{Deserialize, Serialize};
+
+use crate::body;
+use crate::request::RawConn;
+
+/// Size of the pattern body after the head (nginx never gets to it).
+const BODY_SIZE: usize = 1024;
+
+/// Config of the `invalid_header` fault.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, clap::Args)]
+#[serde(deny_unknown_fields)]
+pub struct InvalidHeader {
+    /// The bad header line, sent right after the status line (without CRLF). Default:
+    /// `X-Bad Header: yes` (a space in the name, which nginx 1.22 rejects).
+    #[serde(default = "default_line")]
+    #[arg(long, default_value_t = default_line())]
+    pub line: String,
+}
+
+impl Default for InvalidHeader {
+    fn default() -> Self {
+        Self {
+            line: default_line(),
+        }
+    }
+}
+
+fn default_line() -> String {
+    "X-Bad Header: yes".into()
+}
+
+impl InvalidHeader {
+    /// The line must stay one line, or it would change the response's framing.
+    pub(crate) fn validate(&self) -> Result<(), String> {
+        if self.line.contains(['\r', '\n']) {
+            return Err(format!(
+                "invalid_header: line {:?} contains CR or LF",
+                self.line
+            ));
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn serve(&self, mut conn: RawConn) -> io::Result<()> {
+        let Some(req) = conn.read_request().await? else {
+            return Ok(());
+        };
+        tracing::debug!(?req, "sending an invalid header");
+        conn.ctx().counters.fire();
+        let payload = body::pattern(BODY_SIZE);
+        let mut response = format!(
+            "HTTP/1.1 200 OK\r\n{}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+            self.line,
+            payload.len()
+        )
+        .into_bytes();
+        response.extend_from_slice(&payload);
+        if conn.write_all(&response).await? {
+            conn.finish().await;
+        }
+        Ok(())
+    }
+}

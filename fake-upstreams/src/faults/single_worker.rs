@@ -1,0 +1,118 @@
+//! `single_worker`: a backend that serves `workers` connections at a time, slowly read.
+//!
+//! Like a PHP-FPM pool with `pm.max_children = 1`, or a single-threaded app server: while its
+//! worker reads a slow client's request body (however slowly it trickles in), every other
+//! connection waits in the kernel's accept queue, unaccepted. Behind nginx without request
+//! buffering (`proxy_request_buffering off`) one slow upload starves everyone else into
+//! timeouts; with nginx's default buffering the backend only ever sees complete bodies.
+//!
+//! The accept loop does not call `accept()` until a worker is free ([`Workers`]). `fired`
+//! counts connections that were found already waiting in the accept queue when a busy worker
+//! became free: the ones that had to queue. Each served connection gets a `200` with the
+//! pattern body and `Connection: close`.
+
+use std::io;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::listener::{BoxStream, Listener};
+use crate::request::{self, RawConn};
+use crate::size::ByteSize;
+
+/// Config of the `single_worker` fault.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, clap::Args)]
+#[serde(deny_unknown_fields)]
+pub struct SingleWorker {
+    /// Size of the pattern body of each answer. Default: 1k.
+    #[serde(default = "default_body_size")]
+    #[arg(long, default_value_t = default_body_size())]
+    pub body_size: ByteSize,
+    /// Connections served at once; at least 1. Default: 1.
+    #[serde(default = "default_workers")]
+    #[arg(long, default_value_t = default_workers())]
+    pub workers: u32,
+}
+
+impl Default for SingleWorker {
+    fn default() -> Self {
+        Self {
+            body_size: default_body_size(),
+            workers: default_workers(),
+        }
+    }
+}
+
+fn default_body_size() -> ByteSize {
+    ByteSize::kib(1)
+}
+
+fn default_workers() -> u32 {
+    1
+}
+
+impl SingleWorker {
+    pub(crate) fn validate(&self) -> Result<(), String> {
+        if self.workers == 0 {
+            return Err("single_worker: workers must be at least 1".into());
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn serve(&self, mut conn: RawConn) -> io::Result<()> {
+        let Some(req) = conn.read_request().await? else {
+            return Ok(());
+        };
+        tracing::debug!(?req, "single worker answering");
+        let response = request::ok_response(self.body_size.as_usize(), &[]);
+        if conn.write_all(&response).await? {
+            conn.finish().await;
+        }
+        Ok(())
+    }
+}
+
+/// The worker pool the accept loop goes through: a connection is accepted only with a free
+/// worker, whose permit the connection task holds until it ends.
+#[derive(Debug)]
+pub(crate) struct Workers {
+    free: Arc<Semaphore>,
+    /// All workers were busy at some point since the last accept.
+    saturated: bool,
+}
+
+impl Workers {
+    pub(crate) fn new(workers: u32) -> Workers {
+        let workers = usize::try_from(workers).unwrap_or(usize::MAX);
+        Workers {
+            free: Arc::new(Semaphore::new(workers.min(Semaphore::MAX_PERMITS))),
+            saturated: false,
+        }
+    }
+
+    /// Wait for a free worker, then for a connection. The flag says whether the connection
+    /// was already queued when a worker freed up after all had been busy (it had to wait).
+    pub(crate) async fn accept(
+        &mut self,
+        listener: &Listener,
+    ) -> io::Result<(BoxStream, OwnedSemaphorePermit, bool)> {
+        let permit = match self.free.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => {
+                self.saturated = true;
+                self.free
+                    .clone()
+                    .acquire_owned()
+                    .await
+                    .map_err(io::Error::other)?
+            }
+        };
+        if std::mem::take(&mut self.saturated)
+            && let Some(queued) = listener.accept_ready().await
+        {
+            return Ok((queued?, permit, true));
+        }
+        Ok((listener.accept().await?, permit, false))
+    }
+}
