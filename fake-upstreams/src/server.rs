@@ -24,7 +24,7 @@ use crate::counters::{CounterSnapshot, Counters};
 use crate::endpoint::{Endpoint, Listen};
 use crate::faults::{ConnCtx, Fault, Healthy, Workers};
 use crate::gate::{Admission, Gate};
-use crate::listener::{BoxStream, DEFAULT_BACKLOG, Door, Listener};
+use crate::listener::{BoxStream, Door, Listener};
 use crate::spec::{OverLimit, ServerSpec, Step};
 
 /// Backstop: connection tasks still running this long after shutdown are aborted. They all
@@ -100,7 +100,8 @@ pub async fn spawn_spec_at(
         .map_err(|msg| io::Error::new(io::ErrorKind::InvalidInput, msg))?;
     let start = Instant::now();
     let mut door = Door::bind(spec.listen, tcp_addr, &opts.socket_dir, &opts.name)?;
-    let fillers = open_for(&spec.fault, spec.listen, &mut door).await?;
+    let backlog = spec.listen_backlog();
+    let fillers = open_for(&spec.fault, spec.listen, backlog, &mut door).await?;
     let endpoint = door.endpoint().clone();
     let counters = Arc::new(Counters::default());
     let shutdown = shutdown.child_token();
@@ -115,6 +116,7 @@ pub async fn spawn_spec_at(
             shutdown: shutdown.clone(),
         },
         door,
+        backlog,
         start,
         conns: JoinSet::new(),
         _fillers: fillers,
@@ -130,13 +132,19 @@ pub async fn spawn_spec_at(
     })
 }
 
-/// Put the socket in the state the first fault needs; `slow_accept`'s own queued connections.
-async fn open_for(fault: &Fault, listen: Listen, door: &mut Door) -> io::Result<Vec<BoxStream>> {
+/// Put the socket in the state the first fault needs (listening with `backlog`);
+/// `slow_accept`'s own queued connections.
+async fn open_for(
+    fault: &Fault,
+    listen: Listen,
+    backlog: u32,
+    door: &mut Door,
+) -> io::Result<Vec<BoxStream>> {
     match fault {
         _ if listen == Listen::UnixMissing => Ok(Vec::new()),
         Fault::Refuse(_) => Ok(Vec::new()),
         Fault::SlowAccept(slow) => slow.occupy(door).await,
-        _ => door.open(DEFAULT_BACKLOG).map(|()| Vec::new()),
+        _ => door.open(backlog).map(|()| Vec::new()),
     }
 }
 
@@ -187,6 +195,8 @@ impl Drop for Server {
 /// The accept loop's state.
 struct Run {
     door: Door,
+    /// The `listen()` backlog every (re-)listen uses.
+    backlog: u32,
     gate: Gate,
     steps: VecDeque<Step>,
     current: Arc<Fault>,
@@ -243,7 +253,7 @@ impl Run {
             self.epoch = self.ctx.shutdown.child_token();
             self.door.shut()
         } else {
-            self.door.open(DEFAULT_BACKLOG)
+            self.door.open(self.backlog)
         };
         if let Err(err) = result {
             tracing::warn!(%err, endpoint = %self.door.endpoint(), "cannot switch the socket");

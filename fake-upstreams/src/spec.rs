@@ -11,11 +11,16 @@
 //!   - { after: 2s, kind: refuse }
 //!   - { after: 5s, kind: healthy }
 //! listen: unix                # tcp (default) | unix | unix_missing | unix_forbidden
+//! backlog: 8                  # listen() accept-queue length (default 1024)
 //! ```
 //!
 //! A bare fault (`{ kind: refuse }`) is a valid spec. The wrapper cannot use
 //! `deny_unknown_fields` (serde forbids it next to `flatten`), but every key it does not know
 //! goes to the fault's variant struct, which does deny unknown fields, so typos still fail.
+//!
+//! One key is shared: `slow_accept` has a `backlog` field of its own, and a wrapper key wins
+//! over a flattened one, so when deserializing a `slow_accept` spec, `backlog:` is handed to
+//! the fault (as it always was) and the wrapper's stays unset.
 
 use std::time::Duration;
 
@@ -23,9 +28,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::endpoint::Listen;
 use crate::faults::Fault;
+use crate::listener::DEFAULT_BACKLOG;
+
+/// Largest `backlog:` accepted (the kernel caps it lower anyway, see [`ServerSpec::backlog`]).
+const MAX_BACKLOG: u32 = 65535;
 
 /// One server of a scenario: its fault and the generic settings around it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "SpecFields")]
 pub struct ServerSpec {
     /// `kind: ...` and the fault's own fields.
     #[serde(flatten)]
@@ -46,6 +56,59 @@ pub struct ServerSpec {
     /// Transport and socket form. Default: `tcp`.
     #[serde(default, skip_serializing_if = "is_tcp")]
     pub listen: Listen,
+    /// Accept-queue length passed to `listen()`, 1..=65535, for TCP and unix listeners alike
+    /// (also when a schedule step listens again after `refuse`). Connections beyond it are
+    /// not queued: on a unix socket a non-blocking `connect()` fails with EAGAIN (nginx:
+    /// `connect() to unix:... failed (11: Resource temporarily unavailable)`, PHP-FPM's
+    /// `listen.backlog`); over TCP the SYN is dropped and the client retries or times out.
+    /// Linux silently caps it at `net.core.somaxconn` (4096 by default since 5.4), and holds
+    /// `backlog + 1` connections. Not for `slow_accept`, which has its own `backlog`.
+    /// Default: 1024.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backlog: Option<u32>,
+}
+
+/// What [`ServerSpec`] deserializes through: the same fields, then [`From`] hands a
+/// `slow_accept`'s `backlog:` (taken by the wrapper) to the fault.
+#[derive(Deserialize)]
+struct SpecFields {
+    #[serde(flatten)]
+    fault: Fault,
+    #[serde(default)]
+    probability: Option<f64>,
+    #[serde(default)]
+    limit: Option<Limit>,
+    #[serde(default)]
+    schedule: Vec<Step>,
+    #[serde(default)]
+    listen: Listen,
+    #[serde(default)]
+    backlog: Option<u32>,
+}
+
+impl From<SpecFields> for ServerSpec {
+    fn from(fields: SpecFields) -> Self {
+        let SpecFields {
+            mut fault,
+            probability,
+            limit,
+            schedule,
+            listen,
+            mut backlog,
+        } = fields;
+        if let (Fault::SlowAccept(slow), Some(n)) = (&mut fault, backlog) {
+            slow.backlog = n;
+            backlog = None;
+        }
+        ServerSpec {
+            fault,
+            probability,
+            limit,
+            schedule,
+            listen,
+            backlog,
+        }
+    }
 }
 
 fn is_tcp(listen: &Listen) -> bool {
@@ -104,6 +167,7 @@ impl From<Fault> for ServerSpec {
             limit: None,
             schedule: Vec::new(),
             listen: Listen::Tcp,
+            backlog: None,
         }
     }
 }
@@ -126,7 +190,32 @@ impl ServerSpec {
         if let Some(limit) = &self.limit {
             limit.validate()?;
         }
+        self.validate_backlog()?;
         self.validate_schedule()
+    }
+
+    /// The `listen()` backlog of the server's listener (`backlog:` or the default).
+    pub(crate) fn listen_backlog(&self) -> u32 {
+        self.backlog.unwrap_or(DEFAULT_BACKLOG)
+    }
+
+    fn validate_backlog(&self) -> Result<(), String> {
+        let Some(backlog) = self.backlog else {
+            return Ok(());
+        };
+        if matches!(self.fault, Fault::SlowAccept(_)) {
+            return Err(
+                "backlog: `slow_accept` has its own `backlog` field (at most 128); \
+                 set only that one"
+                    .into(),
+            );
+        }
+        if !(1..=MAX_BACKLOG).contains(&backlog) {
+            return Err(format!(
+                "backlog {backlog} is not between 1 and {MAX_BACKLOG}"
+            ));
+        }
+        Ok(())
     }
 
     fn validate_schedule(&self) -> Result<(), String> {

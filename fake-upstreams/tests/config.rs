@@ -180,7 +180,7 @@ fn new_kinds_have_the_documented_defaults_and_fields() {
         (Duration::from_secs(1), ByteSize(1024), IdleMode::Race)
     );
     let w = SingleWorker::default();
-    assert_eq!((w.body_size, w.workers), (ByteSize(1024), 1));
+    assert_eq!((w.body_size, w.workers, w.delay), (ByteSize(1024), 1, None));
 
     assert_eq!(
         yaml("kind: garbage\nbytes: \"SSH-2.0-OpenSSH\\r\\n\""),
@@ -205,10 +205,11 @@ fn new_kinds_have_the_documented_defaults_and_fields() {
         })
     );
     assert_eq!(
-        yaml("{kind: single_worker, workers: 2, body_size: 2k}"),
+        yaml("{kind: single_worker, workers: 2, body_size: 2k, delay: 200ms}"),
         Fault::SingleWorker(SingleWorker {
             workers: 2,
             body_size: ByteSize(2048),
+            delay: Some(Duration::from_millis(200)),
         })
     );
     let err = yaml_err("kind: idle_close\nmode: sometimes");
@@ -273,9 +274,10 @@ fn every_new_kind_is_a_cli_subcommand() {
     );
     assert_eq!(cli(&["idle_close"]), Fault::IdleClose(IdleClose::default()));
     assert_eq!(
-        cli(&["single-worker", "--workers", "3"]),
+        cli(&["single-worker", "--workers", "3", "--delay", "50ms"]),
         Fault::SingleWorker(SingleWorker {
             workers: 3,
+            delay: Some(Duration::from_millis(50)),
             ..SingleWorker::default()
         })
     );

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use fake_upstreams::faults::{Healthy, Refuse, Reset, Stall};
+use fake_upstreams::faults::{Healthy, Refuse, Reset, SingleWorker, SlowAccept, Stall};
 use fake_upstreams::{Fault, Limit, Listen, OverLimit, ServerSpec, Step};
 
 fn spec(text: &str) -> ServerSpec {
@@ -117,17 +117,69 @@ fn validate_checks_every_setting() {
 }
 
 #[test]
+fn backlog_is_a_generic_setting_except_for_slow_accept() {
+    let s = spec("{ kind: single_worker, workers: 1, delay: 200ms, listen: unix, backlog: 1 }");
+    assert_eq!(
+        s.fault,
+        Fault::SingleWorker(SingleWorker {
+            workers: 1,
+            delay: Some(Duration::from_millis(200)),
+            ..SingleWorker::default()
+        })
+    );
+    assert_eq!((s.listen, s.backlog), (Listen::Unix, Some(1)));
+    assert_eq!(s.validate(), Ok(()));
+    assert_eq!(spec("{kind: healthy}").backlog, None);
+    assert_eq!(spec("{kind: healthy, backlog: 65535}").validate(), Ok(()));
+    let s = spec("{kind: reset, backlog: 4, schedule: [{after: 1s, kind: refuse}]}");
+    assert_eq!((s.backlog, s.validate()), (Some(4), Ok(())));
+
+    // `backlog:` next to `kind: slow_accept` is still the fault's own field
+    let s = spec("{kind: slow_accept, backlog: 2, listen: unix}");
+    assert_eq!(
+        (&s.fault, s.backlog),
+        (&Fault::SlowAccept(SlowAccept { backlog: 2 }), None)
+    );
+    assert_eq!(s.validate(), Ok(()));
+    let err = invalid("{kind: slow_accept, backlog: 200}");
+    assert!(err.contains("200"), "{err}");
+
+    let err = invalid("{kind: healthy, backlog: 0}");
+    assert!(err.contains("backlog 0"), "{err}");
+    let err = invalid("{kind: healthy, backlog: 65536}");
+    assert!(err.contains("65536"), "{err}");
+    let both = ServerSpec {
+        backlog: Some(8),
+        ..ServerSpec::from(Fault::SlowAccept(SlowAccept { backlog: 2 }))
+    };
+    let err = both.validate().expect_err("both backlogs");
+    assert!(
+        err.contains("slow_accept") && err.contains("own `backlog`"),
+        "{err}"
+    );
+    let err = spec_err("{kind: healthy, backlog: -1}");
+    assert!(err.contains("-1") || err.contains("backlog"), "{err}");
+    let err = spec_err("{kind: single_worker, delay: soon}");
+    assert!(err.contains("soon") || err.contains("delay"), "{err}");
+}
+
+#[test]
 fn serializes_back_to_the_same_spec() {
     let s = spec(
         "kind: healthy\nbody_size: 2k\nprobability: 0.5\nlimit: {max_connections: 2}\n\
-         schedule: [{after: 1s, kind: refuse}]\nlisten: unix\n",
+         schedule: [{after: 1s, kind: refuse}]\nlisten: unix\nbacklog: 16\n",
     );
     let json = serde_json::to_value(&s).unwrap();
     assert_eq!(json["kind"], "healthy");
     assert_eq!(json["listen"], "unix");
+    assert_eq!(json["backlog"], 16);
     assert_eq!(json["schedule"][0]["kind"], "refuse");
     let back: ServerSpec = serde_json::from_value(json).unwrap();
     assert_eq!(back, s);
+    let slow = spec("{kind: slow_accept, backlog: 3}");
+    let json = serde_json::to_value(&slow).unwrap();
+    assert_eq!(json, serde_json::json!({"kind": "slow_accept", "backlog": 3}));
+    assert_eq!(serde_json::from_value::<ServerSpec>(json).unwrap(), slow);
     let bare = serde_json::to_value(ServerSpec::from(Fault::Healthy(Healthy::default()))).unwrap();
     assert_eq!(
         bare,

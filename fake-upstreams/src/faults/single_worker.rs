@@ -6,6 +6,15 @@
 //! buffering (`proxy_request_buffering off`) one slow upload starves everyone else into
 //! timeouts; with nginx's default buffering the backend only ever sees complete bodies.
 //!
+//! With a `delay`, each worker also spends that long "working" on every request it has read
+//! before it answers (a slow PHP script). Together with a small listen backlog (the spec's
+//! generic `backlog:`) this is a busy FPM pool whose queue overflows, so nginx gets
+//! `connect() to unix:... failed (11: Resource temporarily unavailable)` and answers 502:
+//!
+//! ```yaml
+//! { kind: single_worker, workers: 1, delay: 200ms, listen: unix, backlog: 1 }
+//! ```
+//!
 //! The accept loop does not call `accept()` until a worker is free ([`Workers`]). `fired`
 //! counts connections that were found already waiting in the accept queue when a busy worker
 //! became free: the ones that had to queue. Each served connection gets a `200` with the
@@ -13,6 +22,7 @@
 
 use std::io;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -33,6 +43,12 @@ pub struct SingleWorker {
     #[serde(default = "default_workers")]
     #[arg(long, default_value_t = default_workers())]
     pub workers: u32,
+    /// Time a worker spends on each request after reading it, before answering, e.g.
+    /// `200ms`. The worker stays busy even if the client hangs up meanwhile; only the
+    /// server stopping cuts it short. Default: none (answer at once).
+    #[serde(default, with = "humantime_serde")]
+    #[arg(long, value_parser = humantime_serde::re::humantime::parse_duration)]
+    pub delay: Option<Duration>,
 }
 
 impl Default for SingleWorker {
@@ -40,6 +56,7 @@ impl Default for SingleWorker {
         Self {
             body_size: default_body_size(),
             workers: default_workers(),
+            delay: None,
         }
     }
 }
@@ -65,6 +82,13 @@ impl SingleWorker {
             return Ok(());
         };
         tracing::debug!(?req, "single worker answering");
+        if let Some(delay) = self.delay {
+            let shutdown = conn.ctx().shutdown.clone();
+            tokio::select! {
+                () = shutdown.cancelled() => return Ok(()),
+                () = tokio::time::sleep(delay) => {}
+            }
+        }
         let response = request::ok_response(self.body_size.as_usize(), &[]);
         if conn.write_all(&response).await? {
             conn.finish().await;

@@ -8,7 +8,8 @@ use fake_upstreams::{Listen, ServerSpec};
 use super::Check;
 use crate::result::PhaseResult;
 
-/// One check per server that is meant to misbehave and can observe it: did it fire in any
+/// One check per server that is meant to misbehave and can observe it: did it fire (or turn a
+/// connection away at its limit) in any
 /// phase? Plain healthy servers and servers that cannot count (refuse, slow_accept, a missing
 /// socket) are left out.
 pub fn faults_fired(
@@ -27,13 +28,13 @@ pub fn faults_fired(
                 .filter_map(|p| {
                     p.upstreams
                         .get(&key)
-                        .map(|c| format!("{}: {}", p.name, c.fired))
+                        .map(|c| format!("{}: {}", p.name, c.fired + c.over_limit))
                 })
                 .collect();
             let fired: u64 = phases
                 .iter()
                 .filter_map(|p| p.upstreams.get(&key))
-                .map(|c| c.fired)
+                .map(|c| c.fired + c.over_limit)
                 .sum();
             let actual = if fired == 0 {
                 format!("fault did not fire ({})", per_phase.join(", "))
