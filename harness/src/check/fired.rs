@@ -9,9 +9,8 @@ use super::Check;
 use crate::result::PhaseResult;
 
 /// One check per server that is meant to misbehave and can observe it: did it fire (or turn a
-/// connection away at its limit) in any
-/// phase? Plain healthy servers and servers that cannot count (refuse, slow_accept, a missing
-/// socket) are left out.
+/// connection away at its limit) in any phase? Plain healthy servers and servers that cannot
+/// count (refuse, slow_accept, a missing socket) are left out.
 pub fn faults_fired(
     upstreams: &BTreeMap<String, BTreeMap<String, ServerSpec>>,
     phases: &[PhaseResult],
