@@ -117,3 +117,83 @@ pub fn histogram(load: &LoadReport) -> String {
         parts.join(" ")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use http::Method;
+
+    use super::*;
+    use crate::load::{Aggregator, BodyCheck, Sample};
+
+    /// A report of `(method, outcome, started_at_ms)` samples.
+    fn report(samples: &[(Method, u16, u64)]) -> LoadReport {
+        let mut agg = Aggregator::new();
+        for (method, status, at) in samples {
+            agg.record(&Sample {
+                method: method.clone(),
+                outcome: Outcome::Status(*status),
+                latency: Duration::from_millis(1),
+                started_at: Duration::from_millis(*at),
+                detail: None,
+                body: BodyCheck::NotChecked,
+            });
+        }
+        agg.finish(Duration::from_secs(1), false)
+    }
+
+    fn share(s: &str) -> ShareExpr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn method_expectations_use_that_methods_requests() {
+        let load = report(&[
+            (Method::GET, 200, 0),
+            (Method::POST, 502, 0),
+            (Method::POST, 200, 0),
+        ]);
+        let mut want = BTreeMap::new();
+        want.insert(
+            "GET".to_string(),
+            BTreeMap::from([(Outcome::Status(200), share("100%"))]),
+        );
+        want.insert(
+            "POST".to_string(),
+            BTreeMap::from([(Outcome::Status(502), share("50%"))]),
+        );
+        let checks = methods(&want, &load);
+        assert!(checks.iter().all(|c| c.passed), "{checks:?}");
+        want.insert(
+            "PUT".to_string(),
+            BTreeMap::from([(Outcome::Status(200), share("0"))]),
+        );
+        let checks = methods(&want, &load);
+        assert!(
+            !checks.last().unwrap().passed,
+            "a method never sent cannot satisfy anything"
+        );
+    }
+
+    #[test]
+    fn windows_look_only_at_requests_started_inside_them() {
+        let load = report(&[
+            (Method::GET, 502, 50),
+            (Method::GET, 502, 950),
+            (Method::GET, 200, 1050),
+        ]);
+        let window = |from, to: Option<u64>, outcome, expr: &str| Window {
+            from: Duration::from_millis(from),
+            to: to.map(Duration::from_millis),
+            outcomes: BTreeMap::from([(Outcome::Status(outcome), share(expr))]),
+        };
+        assert!(super::window(&window(0, Some(1000), 502, "100%"), &load)[0].passed);
+        assert!(super::window(&window(1000, None, 200, "100%"), &load)[0].passed);
+        assert!(!super::window(&window(0, None, 200, "100%"), &load)[0].passed);
+        assert!(
+            !super::window(&window(5000, None, 200, "0"), &load)[0].passed,
+            "an empty window fails"
+        );
+    }
+}

@@ -77,3 +77,45 @@ pub(super) fn duplicates(
     }
     check
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seen(ids: &[(&str, Vec<u64>)]) -> BTreeMap<String, CounterSnapshot> {
+        ids.iter()
+            .map(|(name, ids)| {
+                let counters = CounterSnapshot {
+                    requests: ids.len() as u64,
+                    request_ids: ids.clone(),
+                    observable: true,
+                    ..Default::default()
+                };
+                (name.to_string(), counters)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_request_seen_by_two_servers_is_a_duplicate() {
+        let servers = seen(&[("app.a", vec![0, 1, 2]), ("app.b", vec![1, 3])]);
+        let check = duplicates(&"== 1".parse().unwrap(), 4, &servers);
+        assert!(check.passed, "{check:?}");
+        assert_eq!(check.evidence, vec!["request ids: 1".to_string()]);
+        assert!(!duplicates(&"0".parse().unwrap(), 4, &servers).passed);
+    }
+
+    #[test]
+    fn counters_of_unobservable_servers_never_pass() {
+        let mut servers = seen(&[("app.a", vec![])]);
+        servers.get_mut("app.a").unwrap().observable = false;
+        let want = BTreeMap::from([(
+            "app.a".to_string(),
+            CounterExpect {
+                connections: Some("0".parse().unwrap()),
+                ..Default::default()
+            },
+        )]);
+        assert!(!check(&want, &servers)[0].passed);
+    }
+}
