@@ -178,7 +178,10 @@ fn serializes_back_to_the_same_spec() {
     assert_eq!(back, s);
     let slow = spec("{kind: slow_accept, backlog: 3}");
     let json = serde_json::to_value(&slow).unwrap();
-    assert_eq!(json, serde_json::json!({"kind": "slow_accept", "backlog": 3}));
+    assert_eq!(
+        json,
+        serde_json::json!({"kind": "slow_accept", "backlog": 3})
+    );
     assert_eq!(serde_json::from_value::<ServerSpec>(json).unwrap(), slow);
     let bare = serde_json::to_value(ServerSpec::from(Fault::Healthy(Healthy::default()))).unwrap();
     assert_eq!(
