@@ -58,13 +58,15 @@ impl Check {
 }
 
 /// Everything a phase produced that expectations can talk about.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct Observed<'a> {
     pub config: &'a ConfigTest,
     /// `None` when no traffic ran (the config was rejected).
     pub load: Option<&'a LoadReport>,
     pub log: &'a [LogLine],
     pub upstreams: &'a BTreeMap<String, CounterSnapshot>,
+    /// The method request `id` was sent with (from the load plan's seeded decisions).
+    pub method_of: &'a dyn Fn(u64) -> String,
 }
 
 /// Evaluate every expectation of a phase.
@@ -79,6 +81,17 @@ pub fn evaluate(expect: &Expect, seen: &Observed<'_>) -> Vec<Check> {
         checks.extend(expect.windows.iter().flat_map(|w| traffic::window(w, load)));
         if let Some(expr) = &expect.duplicates {
             checks.push(upstreams::duplicates(expr, load.total, seen.upstreams));
+        }
+        for (method, expr) in &expect.duplicate_methods {
+            let sent = load.total_method(method);
+            let method_of = |id: u64| (seen.method_of)(id) == *method;
+            checks.push(upstreams::duplicates_of(
+                method,
+                expr,
+                sent,
+                seen.upstreams,
+                method_of,
+            ));
         }
     }
     checks.extend(log::check(&expect.log, seen.log));

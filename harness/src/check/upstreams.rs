@@ -52,21 +52,42 @@ pub(super) fn duplicates(
     sent: u64,
     seen: &BTreeMap<String, CounterSnapshot>,
 ) -> Check {
+    let dup = duplicate_ids(seen, |_| true);
+    duplicate_check("duplicate requests", "requests", expr, sent, &dup)
+}
+
+/// Like [`duplicates`], for the requests sent with one method.
+pub(super) fn duplicates_of(
+    method: &str,
+    expr: &ShareExpr,
+    sent: u64,
+    seen: &BTreeMap<String, CounterSnapshot>,
+    is_method: impl Fn(u64) -> bool,
+) -> Check {
+    let dup = duplicate_ids(seen, is_method);
+    let what = format!("duplicate {method} requests");
+    duplicate_check(&what, &format!("{method} requests"), expr, sent, &dup)
+}
+
+fn duplicate_ids(seen: &BTreeMap<String, CounterSnapshot>, keep: impl Fn(u64) -> bool) -> Vec<u64> {
     let mut times: BTreeMap<u64, u32> = BTreeMap::new();
     for id in seen.values().flat_map(|c| c.request_ids.iter()) {
         *times.entry(*id).or_insert(0) += 1;
     }
-    let dup: Vec<u64> = times
-        .iter()
-        .filter(|(_, n)| **n > 1)
-        .map(|(id, _)| *id)
-        .collect();
+    times
+        .into_iter()
+        .filter(|(id, n)| *n > 1 && keep(*id))
+        .map(|(id, _)| id)
+        .collect()
+}
+
+fn duplicate_check(what: &str, noun: &str, expr: &ShareExpr, sent: u64, dup: &[u64]) -> Check {
     let actual = format!(
-        "{} of {sent} requests reached an upstream more than once",
+        "{} of {sent} {noun} reached an upstream more than once",
         dup.len()
     );
     let mut check = Check::new(
-        "duplicate requests",
+        what,
         expr.holds(dup.len() as u64, sent),
         expr.to_string(),
         actual,

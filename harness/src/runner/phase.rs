@@ -64,11 +64,14 @@ pub async fn run_phase(
     let log_text = std::fs::read_to_string(dir.error_log()).unwrap_or_default();
     let lines: Vec<LogLine> = errorlog::parse(&log_text);
     result.log = errorlog::summarize(&lines);
+    let plan = plan_for(s, phase, 0, attempt.seed);
+    let method_of = |id: u64| plan.decide(id).method.to_string();
     let seen = Observed {
         config: &config,
         load: load.as_ref(),
         log: &lines,
         upstreams: &result.upstreams,
+        method_of: &method_of,
     };
     result.checks = evaluate(&phase.expect, &seen);
     result.config_rejected = match config {

@@ -41,6 +41,10 @@ pub struct Expect {
     /// again, to another server or the same one), counted by the request-id header.
     #[serde(default)]
     pub duplicates: Option<ShareExpr>,
+    /// Duplicates of one method's requests (a share of that method's requests), e.g. to show
+    /// that retried POSTs reached two servers.
+    #[serde(default)]
+    pub duplicate_methods: BTreeMap<String, ShareExpr>,
 }
 
 /// Outcomes of the requests that started in `[from, to)` since the load began.
@@ -97,6 +101,7 @@ impl Expect {
             && self.methods.is_empty()
             && self.windows.is_empty()
             && self.duplicates.is_none()
+            && self.duplicate_methods.is_empty()
     }
 
     /// Expectations that need traffic to have run.
@@ -107,5 +112,6 @@ impl Expect {
             || !self.methods.is_empty()
             || !self.windows.is_empty()
             || self.duplicates.is_some()
+            || !self.duplicate_methods.is_empty()
     }
 }

@@ -188,6 +188,18 @@ fn check_phase(phase: &super::Phase, addrs: &Addresses) -> Result<(), Problem> {
             None,
         ));
     }
+    let methods = e.methods.keys().chain(e.duplicate_methods.keys());
+    if let Some(bad) = methods
+        .into_iter()
+        .find(|m| !super::METHODS.contains(&m.as_str()))
+    {
+        let hint = format!("use one of {}", super::METHODS.join(", "));
+        return Err((
+            format!("{bad}:"),
+            format!("unsupported method `{bad}`"),
+            Some(hint),
+        ));
+    }
     for (key, want) in &e.upstreams {
         let exprs = [&want.connections, &want.requests, &want.fired];
         if exprs
