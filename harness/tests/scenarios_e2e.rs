@@ -11,8 +11,8 @@ use badgateway::runner::{RunOptions, run};
 use badgateway::spec::discover;
 use tokio_util::sync::CancellationToken;
 
-/// Two scenarios at a time, quiet, into `out`.
-fn options(nginx: NginxBinary, out: &Path) -> RunOptions {
+/// Two scenarios at a time, quiet, into `out`, each scenario `repeat` times.
+fn options(nginx: NginxBinary, out: &Path, repeat: u32) -> RunOptions {
     RunOptions {
         nginx,
         jobs: 2,
@@ -21,7 +21,7 @@ fn options(nginx: NginxBinary, out: &Path) -> RunOptions {
         out_dir: out.join("run"),
         run_id: "e2e".into(),
         progress: false,
-        repeat: 1,
+        repeat,
     }
 }
 
@@ -33,19 +33,28 @@ async fn every_bundled_scenario_passes_against_real_nginx() {
     };
     let scenarios = discover(&[common::scenarios_dir()]).expect("bundled scenarios parse");
     assert!(
-        scenarios.len() >= 6,
-        "the slice bundles at least six scenarios"
+        scenarios.len() >= 20,
+        "the catalogue bundles at least twenty scenarios"
     );
     let out = tempfile::tempdir().unwrap();
-    let result = run(
-        scenarios,
-        options(nginx, out.path()),
-        CancellationToken::new(),
-    )
-    .await;
+    // Twice each: CI's share of the "stable over repeats" promise (`run --repeat 10` locally).
+    let count = scenarios.len();
+    let opts = options(nginx, out.path(), 2);
+    let result = run(scenarios, opts, CancellationToken::new()).await;
+    assert_eq!(
+        result.scenarios.len(),
+        count * 2,
+        "every scenario ran twice"
+    );
     let summary = badgateway::report::terminal::render(&result);
     for s in &result.scenarios {
-        assert_eq!(s.verdict, Verdict::Pass, "{} failed:\n{summary}", s.name);
+        assert_eq!(
+            s.verdict,
+            Verdict::Pass,
+            "{} (attempt {}) failed:\n{summary}",
+            s.name,
+            s.attempt
+        );
         for p in &s.phases {
             assert!(
                 !p.checks.is_empty(),
@@ -82,7 +91,7 @@ async fn baselines_really_fail_and_fixes_really_succeed() {
     let out = tempfile::tempdir().unwrap();
     let result = run(
         scenarios,
-        options(nginx, out.path()),
+        options(nginx, out.path(), 1),
         CancellationToken::new(),
     )
     .await;
