@@ -9,6 +9,7 @@
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Header the load driver puts on every request (`x-badgateway-request: <u64>`); every fault
@@ -30,7 +31,7 @@ pub struct Counters {
 }
 
 /// A point-in-time copy of [`Counters`], for reports and assertions.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct CounterSnapshot {
     /// Connections accepted and handed to the fault (or to the healthy fallback of
     /// `probability`); connections a limit turned away are in `over_limit` instead.

@@ -59,6 +59,12 @@ impl Gate {
         }
     }
 
+    /// Count the one-second windows from `start` on (the schedule's new zero).
+    pub(crate) fn rebase(&mut self, start: Instant) {
+        self.start = start;
+        self.window = (0, 0);
+    }
+
     /// Decide about the next accepted connection.
     pub(crate) fn admit(&mut self) -> Admission {
         if let Some(limit) = &self.limit {

@@ -13,6 +13,7 @@ pub mod faults;
 mod gate;
 mod listener;
 mod request;
+pub mod schema;
 pub mod server;
 pub mod size;
 pub mod spec;

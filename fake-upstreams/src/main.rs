@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 #[derive(Debug, Parser)]
 #[command(name = "fake-upstream", version)]
 struct Cli {
-    /// Address to listen on (port 0 picks a free port).
+    /// Address to listen on (port 0 picks a free port; `0.0.0.0:9000` inside a container).
     #[arg(long, default_value = "127.0.0.1:0")]
     listen: SocketAddr,
     /// Read the server spec from this YAML file (a mapping with `kind:`, optionally

@@ -66,6 +66,8 @@ pub struct Server {
     counters: Arc<Counters>,
     shutdown: CancellationToken,
     accept_loop: Option<JoinHandle<()>>,
+    /// Moves the zero of the `schedule` timeline (see [`Server::start_schedule`]).
+    clock: tokio::sync::watch::Sender<Instant>,
 }
 
 /// Start serving `fault` on `addr` (port 0 picks a free port; see [`Server::addr`]), with no
@@ -105,6 +107,7 @@ pub async fn spawn_spec_at(
     let endpoint = door.endpoint().clone();
     let counters = Arc::new(Counters::default());
     let shutdown = shutdown.child_token();
+    let (clock, clock_rx) = tokio::sync::watch::channel(start);
     let run = Run {
         gate: Gate::new(&spec, opts.seed, start.into_std()),
         steps: spec.schedule.clone().into(),
@@ -118,6 +121,7 @@ pub async fn spawn_spec_at(
         door,
         backlog,
         start,
+        clock: clock_rx,
         conns: JoinSet::new(),
         _fillers: fillers,
     };
@@ -129,6 +133,7 @@ pub async fn spawn_spec_at(
         counters,
         shutdown,
         accept_loop: Some(tokio::spawn(run.run())),
+        clock,
     })
 }
 
@@ -170,6 +175,20 @@ impl Server {
         self.counters.snapshot(self.observable)
     }
 
+    /// Hold the `schedule` until [`Server::start_schedule`]: for a caller whose clients start
+    /// later than the server (nginx in a container can take a second to come up). Steps that
+    /// already ran stay done.
+    pub fn hold_schedule(&self) {
+        // About a year: "not yet" without overflowing Instant arithmetic.
+        self.clock
+            .send_replace(Instant::now() + Duration::from_secs(365 * 86_400));
+    }
+
+    /// Start the `schedule` timeline now (by default it starts when the server does).
+    pub fn start_schedule(&self) {
+        self.clock.send_replace(Instant::now());
+    }
+
     /// The fault this server starts with.
     pub fn fault(&self) -> &Fault {
         &self.fault
@@ -204,7 +223,9 @@ struct Run {
     /// Cancelled (and replaced) when a `refuse` step ends the open connections.
     epoch: CancellationToken,
     ctx: ConnCtx,
+    /// The zero of the schedule timeline.
     start: Instant,
+    clock: tokio::sync::watch::Receiver<Instant>,
     conns: JoinSet<()>,
     _fillers: Vec<BoxStream>,
 }
@@ -227,6 +248,10 @@ impl Run {
                 biased;
                 () = self.ctx.shutdown.cancelled() => break,
                 Some(done) = self.conns.join_next(), if !self.conns.is_empty() => log_task_end(done),
+                Ok(()) = self.clock.changed() => {
+                    self.start = *self.clock.borrow_and_update();
+                    self.gate.rebase(self.start.into_std());
+                }
                 () = tokio::time::sleep_until(next_step.unwrap_or(self.start)), if next_step.is_some() => {
                     self.next_step();
                 }

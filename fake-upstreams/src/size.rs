@@ -91,6 +91,23 @@ impl<'de> Deserialize<'de> for ByteSize {
     }
 }
 
+impl schemars::JsonSchema for ByteSize {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ByteSize".into()
+    }
+
+    /// An integer, or a string with an optional `k`/`m` suffix (what [`FromStr`] reads).
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A byte size: an integer, or a string like \"512\", \"12k\", \"1m\" (binary multiples).",
+            "anyOf": [
+                { "type": "integer", "minimum": 0 },
+                { "type": "string", "pattern": "^\\s*[0-9]+[kKmM]?\\s*$" }
+            ]
+        })
+    }
+}
+
 struct ByteSizeVisitor;
 
 impl Visitor<'_> for ByteSizeVisitor {

@@ -24,6 +24,7 @@
 
 use std::time::Duration;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::endpoint::Listen;
@@ -34,8 +35,9 @@ use crate::listener::DEFAULT_BACKLOG;
 const MAX_BACKLOG: u32 = 65535;
 
 /// One server of a scenario: its fault and the generic settings around it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(from = "SpecFields")]
+#[schemars(extend("unevaluatedProperties" = false))]
 pub struct ServerSpec {
     /// `kind: ...` and the fault's own fields.
     #[serde(flatten)]
@@ -70,7 +72,7 @@ pub struct ServerSpec {
 
 /// What [`ServerSpec`] deserializes through: the same fields, then [`From`] hands a
 /// `slow_accept`'s `backlog:` (taken by the wrapper) to the fault.
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 struct SpecFields {
     #[serde(flatten)]
     fault: Fault,
@@ -117,7 +119,7 @@ fn is_tcp(listen: &Listen) -> bool {
 
 /// Connection limits of a server (`limit:`), like a backend's `max_children` or a proxy's
 /// rate limit: the cause of 502s that only appear under load.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Limit {
     /// Most connections open at once (faulty and healthy alike). Default: unlimited.
@@ -133,7 +135,7 @@ pub struct Limit {
 }
 
 /// How a connection beyond a [`Limit`] is turned away, right after `accept()`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OverLimit {
     /// Close with `SO_LINGER` 0, so the client reads ECONNRESET (on a unix socket: a close).
@@ -149,10 +151,12 @@ pub enum OverLimit {
 /// `kind: refuse` step also ends every open connection (the process went away) and closes
 /// the listener: connects are refused until a later step listens again at the same address
 /// or path.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(extend("unevaluatedProperties" = false))]
 pub struct Step {
     /// When the step starts, since spawn, e.g. `2s`, `500ms`.
     #[serde(with = "humantime_serde")]
+    #[schemars(schema_with = "crate::schema::duration")]
     pub after: Duration,
     /// The behaviour from then on.
     #[serde(flatten)]

@@ -19,8 +19,13 @@ pub fn markdown(scenarios: &[LoadedScenario]) -> String {
             .iter()
             .map(|p| {
                 let about = p.about.as_deref().map(|a| format!(": {}", cell(a)));
+                let scope = p
+                    .nginx_versions
+                    .as_ref()
+                    .map(|r| format!(" [nginx {}]", cell(&r.to_string())))
+                    .unwrap_or_default();
                 format!(
-                    "**{}** ({}){}",
+                    "**{}**{scope} ({}){}",
                     p.name,
                     expected(&p.expect),
                     about.unwrap_or_default()

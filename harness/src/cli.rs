@@ -22,6 +22,18 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Print a scenario's story, guide step and the config diff between its phases.
     Explain(ExplainArgs),
+    /// Run the fault catalogue against every upstream of your own nginx config.
+    Check(crate::cli_checks::CheckArgs),
+    /// Run the fault catalogue on two configs and show what the change fixes or regresses.
+    Compare(crate::cli_checks::CompareArgs),
+    /// Group a real error.log's upstream failures by cause, with the scenario that fixes each.
+    Diagnose(crate::cli_checks::DiagnoseArgs),
+    /// Render a saved result.json again as html, junit, md or json.
+    Report(crate::cli_reports::ReportArgs),
+    /// Print the JSON Schema of result.json or of scenario files.
+    Schema(crate::cli_reports::SchemaArgs),
+    /// Drive load at a loopback URL; print requests/s and latency percentiles.
+    Load(crate::cli_load::LoadArgs),
 }
 
 /// Scenario files or folders; the bundled `scenarios/` when none are given.
@@ -47,18 +59,25 @@ pub struct RunArgs {
     /// Only scenarios whose name contains this text (repeatable).
     #[arg(long, value_name = "TEXT")]
     pub filter: Vec<String>,
-    /// Scenarios run in parallel.
-    #[arg(long, short, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
-    pub jobs: u16,
+    /// Scenarios run in parallel: a number (1-64) or `auto` (every scenario at once, up to
+    /// 32: phases mostly wait on timeouts and spacing, not on the CPU).
+    #[arg(long, short, default_value = "1", value_name = "N|auto")]
+    pub jobs: Jobs,
     /// Run each scenario N times and report how stable each verdict is.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub repeat: u32,
     /// Seed for randomised decisions; printed and recorded in the result.
     #[arg(long)]
     pub seed: Option<u64>,
-    /// The nginx binary (default: `nginx` on PATH, then /usr/sbin).
+    /// The nginx binary (default: `nginx` on PATH, then /usr/sbin). Repeatable: each scenario
+    /// runs once per nginx (with --nginx-image too), and the summary has a column per version.
     #[arg(long, value_name = "PATH")]
-    pub nginx: Option<PathBuf>,
+    pub nginx: Vec<PathBuf>,
+    /// Run nginx from this container image (Docker; host network), e.g.
+    /// `badgateway/nginx:1.30` from scripts/build-nginx-images or an official `nginx:1.x`.
+    /// Repeatable.
+    #[arg(long, value_name = "IMAGE[:TAG]")]
+    pub nginx_image: Vec<String>,
     /// Keep nginx's temp folders in the run dirs.
     #[arg(long)]
     pub keep: bool,
@@ -68,6 +87,10 @@ pub struct RunArgs {
     /// No progress lines, only the summary.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Write a report: json=PATH, junit=PATH, md=PATH or html=DIR|FILE (repeatable). Without
+    /// it, all four go into `<out>/<run-id>/`.
+    #[arg(long, value_name = "FORMAT=PATH")]
+    pub report: Vec<crate::report::Target>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -85,4 +108,56 @@ pub struct ExplainArgs {
     /// Where to look for it.
     #[arg(long = "in", value_name = "PATH", default_value = "scenarios")]
     pub paths: Vec<PathBuf>,
+}
+
+/// How many scenarios run at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Jobs {
+    Auto,
+    Fixed(u16),
+}
+
+impl Jobs {
+    /// The most scenarios `auto` runs at once.
+    pub const AUTO_LIMIT: usize = 32;
+
+    /// The number of parallel slots for `runs` scenario runs.
+    pub fn resolve(self, runs: usize) -> usize {
+        match self {
+            Jobs::Auto => runs.clamp(1, Self::AUTO_LIMIT),
+            Jobs::Fixed(n) => usize::from(n),
+        }
+    }
+}
+
+impl std::str::FromStr for Jobs {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s == "auto" {
+            return Ok(Jobs::Auto);
+        }
+        match s.parse::<u16>() {
+            Ok(n @ 1..=64) => Ok(Jobs::Fixed(n)),
+            _ => Err(format!(
+                "`{s}` is not a job count: use a number from 1 to 64, or `auto`"
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Jobs;
+
+    #[test]
+    fn jobs_are_a_count_or_auto() {
+        assert_eq!("auto".parse::<Jobs>(), Ok(Jobs::Auto));
+        assert_eq!("3".parse::<Jobs>(), Ok(Jobs::Fixed(3)));
+        assert!("0".parse::<Jobs>().is_err() && "65".parse::<Jobs>().is_err());
+        assert_eq!(Jobs::Auto.resolve(23), 23);
+        assert_eq!(Jobs::Auto.resolve(200), Jobs::AUTO_LIMIT);
+        assert_eq!(Jobs::Auto.resolve(0), 1);
+        assert_eq!(Jobs::Fixed(2).resolve(23), 2);
+    }
 }

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// One error.log entry.
@@ -38,7 +39,7 @@ const LEVELS: [&str; 8] = [
 pub const SEVERE: [&str; 3] = ["crit", "alert", "emerg"];
 
 /// The error log of one phase, condensed for results and reports.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 pub struct LogSummary {
     pub by_level: BTreeMap<String, u64>,
     /// Distinct messages, most frequent first, at most [`MAX_GROUPS`].
@@ -46,7 +47,7 @@ pub struct LogSummary {
 }
 
 /// One distinct message and how often it appeared.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct LogMessage {
     pub level: String,
     pub message: String,

@@ -14,6 +14,8 @@ pub enum Exit {
     BadInput = 2,
     /// nginx is missing or would not start, or a socket could not be bound.
     Infrastructure = 3,
+    /// `nginx -t` refused the user's own config (`check`, `compare`); nothing was started.
+    ConfigRejected = 4,
     /// Stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).
     Interrupted = 130,
 }

@@ -3,7 +3,8 @@
 //! Every nginx master is started in its own process group and registered here. Dropping its
 //! handle kills the group; a panic hook kills every registered group; Ctrl-C and SIGTERM cancel
 //! the run (so phases tear down normally), and a second signal kills everything and exits at
-//! once. Fake upstreams are tasks inside this process, so they end with it.
+//! once. Fake upstreams are tasks inside this process, so they end with it. nginx containers
+//! (the container backend) are registered the same way and force-removed on those paths.
 
 use std::collections::BTreeSet;
 use std::sync::{Mutex, Once};
@@ -11,6 +12,7 @@ use std::sync::{Mutex, Once};
 use tokio_util::sync::CancellationToken;
 
 static GROUPS: Mutex<BTreeSet<i32>> = Mutex::new(BTreeSet::new());
+static CONTAINERS: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
 static HOOK: Once = Once::new();
 
 /// Remember a process group leader we started, so it can be killed on any exit path.
@@ -24,11 +26,28 @@ pub fn unregister(pgid: i32) {
     groups().remove(&pgid);
 }
 
-/// SIGKILL every registered process group. Safe to call from a panic hook or signal path.
+/// Remember a container we started, so it is removed on any exit path.
+pub fn register_container(id: &str) {
+    install_panic_hook();
+    containers().insert(id.to_string());
+}
+
+/// Forget a container once it is removed.
+pub fn unregister_container(id: &str) {
+    containers().remove(id);
+}
+
+/// SIGKILL every registered process group and force-remove every registered container. Safe
+/// to call from a panic hook or signal path (container removal is a blocking socket call).
 pub fn kill_all() {
     let pgids: Vec<i32> = groups().iter().copied().collect();
     for pgid in pgids {
         kill_group(pgid, libc::SIGKILL);
+    }
+    let ids: Vec<String> = containers().iter().cloned().collect();
+    for id in ids {
+        crate::nginx::docker_api::force_remove(&id);
+        unregister_container(&id);
     }
 }
 
@@ -44,6 +63,12 @@ pub fn kill_group(pgid: i32, signal: i32) {
 
 fn groups() -> std::sync::MutexGuard<'static, BTreeSet<i32>> {
     GROUPS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn containers() -> std::sync::MutexGuard<'static, BTreeSet<String>> {
+    CONTAINERS
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

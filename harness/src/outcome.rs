@@ -118,6 +118,24 @@ impl<'de> Deserialize<'de> for Outcome {
     }
 }
 
+/// A string: a status code (`"502"`) or one of the named outcomes (`"truncated"`).
+impl schemars::JsonSchema for Outcome {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Outcome".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let names: Vec<String> = Outcome::NAMED.iter().map(|o| o.to_string()).collect();
+        schemars::json_schema!({
+            "description": "What a request ended as: a status code (100-599) of a complete response, or a named client-side outcome.",
+            "anyOf": [
+                { "type": "string", "pattern": "^[1-5][0-9][0-9]$" },
+                { "type": "string", "enum": names }
+            ]
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

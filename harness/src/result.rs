@@ -7,15 +7,18 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use fake_upstreams::counters::CounterSnapshot;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::check::Check;
 use crate::errorlog::LogSummary;
 use crate::load::LoadReport;
-use crate::nginx::NginxBinary;
+use crate::nginx::{NginxBackend, NginxBinary};
 
 /// How a phase, a scenario or a run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Pass,
@@ -28,6 +31,14 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// Every verdict, best first.
+    pub const ALL: [Verdict; 4] = [
+        Verdict::Pass,
+        Verdict::Fail,
+        Verdict::Error,
+        Verdict::Interrupted,
+    ];
+
     /// The worse of two verdicts: Interrupted > Error > Fail > Pass.
     pub fn worst(self, other: Verdict) -> Verdict {
         self.max(other)
@@ -44,7 +55,7 @@ impl Verdict {
 }
 
 /// A whole `badgateway run`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct RunResult {
     pub run_id: String,
     /// Runs of each scenario (`--repeat`).
@@ -52,7 +63,11 @@ pub struct RunResult {
     pub repeat: u32,
     pub started_at: String,
     pub seed: u64,
+    /// The (first) nginx of the run; for an image, `path` reads `image NAME:TAG`.
     pub nginx: NginxBinary,
+    /// Every nginx the scenarios ran on, in order: one, or a version matrix.
+    #[serde(default)]
+    pub nginx_matrix: Vec<NginxBackend>,
     pub out_dir: PathBuf,
     pub wall_ms: u64,
     pub verdict: Verdict,
@@ -60,7 +75,7 @@ pub struct RunResult {
 }
 
 /// One scenario, all its phases in order.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ScenarioResult {
     pub name: String,
     /// Which repetition this is (1-based; `run --repeat N`).
@@ -70,9 +85,15 @@ pub struct ScenarioResult {
     #[serde(default)]
     pub seed: u64,
     pub title: String,
+    /// The scenario's story (cause, error log, why the fix works), for reports.
+    #[serde(default)]
+    pub story: String,
     pub file: PathBuf,
     pub guide_step: String,
     pub nginx_version: String,
+    /// Where that nginx came from: the binary's path or `image NAME:TAG`.
+    #[serde(default)]
+    pub nginx_source: String,
     pub verdict: Verdict,
     pub wall_ms: u64,
     pub phases: Vec<PhaseResult>,
@@ -86,9 +107,16 @@ fn first_attempt() -> u32 {
 }
 
 /// One phase: nginx with one config under one load.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct PhaseResult {
     pub name: String,
+    /// What the phase shows, in a sentence (the scenario's `about:`).
+    #[serde(default)]
+    pub about: Option<String>,
+    /// The phase's config as [`crate::spec::config_text`] shows it (settings and fragments,
+    /// upstream addresses symbolic), so reports can diff it against the previous phase.
+    #[serde(default)]
+    pub config: String,
     pub verdict: Verdict,
     pub run_dir: PathBuf,
     /// The loopback port nginx listened on, when it started.

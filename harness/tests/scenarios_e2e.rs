@@ -14,13 +14,13 @@ use tokio_util::sync::CancellationToken;
 /// Two scenarios at a time, quiet, into `out`, each scenario `repeat` times.
 fn options(nginx: NginxBinary, out: &Path, repeat: u32) -> RunOptions {
     RunOptions {
-        nginx,
+        nginx: vec![nginx.into()],
         jobs: 2,
         seed: 7,
         keep: false,
         out_dir: out.join("run"),
         run_id: "e2e".into(),
-        progress: false,
+        progress: None,
         repeat,
     }
 }

@@ -7,6 +7,7 @@
 
 use std::io;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::request::{self, RawConn};
@@ -16,7 +17,7 @@ use crate::size::ByteSize;
 const MAX_LINE: usize = 1000;
 
 /// Config of the `big_headers` fault.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, clap::Args)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct BigHeaders {
     /// Bytes of padding header lines (`X-Pad-0001: xxx…`) in the response head. Default: 12k.

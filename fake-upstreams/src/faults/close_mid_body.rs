@@ -7,6 +7,7 @@
 
 use std::io;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::body;
@@ -14,7 +15,7 @@ use crate::request::{self, RawConn};
 use crate::size::ByteSize;
 
 /// Config of the `close_mid_body` fault.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, clap::Args)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct CloseMidBody {
     /// Body size announced in `Content-Length` (and the digest header). Default: 16k.

@@ -16,6 +16,7 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::ConnCtx;
@@ -28,7 +29,7 @@ use crate::size::ByteSize;
 const DRAIN: Duration = Duration::from_secs(1);
 
 /// Config of the `healthy` fault.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, clap::Args)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct Healthy {
     /// Response status code. Default: 200.
@@ -39,6 +40,7 @@ pub struct Healthy {
     /// `--header name:value`, repeatable). Default: none. `content-length` and the digest
     /// header are always set by the server.
     #[serde(default, with = "header_pairs")]
+    #[schemars(schema_with = "crate::schema::header_map")]
     #[arg(long = "header", value_name = "NAME:VALUE", value_parser = parse_header)]
     pub headers: Vec<(String, String)>,
     /// Size of the pattern body. Default: 1k.
@@ -47,6 +49,7 @@ pub struct Healthy {
     pub body_size: ByteSize,
     /// Wait this long before each response, e.g. `50ms`. Default: no wait.
     #[serde(default, with = "humantime_serde")]
+    #[schemars(schema_with = "crate::schema::optional_duration")]
     #[arg(long, value_parser = humantime_serde::re::humantime::parse_duration)]
     pub delay: Option<Duration>,
 }

@@ -18,6 +18,7 @@
 use std::io;
 use std::time::Duration;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
@@ -26,7 +27,7 @@ use crate::request::{self, Fill, RawConn};
 use crate::size::ByteSize;
 
 /// How an idle connection ends.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum IdleMode {
     /// Answer a late request by closing without a response.
@@ -37,11 +38,12 @@ pub enum IdleMode {
 }
 
 /// Config of the `idle_close` fault.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, clap::Args)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct IdleClose {
     /// Keep-alive idle timeout, e.g. `5s` like Node.js. Default: 1s.
     #[serde(default = "default_idle", with = "humantime_serde")]
+    #[schemars(schema_with = "crate::schema::duration")]
     #[arg(long, default_value = "1s", value_parser = humantime_serde::re::humantime::parse_duration)]
     pub idle: Duration,
     /// Size of the pattern body of each answer. Default: 1k.

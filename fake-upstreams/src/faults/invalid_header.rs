@@ -7,6 +7,7 @@
 
 use std::io;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::body;
@@ -16,7 +17,7 @@ use crate::request::RawConn;
 const BODY_SIZE: usize = 1024;
 
 /// Config of the `invalid_header` fault.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, clap::Args)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct InvalidHeader {
     /// The bad header line, sent right after the status line (without CRLF). Default:

@@ -9,6 +9,7 @@
 use std::io;
 use std::sync::Arc;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
@@ -46,7 +47,7 @@ pub use stall::Stall;
 pub use stall_body::StallBody;
 
 /// What one fake upstream server does with the connections it gets.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, clap::Subcommand)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::Subcommand)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Fault {
     /// Answer every request correctly (keep-alive, pattern body with digest header).

@@ -10,9 +10,10 @@
 //! and ends the open connections; a later step listens again at the same address. Because
 //! nothing is accepted, a server that only refuses has `observable: false` counters.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Config of the `refuse` fault; it has no knobs.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, clap::Args)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct Refuse {}

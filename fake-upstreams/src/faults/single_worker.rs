@@ -24,6 +24,7 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -32,7 +33,7 @@ use crate::request::{self, RawConn};
 use crate::size::ByteSize;
 
 /// Config of the `single_worker` fault.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, clap::Args)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct SingleWorker {
     /// Size of the pattern body of each answer. Default: 1k.
@@ -47,6 +48,7 @@ pub struct SingleWorker {
     /// `200ms`. The worker stays busy even if the client hangs up meanwhile; only the
     /// server stopping cuts it short. Default: none (answer at once).
     #[serde(default, with = "humantime_serde")]
+    #[schemars(schema_with = "crate::schema::optional_duration")]
     #[arg(long, value_parser = humantime_serde::re::humantime::parse_duration)]
     pub delay: Option<Duration>,
 }

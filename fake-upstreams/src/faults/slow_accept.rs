@@ -16,6 +16,7 @@
 use std::io;
 use std::time::Duration;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::listener::{self, BoxStream, Door};
@@ -28,7 +29,7 @@ const MAX_BACKLOG: u32 = 128;
 const FILL_LIMIT: Duration = Duration::from_secs(1);
 
 /// Config of the `slow_accept` fault.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, clap::Args)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct SlowAccept {
     /// The listener's `listen()` backlog, at most 128. Default: 1.

@@ -8,17 +8,19 @@
 use std::io;
 use std::time::Duration;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::request::{self, RawConn};
 use crate::size::ByteSize;
 
 /// Config of the `stall` fault.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, clap::Args)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct Stall {
     /// How long to wait before a healthy answer, e.g. `500ms`, `5s`. Default: forever.
     #[serde(default, with = "humantime_serde")]
+    #[schemars(schema_with = "crate::schema::optional_duration")]
     #[arg(long, value_parser = humantime_serde::re::humantime::parse_duration)]
     pub delay: Option<Duration>,
     /// Size of the pattern body sent once the delay is over. Default: 1k.

@@ -9,6 +9,7 @@
 use std::io;
 use std::time::Duration;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::close_mid_body::{default_body_size, default_send, partial_response};
@@ -17,7 +18,7 @@ use crate::request::RawConn;
 use crate::size::ByteSize;
 
 /// Config of the `stall_body` fault.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, clap::Args)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct StallBody {
     /// Body size announced in `Content-Length` (and the digest header). Default: 16k.
@@ -31,6 +32,7 @@ pub struct StallBody {
     /// How long to stall before sending the rest, e.g. `5s`. Default: forever (until the
     /// client closes or the server stops).
     #[serde(default, with = "humantime_serde")]
+    #[schemars(schema_with = "crate::schema::optional_duration")]
     #[arg(long, value_parser = humantime_serde::re::humantime::parse_duration)]
     pub delay: Option<Duration>,
 }

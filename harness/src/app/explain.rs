@@ -1,11 +1,9 @@
 //! `badgateway explain NAME`: the story, the guide step, and what each phase changes in the
 //! config, as a unified diff of the fragments (upstream addresses shown symbolically).
 
-use similar::TextDiff;
-
 use crate::cli::ExplainArgs;
 use crate::exit::Exit;
-use crate::spec::{Addresses, Fragments, NginxSettings, Scenario, expand};
+use crate::spec::{Scenario, config_diff, config_text};
 
 pub(super) fn explain(args: &ExplainArgs) -> Exit {
     let scenarios = match super::load(&args.paths) {
@@ -34,11 +32,6 @@ pub fn render(s: &Scenario) -> String {
         step = s.guide_step.trim(),
         story = textwrap(s.story.trim(), 96)
     );
-    let servers = s
-        .upstreams
-        .iter()
-        .flat_map(|(u, srv)| srv.keys().map(move |k| (u.as_str(), k.as_str())));
-    let addrs = Addresses::symbolic(servers);
     out.push_str("\nUpstream servers:\n");
     for (upstream, servers) in &s.upstreams {
         for (name, fault) in servers {
@@ -47,7 +40,7 @@ pub fn render(s: &Scenario) -> String {
     }
     let mut previous: Option<(String, String)> = None;
     for phase in &s.phases {
-        let text = fragments_text(&phase.config.apply(&s.config), &addrs, s.nginx_for(phase));
+        let text = config_text(s, phase);
         out.push_str(&format!("\nPhase `{}`", phase.name));
         if let Some(about) = &phase.about {
             out.push_str(&format!(": {}", about.trim()));
@@ -59,30 +52,17 @@ pub fn render(s: &Scenario) -> String {
                 out.push_str(&format!("  (same config as `{prev_name}`)\n"))
             }
             Some((prev_name, prev_text)) => {
-                let diff = TextDiff::from_lines(prev_text, &text);
-                out.push_str(&indent(
-                    &diff
-                        .unified_diff()
-                        .context_radius(3)
-                        .header(prev_name, &phase.name)
-                        .to_string(),
-                ));
+                out.push_str(&indent(&config_diff(
+                    prev_name,
+                    prev_text,
+                    &phase.name,
+                    &text,
+                )));
             }
         }
         previous = Some((phase.name.clone(), text));
     }
     out
-}
-
-fn fragments_text(f: &Fragments, addrs: &Addresses, n: &NginxSettings) -> String {
-    let show = |t: &str| expand(t, addrs).unwrap_or_else(|_| t.to_string());
-    format!(
-        "worker_processes {};\nevents {{ worker_connections {}; }}\n# http {{ ... }}\n{}\n# location / {{ ... }}\n{}\n",
-        n.worker_processes,
-        n.worker_connections,
-        show(&f.http).trim_end(),
-        show(&f.location).trim_end()
-    )
 }
 
 fn indent(text: &str) -> String {

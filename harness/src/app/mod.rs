@@ -1,9 +1,15 @@
 //! Carrying out a parsed command line. Each command returns an [`Exit`]; only `main` turns it
 //! into the process status.
 
+mod check;
+mod compare;
+mod diagnose;
 mod explain;
 mod list;
+mod load;
+mod report;
 mod run;
+mod schema;
 mod validate;
 
 use crate::cli::{Cli, Command};
@@ -18,6 +24,12 @@ pub fn execute(cli: Cli) -> Exit {
         Command::List(args) => list::list(&args.paths.paths, args.markdown),
         Command::Validate(args) => validate::validate(args),
         Command::Explain(args) => explain::explain(&args),
+        Command::Check(args) => check::check(args),
+        Command::Compare(args) => compare::compare(args),
+        Command::Diagnose(args) => diagnose::diagnose(args),
+        Command::Report(args) => report::report(&args),
+        Command::Schema(args) => schema::schema(&args),
+        Command::Load(args) => load::load(&args),
     }
 }
 

@@ -7,7 +7,7 @@ use tokio_util::sync::CancellationToken;
 use crate::cli::RunArgs;
 use crate::exit::Exit;
 use crate::guard;
-use crate::nginx::locate;
+use crate::nginx::{NginxBackend, docker_api};
 use crate::report;
 use crate::runner::{self, RunOptions};
 
@@ -30,49 +30,79 @@ pub(super) fn run(args: RunArgs) -> Exit {
             return Exit::BadInput;
         }
     }
-    let nginx = match locate(args.nginx.as_deref()) {
+    if !args.nginx_image.is_empty() {
+        // Before any runtime thread exists: it may point DOCKER_HOST at an API-version shim.
+        if let Err(msg) = docker_api::prepare() {
+            eprintln!("error: --nginx-image needs Docker: {msg}");
+            return Exit::Infrastructure;
+        }
+        docker_api::sweep_stale();
+    }
+    let runtime = super::runtime();
+    let nginx = match runtime.block_on(NginxBackend::resolve(&args.nginx, &args.nginx_image)) {
         Ok(n) => n,
         Err(msg) => {
             eprintln!("error: {msg}");
             return Exit::Infrastructure;
         }
     };
+    let runs = scenarios.len() * args.repeat as usize * nginx.len();
+    let jobs = args.jobs.resolve(runs);
     let seed = args.seed.unwrap_or_else(rand::random);
     let run_id = run_id();
     let out_dir = args.out.join(&run_id);
     if !args.quiet {
         eprintln!(
-            "badgateway: {} scenarios, nginx {} ({}), seed {seed}, jobs {}, output {}",
+            "badgateway: {} scenarios, {}, seed {seed}, jobs {}, output {}",
             scenarios.len(),
-            nginx.version,
-            nginx.path.display(),
-            args.jobs,
+            nginx
+                .iter()
+                .map(NginxBackend::describe)
+                .collect::<Vec<_>>()
+                .join(", "),
+            jobs,
             out_dir.display()
         );
     }
     let opts = RunOptions {
         nginx,
-        jobs: args.jobs as usize,
+        jobs,
         seed,
         keep: args.keep,
         out_dir: out_dir.clone(),
         run_id,
-        progress: !args.quiet,
+        progress: None,
         repeat: args.repeat,
     };
-    let result = super::runtime().block_on(async {
+    let result = runtime.block_on(async {
         let cancel = CancellationToken::new();
         guard::cancel_on_signals(cancel.clone());
-        runner::run(scenarios, opts, cancel).await
+        let display = (!args.quiet).then(|| {
+            report::progress::spawn(
+                report::progress::Mode::detect(),
+                Box::new(std::io::stderr()),
+            )
+        });
+        let opts = RunOptions {
+            progress: display.as_ref().map(|(tx, _)| tx.clone()),
+            ..opts
+        };
+        let result = runner::run(scenarios, opts, cancel).await;
+        if let Some((tx, task)) = display {
+            drop(tx);
+            let _ = task.await;
+        }
+        result
     });
     print!("{}", report::terminal::render(&result));
-    match report::json::write(&result, &out_dir) {
-        Ok(path) => println!("result: {}", path.display()),
+    match report::write_run(&result, &out_dir, &args.report) {
+        Ok(written) => {
+            for (format, path) in written {
+                println!("{}: {}", format.label(), path.display());
+            }
+        }
         Err(e) => {
-            eprintln!(
-                "error: cannot write result.json into {}: {e}",
-                out_dir.display()
-            );
+            eprintln!("error: cannot write the reports: {e}");
             return Exit::Infrastructure;
         }
     }

@@ -15,6 +15,7 @@ pub use traffic::histogram;
 use std::collections::BTreeMap;
 
 use fake_upstreams::counters::CounterSnapshot;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::errorlog::LogLine;
@@ -23,7 +24,7 @@ use crate::nginx::ConfigTest;
 use crate::spec::Expect;
 
 /// One expectation and how it turned out.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Check {
     /// What was checked, e.g. `outcome 502`, `error.log contains "..."`.
     pub what: String,

@@ -260,6 +260,37 @@ mod tests {
     }
 
     #[test]
+    fn memory_does_not_grow_with_the_number_of_samples() {
+        // 200k requests over 2 s with failures and two methods: every collection stays the
+        // size of what is distinct (outcomes, methods, 100 ms buckets, capped examples), and
+        // the latency histogram keeps its fixed bucket array.
+        let mut agg = Aggregator::new();
+        let histogram_slots = agg.latency.distinct_values();
+        let outcomes = [Outcome::Status(200), Outcome::Status(502), Outcome::Reset];
+        for i in 0..200_000u64 {
+            let mut s = sample(outcomes[(i % 3) as usize], 1 + i % 5_000, i / 100);
+            if i % 2 == 1 {
+                s.method = http::Method::POST;
+            }
+            s.detail = Some(format!("failure #{i}"));
+            agg.record(&s);
+        }
+        assert_eq!(agg.latency.distinct_values(), histogram_slots);
+        assert_eq!(agg.outcomes.len(), 3);
+        assert_eq!(agg.by_method.len(), 2);
+        assert!(agg.by_method.values().all(|m| m.len() <= 3));
+        assert_eq!(agg.timeline.len(), 20, "one entry per 100 ms of run time");
+        assert!(agg.timeline.values().all(|b| b.len() <= 3));
+        assert_eq!(
+            agg.examples.len(),
+            1,
+            "only the named failure keeps examples"
+        );
+        assert!(agg.examples.values().all(|e| e.len() <= MAX_EXAMPLES));
+        assert_eq!(agg.total(), 200_000);
+    }
+
+    #[test]
     fn integrity_counts_body_checks() {
         let mut agg = Aggregator::new();
         let checks = [

@@ -9,13 +9,14 @@
 //! Files: `plan` (what to send, and the seeded per-request decisions), `body` (request bodies,
 //! including a slow client's), `conn` (one connection), `exchange` (one request read to the
 //! end), `classify` (error → [`Outcome`](crate::outcome::Outcome)), `worker` (the request loop),
-//! `sample`, `aggregate`, `report`.
+//! `sample`, `aggregate`, `report`, `live` (counts published while the load runs).
 
 mod aggregate;
 mod body;
 mod classify;
 mod conn;
 mod exchange;
+mod live;
 mod plan;
 mod report;
 mod sample;
@@ -31,12 +32,15 @@ use tracing::debug;
 
 pub use aggregate::{Aggregator, MAX_EXAMPLES, TIMELINE_BUCKET_MS};
 pub use classify::{Phase, classify, error_chain, io_kind};
+pub use live::{LiveCounts, LiveSender};
 pub use plan::{Decision, LoadPlan, LoadShape, REQUEST_ID_HEADER, SlowBody};
 pub use report::{Integrity, LatencySummary, LoadReport, TimelineBucket};
 pub use sample::{BodyCheck, Sample};
 
 /// Samples buffered between workers and the aggregator before workers wait.
 const SAMPLE_CHANNEL: usize = 1024;
+/// Most samples the aggregator takes off the channel at once.
+const SAMPLE_BATCH: usize = 256;
 
 /// Run `plan` against its target and report every request's outcome.
 ///
@@ -47,6 +51,16 @@ const SAMPLE_CHANNEL: usize = 1024;
 /// dropped and the report is marked `cancelled`. Returns once every worker has stopped and every
 /// connection it opened is closed.
 pub async fn drive(plan: &LoadPlan, cancel: CancellationToken) -> LoadReport {
+    let (live, _) = tokio::sync::watch::channel(LiveCounts::default());
+    drive_live(plan, cancel, &live).await
+}
+
+/// [`drive`], publishing the counts so far to `live` as each request finishes.
+pub async fn drive_live(
+    plan: &LoadPlan,
+    cancel: CancellationToken,
+    live: &LiveSender,
+) -> LoadReport {
     let run_start = Instant::now();
     let shared = Arc::new(worker::Shared::new(plan.clone(), run_start, cancel.clone()));
     let (tx, mut rx) = mpsc::channel(SAMPLE_CHANNEL);
@@ -59,9 +73,17 @@ pub async fn drive(plan: &LoadPlan, cancel: CancellationToken) -> LoadReport {
     drop(tx);
 
     // This task is the aggregator: the channel closes when the last worker has finished.
+    // Samples are taken in batches (whatever has queued up, up to `SAMPLE_BATCH`), and the
+    // live counts are published once per batch, so a busy run wakes this task and its
+    // watchers once per batch rather than once per request.
     let mut aggregator = Aggregator::new();
-    while let Some(sample) = rx.recv().await {
-        aggregator.record(&sample);
+    let mut batch = Vec::with_capacity(SAMPLE_BATCH);
+    while rx.recv_many(&mut batch, SAMPLE_BATCH).await > 0 {
+        for sample in &batch {
+            aggregator.record(sample);
+        }
+        live::record_all(live, batch.iter().map(|s| s.outcome));
+        batch.clear();
     }
     let wall = run_start.elapsed();
     let cancelled = cancel.is_cancelled();

@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{HeaderValue, Method, Request, header};
+use http::{HeaderName, HeaderValue, Method, Request, header};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
@@ -132,6 +132,13 @@ impl LoadPlan {
 
     /// The per-request decisions for request `index`: a pure function of the seed and `index`.
     pub fn decide(&self, index: u64) -> Decision {
+        if self.shape.methods.is_empty() && self.shape.spacing.is_none() {
+            // Nothing to draw: skip seeding a generator on the load driver's hot path.
+            return Decision {
+                method: self.method.clone(),
+                pause: None,
+            };
+        }
         let mut rng = StdRng::seed_from_u64(self.shape.seed ^ index.wrapping_mul(INDEX_MIX));
         // Always draw in the same order so one decision never shifts another.
         let method = self.draw_method(&mut rng);
@@ -192,7 +199,10 @@ impl LoadPlan {
             .method(method.clone())
             .uri(self.path.as_str())
             .header(header::HOST, self.host.as_str())
-            .header(REQUEST_ID_HEADER, HeaderValue::from(index));
+            .header(
+                HeaderName::from_static(REQUEST_ID_HEADER),
+                HeaderValue::from(index),
+            );
         let body = if Self::sends_body(method) {
             builder = builder.header(header::CONTENT_LENGTH, body.len());
             match self.shape.slow_body {

@@ -7,12 +7,13 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::outcome::Outcome;
 
 /// Everything a load run observed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct LoadReport {
     /// Number of requests that finished (one sample each).
     pub total: u64,
@@ -100,7 +101,7 @@ impl LoadReport {
 }
 
 /// Latency percentiles in milliseconds (microsecond resolution underneath).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct LatencySummary {
     /// Median.
     pub p50_ms: f64,
@@ -115,7 +116,7 @@ pub struct LatencySummary {
 }
 
 /// Outcome counts for requests started within one bucket of the run.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct TimelineBucket {
     /// Start of the bucket, in milliseconds since the run start.
     pub start_ms: u64,
@@ -124,7 +125,7 @@ pub struct TimelineBucket {
 }
 
 /// Body integrity of 2xx responses: proof that successes were real successes.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Integrity {
     /// 2xx responses whose body matched the upstream's digest header.
     pub verified: u64,

@@ -8,6 +8,7 @@
 //! request is cut and recorded as a timeout; on cancel it is dropped. The soft
 //! [`duration`](super::plan::LoadShape::duration) only stops issuing new requests.
 
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -15,7 +16,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::Method;
 use tokio::sync::mpsc;
-use tokio::time::{Instant, sleep_until, timeout};
+use tokio::time::{Instant, Sleep, sleep_until};
 use tokio_util::sync::CancellationToken;
 use tracing::debug;
 
@@ -99,6 +100,13 @@ impl Shared {
 pub(crate) async fn run(id: usize, shared: Arc<Shared>, samples: mpsc::Sender<Sample>) {
     let mut slot: Option<Conn> = None;
     let mut first = true;
+    // Registered once per worker, not per request: the cancellation waiter, the run deadline
+    // and the request timer (moved forward before each request, which costs no timer lock).
+    let mut bounds = Bounds {
+        cancelled: std::pin::pin!(shared.cancel.cancelled()),
+        deadline: std::pin::pin!(sleep_until(shared.deadline)),
+        request: std::pin::pin!(sleep_until(shared.deadline)),
+    };
     while let Some(index) = shared.next_request() {
         let decision = shared.plan.decide(index);
         if let (false, Some(pause)) = (first, decision.pause)
@@ -109,7 +117,9 @@ pub(crate) async fn run(id: usize, shared: Arc<Shared>, samples: mpsc::Sender<Sa
         }
         first = false;
         let started = Instant::now();
-        let Some(done) = one_request(&shared, &mut slot, index, &decision.method).await else {
+        let Some(done) =
+            one_request(&shared, &mut bounds, &mut slot, index, &decision.method).await
+        else {
             debug!(worker = id, index, "request dropped: run cancelled");
             break;
         };
@@ -132,26 +142,40 @@ pub(crate) async fn run(id: usize, shared: Arc<Shared>, samples: mpsc::Sender<Sa
     debug!(worker = id, "worker finished");
 }
 
+/// What bounds each request of one worker: cancellation, the run deadline, the request
+/// timeout.
+struct Bounds<'a, C: Future<Output = ()>> {
+    cancelled: Pin<&'a mut C>,
+    deadline: Pin<&'a mut Sleep>,
+    request: Pin<&'a mut Sleep>,
+}
+
 /// One request bounded by the request timeout and the run deadline; `None` if cancelled.
-async fn one_request(
+async fn one_request<C: Future<Output = ()>>(
     shared: &Shared,
+    bounds: &mut Bounds<'_, C>,
     slot: &mut Option<Conn>,
     index: u64,
     method: &Method,
 ) -> Option<Exchange> {
     let plan = &shared.plan;
+    let timeout_at = Instant::now()
+        .checked_add(plan.request_timeout)
+        .unwrap_or(shared.deadline);
+    bounds.request.as_mut().reset(timeout_at);
+    // Same priorities as `select!(cancel, deadline, timeout(request_timeout, exchange))`: a
+    // response that completes as the timer fires still counts.
     tokio::select! {
         biased;
-        () = shared.cancel.cancelled() => None,
-        () = sleep_until(shared.deadline) => Some(Exchange::failed(
+        () = bounds.cancelled.as_mut() => None,
+        () = bounds.deadline.as_mut() => Some(Exchange::failed(
             Outcome::Timeout,
             format!("cut at the run deadline (max_duration {:?})", plan.max_duration),
         )),
-        result = timeout(plan.request_timeout, exchange(slot, plan, index, method, &shared.body)) => {
-            Some(result.unwrap_or_else(|_| Exchange::failed(
-                Outcome::Timeout,
-                format!("no complete response within {:?}", plan.request_timeout),
-            )))
-        }
+        done = exchange(slot, plan, index, method, &shared.body) => Some(done),
+        () = bounds.request.as_mut() => Some(Exchange::failed(
+            Outcome::Timeout,
+            format!("no complete response within {:?}", plan.request_timeout),
+        )),
     }
 }

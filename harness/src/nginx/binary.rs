@@ -4,10 +4,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// An nginx executable and what it told us about itself.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct NginxBinary {
     pub path: PathBuf,
     /// e.g. `1.22.1`.
@@ -41,7 +42,13 @@ pub fn locate(explicit: Option<&Path>) -> Result<NginxBinary, String> {
         .map_err(|e| format!("cannot run {}: {e}", path.display()))?;
     let text = String::from_utf8_lossy(&output.stderr).into_owned()
         + &String::from_utf8_lossy(&output.stdout);
-    let version = parse_version(&text)
+    from_banner(path, &text)
+}
+
+/// What `nginx -V` printed, as an [`NginxBinary`] at `path` (also used for nginx in an image,
+/// where `path` is the command inside the container).
+pub(super) fn from_banner(path: PathBuf, text: &str) -> Result<NginxBinary, String> {
+    let version = parse_version(text)
         .ok_or_else(|| format!("{} -V printed no nginx version: {text}", path.display()))?;
     let configure_args = text
         .lines()

@@ -1,10 +1,15 @@
-//! Real nginx: finding the binary, rendering the harness-owned nginx.conf, and supervising the
-//! process from `nginx -t` to a stop that always happens.
+//! Real nginx: finding the binary (or an image), rendering the harness-owned nginx.conf, and
+//! supervising the process or container from `nginx -t` to a stop that always happens.
 
+mod backend;
 mod binary;
+mod container;
+pub mod docker_api;
 mod process;
 mod render;
 
+pub use backend::{NginxBackend, RunningNginx};
 pub use binary::{NginxBinary, locate};
+pub use container::{NginxContainer, NginxImage, inspect as inspect_image};
 pub use process::{ConfigTest, Nginx, StartError, test_config};
-pub use render::{RunDir, render};
+pub use render::{READY_HEADER, READY_PATH, RunDir, render};

@@ -11,7 +11,7 @@ use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
 use tokio::time::{Instant, sleep, timeout};
 
-use super::render::READY_PATH;
+use super::render::{READY_HEADER, READY_PATH};
 use super::{NginxBinary, RunDir};
 use crate::guard;
 
@@ -35,11 +35,17 @@ pub async fn test_config(nginx: &NginxBinary, dir: &RunDir) -> io::Result<Config
     }
     let text = String::from_utf8_lossy(&output.stderr).into_owned()
         + &String::from_utf8_lossy(&output.stdout);
+    Ok(rejection(&text))
+}
+
+/// nginx's refusal from `nginx -t` output, without the "configuration file ... test" noise;
+/// shared with the container backend so both report a refusal alike.
+pub(super) fn rejection(text: &str) -> ConfigTest {
     let message: Vec<&str> = text
         .lines()
         .filter(|l| !l.contains("configuration file") || l.contains("failed"))
         .collect();
-    Ok(ConfigTest::Rejected(message.join("\n")))
+    ConfigTest::Rejected(message.join("\n"))
 }
 
 fn base_command(nginx: &NginxBinary, dir: &RunDir, error_log: &str) -> Command {
@@ -128,7 +134,7 @@ impl Nginx {
                     severe_lines(&log)
                 )));
             }
-            if answers_ready(self.port).await {
+            if answers_ready(self.port, &self.dir).await {
                 return Ok(());
             }
             if Instant::now() > deadline {
@@ -183,14 +189,22 @@ impl Drop for Nginx {
     }
 }
 
-async fn answers_ready(port: u16) -> bool {
+/// Whether the nginx of `dir` answers 204 on its readiness location at 127.0.0.1:`port` (its
+/// token in the answer: another phase's nginx on a port it won the race for does not count).
+pub(super) async fn answers_ready(port: u16, dir: &RunDir) -> bool {
+    let token = format!(
+        "{}: {}",
+        READY_HEADER.to_ascii_lowercase(),
+        dir.ready_token()
+    );
     let attempt = async {
         let mut stream = TcpStream::connect(("127.0.0.1", port)).await.ok()?;
         let request = format!("GET {READY_PATH} HTTP/1.0\r\nHost: badgateway\r\n\r\n");
         stream.write_all(request.as_bytes()).await.ok()?;
-        let mut head = [0u8; 12];
-        stream.read_exact(&mut head).await.ok()?;
-        Some(head.starts_with(b"HTTP/1.1 204"))
+        let mut head = Vec::new();
+        stream.read_to_end(&mut head).await.ok()?;
+        let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
+        Some(head.starts_with("http/1.1 204") && head.contains(&token))
     };
     matches!(
         timeout(Duration::from_secs(1), attempt).await,
@@ -198,7 +212,8 @@ async fn answers_ready(port: u16) -> bool {
     )
 }
 
-fn severe_lines(log: &str) -> String {
+/// The [emerg]/[alert]/[crit] lines of an error log, or all of it when there are none.
+pub(super) fn severe_lines(log: &str) -> String {
     let severe: Vec<&str> = log
         .lines()
         .filter(|l| {

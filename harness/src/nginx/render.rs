@@ -12,6 +12,10 @@ use crate::spec::{Fragments, NginxSettings};
 /// The path nginx answers 204 on once it is serving; never forwarded to an upstream.
 pub const READY_PATH: &str = "/__badgateway/ready";
 
+/// The header the readiness location answers with: the run dir's token, so the supervisor
+/// knows it reached its own nginx, not another phase's that won a race for the same port.
+pub const READY_HEADER: &str = "X-Badgateway-Ready";
+
 /// Files of one phase's nginx: everything nginx writes stays in here.
 #[derive(Debug, Clone)]
 pub struct RunDir {
@@ -41,6 +45,18 @@ impl RunDir {
     }
     pub fn tmp(&self) -> PathBuf {
         self.root.join("tmp")
+    }
+    /// A token unique to this run dir (FNV-1a of its path, hex) for the readiness answer.
+    pub fn ready_token(&self) -> String {
+        let h = self
+            .root
+            .display()
+            .to_string()
+            .bytes()
+            .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+            });
+        format!("{h:016x}")
     }
 }
 
@@ -79,6 +95,7 @@ pub fn render(
          \x20       server_name badgateway;\n\
          \x20       location = {READY_PATH} {{\n\
          \x20           access_log off;\n\
+         \x20           add_header {READY_HEADER} {token} always;\n\
          \x20           return 204;\n\
          \x20       }}\n\
          \x20       location / {{\n\
@@ -91,6 +108,7 @@ pub fn render(
         conns = settings.worker_connections,
         pid = q(&dir.pid_file()),
         error_log = q(&dir.error_log()),
+        token = dir.ready_token(),
         access_log = q(&dir.access_log()),
         http = indent(&fragments.http, 4),
         location = indent(&fragments.location, 12),

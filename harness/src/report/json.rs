@@ -1,15 +1,20 @@
-//! `result.json`: the complete run result, for CI artifacts and for re-rendering later.
+//! `result.json`: the complete run result, for CI artifacts and for re-rendering later. Its
+//! JSON Schema is `schemas/result.schema.json` (`badgateway schema result`).
 
 use std::path::{Path, PathBuf};
 
 use crate::result::RunResult;
 
+/// The result as pretty JSON, with a final newline.
+pub fn render(result: &RunResult) -> String {
+    serde_json::to_string_pretty(result).expect("a RunResult always serializes") + "\n"
+}
+
 /// Write the result as pretty JSON into `dir/result.json` and return the path.
 pub fn write(result: &RunResult, dir: &Path) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
     let path = dir.join("result.json");
-    let text = serde_json::to_string_pretty(result).map_err(std::io::Error::other)?;
-    std::fs::write(&path, text + "\n")?;
+    std::fs::write(&path, render(result))?;
     Ok(path)
 }
 

@@ -9,15 +9,23 @@ use crate::result::{PhaseResult, RunResult, ScenarioResult, Verdict};
 /// The whole summary as text.
 pub fn render(result: &RunResult) -> String {
     let mut out = String::new();
+    let matrix = result.nginx_matrix.len() > 1;
+    let nginx = match matrix {
+        true => format!("{} nginx", result.nginx_matrix.len()),
+        false => format!(
+            "nginx {} ({})",
+            result.nginx.version,
+            result.nginx.path.display()
+        ),
+    };
     let _ = writeln!(
         out,
-        "\nbadgateway run {}: nginx {} ({}), seed {}",
-        result.run_id,
-        result.nginx.version,
-        result.nginx.path.display(),
-        result.seed
+        "\nbadgateway run {}: {nginx}, seed {}",
+        result.run_id, result.seed
     );
-    if result.repeat > 1 {
+    if matrix {
+        super::matrix::table(&mut out, result);
+    } else if result.repeat > 1 {
         stability(&mut out, result);
     } else {
         table(&mut out, result);
@@ -27,7 +35,7 @@ pub fn render(result: &RunResult) -> String {
         .iter()
         .filter(|s| s.verdict != Verdict::Pass)
     {
-        details(&mut out, s);
+        details(&mut out, s, matrix);
     }
     let _ = writeln!(
         out,
@@ -120,8 +128,9 @@ fn pad(text: &str, width: usize) -> String {
     format!("{text}{}", " ".repeat(width.saturating_sub(n)))
 }
 
-/// `502×40 ✓`, `rejected by nginx -t ✓`, `error ✗`.
-fn phase_cell(p: &PhaseResult) -> String {
+/// `baseline: 502×40 ✓`, `rejected by nginx -t ✓`, `error ✗`: one phase in a summary cell
+/// (also used by the Markdown summary).
+pub fn phase_cell(p: &PhaseResult) -> String {
     let mark = if p.verdict == Verdict::Pass {
         "✓"
     } else {
@@ -136,10 +145,15 @@ fn phase_cell(p: &PhaseResult) -> String {
     format!("{}: {what} {mark}", p.name)
 }
 
-fn details(out: &mut String, s: &ScenarioResult) {
+/// Failed checks of `s`; in a version matrix its name says which nginx it ran on.
+fn details(out: &mut String, s: &ScenarioResult, matrix: bool) {
+    let name = match matrix {
+        true => format!("{} @nginx {}", s.name, s.nginx_version),
+        false => s.name.clone(),
+    };
     let failed: Vec<&Check> = s.checks.iter().filter(|c| !c.passed).collect();
     if !failed.is_empty() {
-        let _ = writeln!(out, "\nFAIL {} (whole scenario)", s.name);
+        let _ = writeln!(out, "\nFAIL {name} (whole scenario)");
         for c in failed {
             failed_check(out, c);
         }
@@ -149,7 +163,7 @@ fn details(out: &mut String, s: &ScenarioResult) {
             out,
             "\n{} {} / {} ({})",
             p.verdict.label(),
-            s.name,
+            name,
             p.name,
             p.run_dir.display()
         );

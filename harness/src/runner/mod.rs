@@ -1,9 +1,10 @@
 //! Running scenarios: phases in order, scenarios in parallel up to `jobs`.
 //!
 //! The runner starts fake upstreams and nginx, drives load, stops everything and returns a
-//! [`RunResult`]. It prints nothing but progress lines and writes only what nginx itself needs
-//! (each phase's nginx.conf, and nginx's own logs) into the run folder.
+//! [`RunResult`]. It prints nothing (progress goes out as [`events::Event`]s) and writes only
+//! what nginx itself needs (each phase's nginx.conf, and nginx's own logs) into the run folder.
 
+pub mod events;
 mod phase;
 mod servers;
 
@@ -15,7 +16,8 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::nginx::NginxBinary;
+use crate::load::{LiveCounts, LiveSender};
+use crate::nginx::NginxBackend;
 use crate::result::{RunResult, ScenarioResult, Verdict};
 use crate::spec::LoadedScenario;
 
@@ -24,7 +26,9 @@ pub use phase::run_phase;
 /// How a run is carried out.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
-    pub nginx: NginxBinary,
+    /// The nginx builds every scenario runs on, once each: a version matrix when there are
+    /// several. Never empty.
+    pub nginx: Vec<NginxBackend>,
     /// Scenarios run at once.
     pub jobs: usize,
     pub seed: u64,
@@ -33,8 +37,9 @@ pub struct RunOptions {
     /// `reports/<run-id>`: one folder per scenario and phase below it.
     pub out_dir: PathBuf,
     pub run_id: String,
-    /// Print one line per phase as it starts and ends.
-    pub progress: bool,
+    /// Where to send progress events (phase started, with live counts; phase finished);
+    /// `None` sends none.
+    pub progress: Option<events::ProgressSender>,
     /// Runs of each scenario, to measure how stable its verdict is.
     pub repeat: u32,
 }
@@ -47,14 +52,23 @@ pub struct Attempt {
     /// Derived from the run's seed, the scenario name and the attempt number, so every
     /// scenario gets its own reproducible decisions whatever else runs beside it.
     pub seed: u64,
-    /// `<out>/<scenario>` or, when repeating, `<out>/<scenario>/attempt-<n>`.
+    /// `<out>/<scenario>`, then `/<nginx slug>` when the run has several nginx, then
+    /// `/attempt-<n>` when repeating.
     pub dir: PathBuf,
+    /// The nginx this attempt runs on.
+    pub nginx: NginxBackend,
+    /// Live counts of the phase running now, reset as each phase starts.
+    pub live: LiveSender,
 }
 
 impl Attempt {
-    /// The attempt `number` of scenario `name` in a run with `opts`.
-    pub fn new(opts: &RunOptions, name: &str, number: u32) -> Attempt {
+    /// The attempt `number` of scenario `name` on `nginx` in a run with `opts`. The seed does
+    /// not depend on the nginx, so every version sees the same decisions.
+    pub fn new(opts: &RunOptions, name: &str, number: u32, nginx: &NginxBackend) -> Attempt {
         let mut dir = opts.out_dir.join(name);
+        if opts.nginx.len() > 1 {
+            dir = dir.join(nginx.slug());
+        }
         if opts.repeat > 1 {
             dir = dir.join(format!("attempt-{number}"));
         }
@@ -62,6 +76,8 @@ impl Attempt {
             number,
             seed: derive_seed(opts.seed, name, number),
             dir,
+            nginx: nginx.clone(),
+            live: tokio::sync::watch::channel(LiveCounts::default()).0,
         }
     }
 }
@@ -87,17 +103,22 @@ pub async fn run(
     let opts = Arc::new(opts);
     let slots = Arc::new(Semaphore::new(opts.jobs.max(1)));
     let mut set = JoinSet::new();
-    let jobs = scenarios
-        .into_iter()
-        .flat_map(|loaded| (1..=opts.repeat.max(1)).map(move |n| (loaded.clone(), n)));
-    for (index, (loaded, number)) in jobs.enumerate() {
+    let mut jobs = Vec::new();
+    for loaded in scenarios {
+        for nginx in &opts.nginx {
+            for n in 1..=opts.repeat.max(1) {
+                jobs.push((loaded.clone(), nginx.clone(), n));
+            }
+        }
+    }
+    for (index, (loaded, nginx, number)) in jobs.into_iter().enumerate() {
         let (opts, slots, cancel) = (opts.clone(), slots.clone(), cancel.clone());
         set.spawn(async move {
             let _slot = slots
                 .acquire_owned()
                 .await
                 .expect("semaphore is never closed");
-            let attempt = Attempt::new(&opts, &loaded.scenario.name, number);
+            let attempt = Attempt::new(&opts, &loaded.scenario.name, number, &nginx);
             (index, run_scenario(&loaded, &opts, &attempt, &cancel).await)
         });
     }
@@ -118,7 +139,12 @@ pub async fn run(
         repeat: opts.repeat.max(1),
         started_at,
         seed: opts.seed,
-        nginx: opts.nginx.clone(),
+        nginx: opts
+            .nginx
+            .first()
+            .map(|n| n.binary().clone())
+            .expect("a run has at least one nginx"),
+        nginx_matrix: opts.nginx.clone(),
         out_dir: opts.out_dir.clone(),
         wall_ms: started.elapsed().as_millis() as u64,
         verdict,
@@ -126,7 +152,9 @@ pub async fn run(
     }
 }
 
-/// Run one scenario's phases in order; after an interruption the remaining phases are skipped.
+/// Run one scenario's phases in order on the attempt's nginx (only the phases whose
+/// `nginx_versions` include its version); after an interruption the remaining phases are
+/// skipped.
 pub async fn run_scenario(
     loaded: &LoadedScenario,
     opts: &RunOptions,
@@ -136,17 +164,35 @@ pub async fn run_scenario(
     let s = &loaded.scenario;
     let started = Instant::now();
     let mut phases = Vec::new();
-    for phase in &s.phases {
+    let version = attempt.nginx.version();
+    let applicable: Vec<_> = s.phases.iter().filter(|p| p.applies_to(version)).collect();
+    // Progress tells the versions of a matrix apart by name.
+    let shown_name = match opts.nginx.len() {
+        1 => s.name.clone(),
+        _ => format!("{} @{version}", s.name),
+    };
+    for phase in applicable.iter().copied() {
         if cancel.is_cancelled() {
             break;
         }
-        if opts.progress {
-            eprintln!("  {} / {}: starting", s.name, phase.name);
-        }
+        let key = events::PhaseKey {
+            scenario: shown_name.clone(),
+            attempt: attempt.number,
+            phase: phase.name.clone(),
+        };
+        attempt.live.send_replace(LiveCounts::default());
+        emit(opts, || events::Event::PhaseStarted {
+            key: key.clone(),
+            planned: s.traffic_for(phase).requests,
+            live: attempt.live.subscribe(),
+        });
         let result = run_phase(s, phase, opts, attempt, cancel).await;
-        if opts.progress {
-            eprintln!("  {} / {}: {}", s.name, phase.name, result.verdict.label());
-        }
+        emit(opts, || events::Event::PhaseFinished {
+            key,
+            verdict: result.verdict,
+            requests: result.load.as_ref().map_or(0, |l| l.total),
+            wall_ms: result.wall_ms,
+        });
         phases.push(result);
     }
     let checks = crate::check::faults_fired(&s.upstreams, &phases);
@@ -154,7 +200,7 @@ pub async fn run_scenario(
     if checks.iter().any(|c| !c.passed) {
         verdict = verdict.worst(Verdict::Fail);
     }
-    if phases.len() < s.phases.len() {
+    if phases.len() < applicable.len() {
         verdict = Verdict::Interrupted;
     }
     ScenarioResult {
@@ -162,12 +208,21 @@ pub async fn run_scenario(
         attempt: attempt.number,
         seed: attempt.seed,
         title: s.title.clone(),
+        story: s.story.clone(),
         file: loaded.path.clone(),
         guide_step: s.guide_step.clone(),
-        nginx_version: opts.nginx.version.clone(),
+        nginx_version: version.to_string(),
+        nginx_source: attempt.nginx.source(),
         verdict,
         wall_ms: started.elapsed().as_millis() as u64,
         phases,
         checks,
+    }
+}
+
+/// Send a progress event when someone listens; a display that went away is not an error.
+fn emit(opts: &RunOptions, event: impl FnOnce() -> events::Event) {
+    if let Some(tx) = &opts.progress {
+        let _ = tx.send(event());
     }
 }

@@ -10,10 +10,10 @@ use super::servers::Servers;
 use super::{Attempt, RunOptions};
 use crate::check::{Observed, evaluate};
 use crate::errorlog::{self, LogLine};
-use crate::load::{LoadPlan, LoadReport, LoadShape, SlowBody, drive};
-use crate::nginx::{ConfigTest, Nginx, RunDir, StartError, render, test_config};
+use crate::load::{LoadPlan, LoadReport, LoadShape, SlowBody, drive_live};
+use crate::nginx::{ConfigTest, RunDir, StartError, render};
 use crate::result::{PhaseResult, Verdict};
-use crate::spec::{Fragments, Phase, Scenario, expand};
+use crate::spec::{Fragments, Phase, Scenario, config_text, expand};
 
 /// How long nginx gets to finish after QUIT before it is killed.
 const STOP_GRACE: Duration = Duration::from_secs(3);
@@ -33,6 +33,8 @@ pub async fn run_phase(
     let dir_path = attempt.dir.join(&phase.name);
     let mut result = PhaseResult {
         name: phase.name.clone(),
+        about: phase.about.clone(),
+        config: config_text(s, phase),
         verdict: Verdict::Error,
         run_dir: dir_path.clone(),
         nginx_port: None,
@@ -52,7 +54,7 @@ pub async fn run_phase(
         Ok(servers) => servers,
         Err(e) => return fail(result, format!("cannot start fake upstreams: {e}"), started),
     };
-    let outcome = drive_nginx(s, phase, opts, &dir, &servers, attempt.seed, cancel).await;
+    let outcome = drive_nginx(s, phase, &dir, &servers, attempt, cancel).await;
     result.upstreams = servers.stop().await;
     if !opts.keep {
         let _ = std::fs::remove_dir_all(dir.tmp());
@@ -103,10 +105,9 @@ fn fail(mut result: PhaseResult, message: String, started: Instant) -> PhaseResu
 async fn drive_nginx(
     s: &Scenario,
     phase: &Phase,
-    opts: &RunOptions,
     dir: &RunDir,
     servers: &Servers,
-    seed: u64,
+    attempt: &Attempt,
     cancel: &CancellationToken,
 ) -> Result<(ConfigTest, Option<LoadReport>, Option<u16>), String> {
     let fragments = expanded(s, phase, servers)?;
@@ -114,8 +115,9 @@ async fn drive_nginx(
     let mut last_error = String::new();
     for _ in 0..PORT_ATTEMPTS {
         let port = free_port().map_err(|e| format!("no free loopback port: {e}"))?;
+        let nginx = &attempt.nginx;
         let conf = render(
-            &opts.nginx,
+            nginx.binary(),
             s.nginx_for(phase),
             &fragments,
             dir,
@@ -123,20 +125,27 @@ async fn drive_nginx(
             &header,
         );
         std::fs::write(dir.conf(), conf).map_err(|e| format!("cannot write nginx.conf: {e}"))?;
-        let config = test_config(&opts.nginx, dir)
+        let mounts = [servers.socket_dir().to_path_buf()];
+        let config = nginx
+            .test_config(dir, &mounts)
             .await
             .map_err(|e| format!("nginx -t failed to run: {e}"))?;
         if config != ConfigTest::Accepted || phase.expect.config_rejected.is_some() {
             return Ok((config, None, None));
         }
-        match Nginx::start(&opts.nginx, dir, port).await {
+        match nginx.start(dir, port, &mounts).await {
             Ok(nginx) => {
-                let plan = plan_for(s, phase, port, seed);
-                let report = drive(&plan, cancel.clone()).await;
+                let plan = plan_for(s, phase, port, attempt.seed);
+                servers.start_schedules();
+                let report = drive_live(&plan, cancel.clone(), &attempt.live).await;
                 nginx.stop(STOP_GRACE).await;
                 return Ok((config, Some(report), Some(port)));
             }
-            Err(StartError::PortInUse(p)) => last_error = format!("port {p} taken"),
+            Err(StartError::PortInUse(p)) => {
+                // The retry's error.log must not carry this attempt's bind() [emerg] lines.
+                let _ = std::fs::remove_file(dir.error_log());
+                last_error = format!("port {p} taken");
+            }
             Err(StartError::Failed(msg)) => return Err(format!("nginx did not start: {msg}")),
         }
     }

@@ -43,12 +43,27 @@ impl Servers {
                     name: key,
                 };
                 let server = spawn_spec(spec.clone(), opts, cancel.child_token()).await?;
+                // Schedules run from the start of the load, not from here: nginx (above all
+                // in a container) takes a while to come up.
+                server.hold_schedule();
                 servers
                     .running
                     .insert((upstream.clone(), name.clone()), server);
             }
         }
         Ok(servers)
+    }
+
+    /// Start every server's `schedule` timeline: call as the load starts.
+    pub fn start_schedules(&self) {
+        for server in self.running.values() {
+            server.start_schedule();
+        }
+    }
+
+    /// The folder of the servers' unix sockets (a container nginx must see it too).
+    pub fn socket_dir(&self) -> &std::path::Path {
+        &self.socket_dir
     }
 
     /// What the config placeholders expand to: `127.0.0.1:port` or `unix:/path`.

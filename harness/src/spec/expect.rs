@@ -4,13 +4,14 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{LogPattern, ShareExpr};
 use crate::outcome::Outcome;
 
 /// The expectations of one phase. Every field is optional; a phase needs at least one.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
     /// Share or count of requests per outcome, e.g. `502: ">= 95%"`, `truncated: 0`.
@@ -48,12 +49,14 @@ pub struct Expect {
 }
 
 /// Outcomes of the requests that started in `[from, to)` since the load began.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Window {
     #[serde(with = "humantime_serde")]
+    #[schemars(schema_with = "fake_upstreams::schema::duration")]
     pub from: Duration,
     #[serde(default, with = "humantime_serde")]
+    #[schemars(schema_with = "fake_upstreams::schema::optional_duration")]
     pub to: Option<Duration>,
     pub outcomes: BTreeMap<Outcome, ShareExpr>,
 }
@@ -71,7 +74,7 @@ impl Window {
 
 /// error.log expectations. Lines at `[alert]`, `[crit]` or `[emerg]` fail a phase unless a
 /// `contains` pattern matches them.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LogExpect {
     #[serde(default)]
@@ -81,7 +84,7 @@ pub struct LogExpect {
 }
 
 /// Expectations on one fake server's counters (plain counts, e.g. `"<= 32"`).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CounterExpect {
     pub connections: Option<ShareExpr>,

@@ -5,27 +5,32 @@
 //! (usually `baseline`, the broken config, and `fix`), each with its config changes and
 //! expectations. Unknown fields are rejected everywhere so a typo never passes silently.
 
+mod config_text;
 mod expect;
 mod file;
 mod pattern;
 mod placeholder;
 mod share;
+mod versions;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use fake_upstreams::ServerSpec;
 use fake_upstreams::size::ByteSize;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use config_text::{config_diff, config_text, fragments_text};
 pub use expect::{CounterExpect, Expect, LogExpect, Window};
 pub use file::{LoadedScenario, discover, load_file};
 pub use pattern::LogPattern;
 pub use placeholder::{Addresses, expand};
 pub use share::{Cmp, ShareExpr, Unit};
+pub use versions::VersionRange;
 
 /// One scenario: a cause from the troubleshooting guide, its broken config and its fix.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
     /// Short identifier, used by `--filter` and `explain`.
@@ -51,7 +56,7 @@ pub struct Scenario {
 }
 
 /// Settings of the harness-owned nginx.conf skeleton.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct NginxSettings {
     pub worker_processes: u32,
@@ -68,7 +73,7 @@ impl Default for NginxSettings {
 }
 
 /// Config text inserted into the skeleton: at `http` level and inside the proxied `location /`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Fragments {
     #[serde(default)]
@@ -77,7 +82,7 @@ pub struct Fragments {
 }
 
 /// What a phase changes in the scenario's fragments: replace a fragment or append to it.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigChange {
     pub http: Option<String>,
@@ -106,13 +111,14 @@ impl ConfigChange {
 }
 
 /// The requests sent through nginx during a phase.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Traffic {
     pub requests: u64,
     #[serde(default = "Traffic::default_concurrency")]
     pub concurrency: usize,
     #[serde(default = "Traffic::default_method", with = "method_text")]
+    #[schemars(schema_with = "method_text::schema")]
     pub method: http::Method,
     #[serde(default = "Traffic::default_path")]
     pub path: String,
@@ -121,10 +127,12 @@ pub struct Traffic {
     pub body_size: ByteSize,
     /// Client-side limit for one request, from connect to the last body byte.
     #[serde(default = "Traffic::default_timeout", with = "humantime_serde")]
+    #[schemars(schema_with = "fake_upstreams::schema::duration")]
     pub timeout: Duration,
     /// Upper bound on the whole phase's load, whatever the request count; requests still in
     /// flight then are cut and count as `timeout`.
     #[serde(default = "Traffic::default_max_duration", with = "humantime_serde")]
+    #[schemars(schema_with = "fake_upstreams::schema::duration")]
     pub max_duration: Duration,
     /// A weighted mix of methods, e.g. `{ GET: 1, POST: 1 }`; replaces `method`. Each
     /// request's method is drawn from the scenario's seed.
@@ -133,11 +141,14 @@ pub struct Traffic {
     /// Pause between one connection's requests (± `jitter`, drawn from the seed), e.g. to
     /// space requests around an upstream's keep-alive idle timeout.
     #[serde(default, with = "humantime_serde")]
+    #[schemars(schema_with = "fake_upstreams::schema::optional_duration")]
     pub spacing: Option<Duration>,
     #[serde(default, with = "humantime_serde")]
+    #[schemars(schema_with = "fake_upstreams::schema::optional_duration")]
     pub jitter: Option<Duration>,
     /// Stop issuing new requests after this long (requests in flight finish normally).
     #[serde(default, with = "humantime_serde")]
+    #[schemars(schema_with = "fake_upstreams::schema::optional_duration")]
     pub duration: Option<Duration>,
     /// Slow clients: send the request body in `chunk`-byte pieces, `interval` apart.
     #[serde(default)]
@@ -145,11 +156,12 @@ pub struct Traffic {
 }
 
 /// How a slow client sends its request body.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SlowBody {
     pub chunk: ByteSize,
     #[serde(with = "humantime_serde")]
+    #[schemars(schema_with = "fake_upstreams::schema::duration")]
     pub interval: Duration,
 }
 
@@ -181,6 +193,11 @@ mod method_text {
         s.serialize_str(m.as_str())
     }
 
+    /// One of [`super::METHODS`].
+    pub fn schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "string", "enum": super::METHODS })
+    }
+
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<http::Method, D::Error> {
         let text = String::deserialize(d)?;
         if super::METHODS.contains(&text.as_str()) {
@@ -195,7 +212,7 @@ mod method_text {
 }
 
 /// One run of nginx with one config: its changes, optional traffic override and expectations.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Phase {
     pub name: String,
@@ -209,7 +226,20 @@ pub struct Phase {
     pub nginx: Option<NginxSettings>,
     #[serde(default)]
     pub traffic: Option<Traffic>,
+    /// The nginx versions whose behaviour this phase records (e.g. `">=1.29.7"`); nginx of
+    /// other versions skips it. None: every version.
+    #[serde(default)]
+    pub nginx_versions: Option<VersionRange>,
     pub expect: Expect,
+}
+
+impl Phase {
+    /// Whether nginx `version` runs this phase.
+    pub fn applies_to(&self, version: &str) -> bool {
+        self.nginx_versions
+            .as_ref()
+            .is_none_or(|r| r.matches(version))
+    }
 }
 
 impl Scenario {

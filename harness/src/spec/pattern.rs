@@ -58,6 +58,21 @@ impl<'de> Deserialize<'de> for LogPattern {
     }
 }
 
+/// A non-empty string; `re:` starts a regular expression.
+impl schemars::JsonSchema for LogPattern {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "LogPattern".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A substring of the line, or a regular expression after a `re:` prefix.",
+            "type": "string",
+            "minLength": 1
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -121,6 +121,23 @@ impl<'de> Deserialize<'de> for ShareExpr {
     }
 }
 
+/// A string such as `">= 95%"`, or a bare count (YAML `0`).
+impl schemars::JsonSchema for ShareExpr {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ShareExpr".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "An optional operator (>=, >, <=, <, ==) and a count or a percentage, e.g. \">= 95%\", \"100%\", \"< 5\", 0.",
+            "anyOf": [
+                { "type": "integer", "minimum": 0 },
+                { "type": "string", "pattern": "^\\s*(>=|<=|==|>|<|=)?\\s*[0-9]+(\\.[0-9]+)?\\s*%?\\s*$" }
+            ]
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

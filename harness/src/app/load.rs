@@ -1,0 +1,95 @@
+//! `badgateway load URL`: drive the scenario load driver at any loopback URL and print
+//! requests per second and latency percentiles. Exit 0 when every request got a complete 2xx,
+//! 1 otherwise (the outcomes say what), 130 when interrupted.
+
+use std::time::Duration;
+
+use http::Method;
+use tokio_util::sync::CancellationToken;
+
+use crate::cli_load::LoadArgs;
+use crate::exit::Exit;
+use crate::guard;
+use crate::load::{LoadPlan, LoadReport, LoadShape, drive};
+
+pub(super) fn load(args: &LoadArgs) -> Exit {
+    let plan = plan(args);
+    let report = super::runtime().block_on(async {
+        let cancel = CancellationToken::new();
+        guard::cancel_on_signals(cancel.clone());
+        drive(&plan, cancel).await
+    });
+    if args.json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(json) => println!("{json}"),
+            Err(e) => {
+                eprintln!("error: cannot print the report: {e}");
+                return Exit::Infrastructure;
+            }
+        }
+    } else {
+        print!("{}", render(args, &report));
+    }
+    if report.cancelled {
+        Exit::Interrupted
+    } else if report.successes() == report.total && report.total > 0 {
+        Exit::Passed
+    } else {
+        Exit::CheckFailed
+    }
+}
+
+/// The plan: GETs back to back on `connections` kept-alive connections, issued for
+/// `duration`; requests in flight at its end may finish within `timeout`.
+fn plan(args: &LoadArgs) -> LoadPlan {
+    LoadPlan {
+        target: args.url.addr,
+        host: args.url.host.clone(),
+        method: Method::GET,
+        path: args.url.path.clone(),
+        body_bytes: 0,
+        requests: args.requests,
+        concurrency: usize::from(args.connections),
+        request_timeout: args.timeout,
+        max_duration: args.duration + args.timeout,
+        shape: LoadShape {
+            duration: Some(args.duration),
+            ..LoadShape::default()
+        },
+    }
+}
+
+/// The text summary; `req/s` and `latency` lines are stable for scripts to read.
+fn render(args: &LoadArgs, r: &LoadReport) -> String {
+    let secs = Duration::from_millis(r.wall_ms).as_secs_f64();
+    let l = &r.latency;
+    let outcomes: Vec<String> = r.outcomes.iter().map(|(o, n)| format!("{o}×{n}")).collect();
+    let mut out = format!(
+        "target    {} ({} connections, {:?})\n\
+         requests  {} in {secs:.2} s\n\
+         req/s     {:.1}\n\
+         outcomes  {}\n\
+         latency   p50 {:.3} ms  p90 {:.3} ms  p99 {:.3} ms  max {:.3} ms  mean {:.3} ms\n",
+        args.url.url,
+        args.connections,
+        args.duration,
+        r.total,
+        r.requests_per_sec,
+        if outcomes.is_empty() {
+            "none".to_string()
+        } else {
+            outcomes.join(" ")
+        },
+        l.p50_ms,
+        l.p90_ms,
+        l.p99_ms,
+        l.max_ms,
+        l.mean_ms,
+    );
+    for (outcome, details) in &r.examples {
+        if let Some(first) = details.first() {
+            out.push_str(&format!("example   {outcome}: {first}\n"));
+        }
+    }
+    out
+}

@@ -1,0 +1,33 @@
+//! `badgateway report RESULT.json --format FORMAT [--out PATH]`: render a saved result again,
+//! in any format, without running anything.
+
+use crate::cli_reports::ReportArgs;
+use crate::exit::Exit;
+use crate::report::{self, json};
+
+pub(super) fn report(args: &ReportArgs) -> Exit {
+    let result = match json::read(&args.result) {
+        Ok(r) => r,
+        Err(msg) => {
+            eprintln!(
+                "error: {msg}\n  hint: pass the result.json a `badgateway run` wrote into \
+                 reports/<run-id>/"
+            );
+            return Exit::BadInput;
+        }
+    };
+    let Some(out) = &args.out else {
+        print!("{}", args.format.render(&result));
+        return Exit::Passed;
+    };
+    match report::write(args.format, &result, out) {
+        Ok(path) => {
+            println!("{}: {}", args.format, path.display());
+            Exit::Passed
+        }
+        Err(e) => {
+            eprintln!("error: cannot write {}: {e}", out.display());
+            Exit::Infrastructure
+        }
+    }
+}

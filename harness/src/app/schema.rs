@@ -1,0 +1,15 @@
+//! `badgateway schema result|scenario`: print a JSON Schema (how `schemas/` is regenerated).
+
+use crate::cli_reports::{SchemaArgs, SchemaKind};
+use crate::exit::Exit;
+
+pub(super) fn schema(args: &SchemaArgs) -> Exit {
+    print!(
+        "{}",
+        match args.which {
+            SchemaKind::Result => crate::schema::result(),
+            SchemaKind::Scenario => crate::schema::scenario(),
+        }
+    );
+    Exit::Passed
+}

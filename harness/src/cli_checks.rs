@@ -1,0 +1,63 @@
+//! Command-line arguments of the commands that work on the user's own nginx config and logs:
+//! `check`, `compare` and `diagnose` (clap derive; parsing only, `app` acts on them).
+
+use std::path::PathBuf;
+
+use crate::confcheck::FaultKind;
+
+/// Settings shared by `check` and `compare`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CheckSettings {
+    /// Only this upstream (repeatable; a literal `proxy_pass` address is named by itself).
+    #[arg(long, value_name = "NAME")]
+    pub upstream: Vec<String>,
+    /// Only this fault (repeatable).
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub fault: Vec<FaultKind>,
+    /// The nginx binary (default: `nginx` on PATH, then /usr/sbin).
+    #[arg(long, value_name = "PATH")]
+    pub nginx: Option<PathBuf>,
+    /// The scenario catalogue the advice comes from (default: `scenarios/`).
+    #[arg(long, value_name = "DIR")]
+    pub scenarios: Option<PathBuf>,
+    /// Keep the run folders (rewritten nginx.conf, error.log per fault) and print where.
+    #[arg(long)]
+    pub keep: bool,
+    /// Print the report as JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Your complete nginx.conf (includes are read relative to its folder).
+    #[arg(long, value_name = "PATH")]
+    pub config: PathBuf,
+    #[command(flatten)]
+    pub settings: CheckSettings,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompareArgs {
+    /// The config as it is.
+    #[arg(long, value_name = "PATH")]
+    pub before: PathBuf,
+    /// The config as it would be after the change.
+    #[arg(long, value_name = "PATH")]
+    pub after: PathBuf,
+    #[command(flatten)]
+    pub settings: CheckSettings,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DiagnoseArgs {
+    /// error.log files (`.gz` too); standard input when none is given or for `-`.
+    #[arg(value_name = "LOG")]
+    pub logs: Vec<PathBuf>,
+    /// The scenario catalogue the advice comes from (default: `scenarios/`).
+    #[arg(long, value_name = "DIR")]
+    pub scenarios: Option<PathBuf>,
+    /// Print the diagnosis as JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}

@@ -1,0 +1,329 @@
+//! `check` and `compare`: run a user's complete nginx config against fake upstreams playing
+//! the fault catalogue, and report per upstream × fault what clients got, with the catalogue
+//! scenario (and its proven fix) for every fault the config does not survive.
+//!
+//! Steps: [`analyze`] the config (upstreams, targets, what cannot be tested), [`rewrite`] it
+//! for the harness, `nginx -t` it, run it once with every upstream healthy (the control: a
+//! target whose requests do not reach its upstream as 2xx is listed as untested), then once per
+//! upstream and fault ([`cell`]). Plain data only; `app` prints.
+
+pub mod analyze;
+mod cell;
+pub mod compare;
+pub mod faults;
+pub mod rewrite;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
+
+pub use analyze::{Analysis, Target, Untested, Upstream, analyze};
+pub use compare::{Change, Comparison, compare};
+pub use faults::FaultKind;
+
+use crate::fixes::{Advice, Catalogue};
+use crate::input_error::InputError;
+use crate::nginx::{ConfigTest, NginxBinary, RunDir, test_config};
+use crate::outcome::Outcome;
+
+/// What a check is asked to do.
+#[derive(Debug, Clone)]
+pub struct CheckOptions {
+    pub nginx: NginxBinary,
+    /// Run dirs go below this folder.
+    pub work_dir: PathBuf,
+    /// Only these upstreams (all when empty).
+    pub upstreams: Vec<String>,
+    /// Only these faults (all when empty).
+    pub faults: Vec<FaultKind>,
+}
+
+/// Why a check could not produce a report.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    /// The config cannot be read or parsed, or a flag names nothing in it.
+    #[error("{0}")]
+    Input(InputError),
+    /// `nginx -t` refused the config (after the harness's rewrite); nginx's own text.
+    #[error("nginx -t rejects {file}:\n{message}", file = file.display())]
+    Rejected { file: PathBuf, message: String },
+    /// nginx or a fake upstream could not run.
+    #[error("{0}")]
+    Infrastructure(String),
+    #[error("interrupted")]
+    Interrupted,
+}
+
+/// Everything a check found: plain data for the terminal table and other reports.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CheckReport {
+    pub config: PathBuf,
+    pub nginx_version: String,
+    pub upstreams: Vec<UpstreamReport>,
+    /// What could not be tested, and why.
+    pub untested: Vec<Untested>,
+}
+
+/// One upstream and how it fared under each fault.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UpstreamReport {
+    pub upstream: Upstream,
+    pub targets: Vec<Target>,
+    pub cells: Vec<Cell>,
+}
+
+/// One upstream × fault.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cell {
+    pub fault: FaultKind,
+    pub survives: bool,
+    /// Requests per outcome over every target of the upstream.
+    pub outcomes: BTreeMap<Outcome, u64>,
+    /// Times the faulty servers misbehaved (0: nginx never gave them a chance).
+    pub fired: u64,
+    /// The most frequent error.log messages of the run.
+    pub log: Vec<String>,
+    /// For a failing cell: the scenario that reproduces the fault, and its fix.
+    pub advice: Option<Advice>,
+}
+
+impl Cell {
+    /// `200×6`, `502×4 200×2`.
+    pub fn summary(&self) -> String {
+        let mut v: Vec<(&Outcome, &u64)> = self.outcomes.iter().collect();
+        v.sort_by(|a, b| b.1.cmp(a.1));
+        v.iter()
+            .map(|(o, n)| format!("{o}×{n}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+impl CheckReport {
+    /// The cell of `upstream` × `fault`, if it ran.
+    pub fn cell(&self, upstream: &str, fault: FaultKind) -> Option<&Cell> {
+        let up = self
+            .upstreams
+            .iter()
+            .find(|u| u.upstream.name == upstream)?;
+        up.cells.iter().find(|c| c.fault == fault)
+    }
+}
+
+/// Check the config at `path`.
+pub async fn check(
+    path: &Path,
+    opts: &CheckOptions,
+    catalogue: &Catalogue,
+    cancel: &CancellationToken,
+) -> Result<CheckReport, CheckError> {
+    let config = crate::nginxconf::load(path).map_err(CheckError::Input)?;
+    let mut analysis = analyze(&config);
+    select_upstreams(path, &mut analysis, &opts.upstreams)?;
+    let ctx = cell::Ctx {
+        config: &config,
+        analysis: &analysis,
+        nginx: &opts.nginx,
+        cancel,
+    };
+    nginx_t(&ctx, path, &opts.work_dir.join("nginx-t")).await?;
+    let faults = if opts.faults.is_empty() {
+        FaultKind::ALL.to_vec()
+    } else {
+        opts.faults.clone()
+    };
+    let mut report = CheckReport {
+        config: path.to_path_buf(),
+        nginx_version: opts.nginx.version.clone(),
+        upstreams: Vec::new(),
+        untested: analysis.untested.clone(),
+    };
+    for (i, up) in analysis.upstreams.iter().enumerate() {
+        let wanted: Vec<&Target> = analysis
+            .targets
+            .iter()
+            .filter(|t| t.upstream == up.name)
+            .collect();
+        if wanted.is_empty() {
+            continue;
+        }
+        let dir = opts.work_dir.join(format!("{i}-{}", safe(&up.name)));
+        let control = run(&ctx, dir.join("control"), None, &wanted).await?;
+        let mut targets = Vec::new();
+        for (t, r) in wanted.iter().zip(&control.targets) {
+            let ok =
+                r.load.total > 0 && r.load.outcomes.keys().all(|o| o.is_success()) && r.reached > 0;
+            if ok {
+                targets.push(*t);
+            } else {
+                report.untested.push(control_failure(t, &r.load, r.reached));
+            }
+        }
+        if targets.is_empty() {
+            continue;
+        }
+        let mut cells = Vec::new();
+        for &fault in &faults {
+            let out = run(
+                &ctx,
+                dir.join(fault.name()),
+                Some((&up.name, fault)),
+                &targets,
+            )
+            .await?;
+            cells.push(to_cell(fault, out, catalogue));
+        }
+        report.upstreams.push(UpstreamReport {
+            upstream: up.clone(),
+            targets: targets.into_iter().cloned().collect(),
+            cells,
+        });
+    }
+    Ok(report)
+}
+
+async fn run(
+    ctx: &cell::Ctx<'_>,
+    dir: PathBuf,
+    fault: Option<(&str, FaultKind)>,
+    targets: &[&Target],
+) -> Result<cell::RunOutcome, CheckError> {
+    let out = cell::run(ctx, dir, fault, targets)
+        .await
+        .map_err(CheckError::Infrastructure)?;
+    if ctx.cancel.is_cancelled() {
+        return Err(CheckError::Interrupted);
+    }
+    Ok(out)
+}
+
+fn to_cell(fault: FaultKind, out: cell::RunOutcome, catalogue: &Catalogue) -> Cell {
+    let mut outcomes = BTreeMap::new();
+    for t in &out.targets {
+        for (o, n) in &t.load.outcomes {
+            *outcomes.entry(*o).or_insert(0) += n;
+        }
+    }
+    let survives = outcomes.keys().all(|o: &Outcome| o.is_success());
+    Cell {
+        fault,
+        survives,
+        outcomes,
+        fired: out.fired,
+        log: out.log,
+        advice: if survives {
+            None
+        } else {
+            catalogue.for_fault(fault.name())
+        },
+    }
+}
+
+fn control_failure(t: &Target, load: &crate::load::LoadReport, reached: u64) -> Untested {
+    let got: Vec<String> = load
+        .outcomes
+        .iter()
+        .map(|(o, n)| format!("{o}×{n}"))
+        .collect();
+    Untested {
+        what: format!(
+            "{} {} (GET {} Host: {})",
+            t.server, t.location, t.path, t.host
+        ),
+        reason: format!(
+            "with every upstream healthy it answered {} and {reached} requests reached upstream {}; \
+             faults would not be visible there",
+            got.join(" "),
+            t.upstream
+        ),
+        at: t.at.clone(),
+    }
+}
+
+/// Keep only the upstreams named by `--upstream`; an unknown name is bad input.
+fn select_upstreams(path: &Path, a: &mut Analysis, names: &[String]) -> Result<(), CheckError> {
+    if names.is_empty() {
+        return Ok(());
+    }
+    for n in names {
+        if !a.upstreams.iter().any(|u| &u.name == n) {
+            let known: Vec<&str> = a.upstreams.iter().map(|u| u.name.as_str()).collect();
+            return Err(CheckError::Input(
+                InputError::whole_file(path, format!("no upstream named `{n}` in this config"))
+                    .with_hint(format!("upstreams found: {}", known.join(", "))),
+            ));
+        }
+    }
+    a.targets.retain(|t| names.contains(&t.upstream));
+    Ok(())
+}
+
+/// `nginx -t` on the rewritten config with every upstream healthy.
+async fn nginx_t(ctx: &cell::Ctx<'_>, path: &Path, dir: &Path) -> Result<(), CheckError> {
+    let infra = |e: std::io::Error| CheckError::Infrastructure(format!("nginx -t: {e}"));
+    let dir = RunDir::create(dir.to_path_buf()).map_err(infra)?;
+    let mut a = rewrite::Assignment::default();
+    for (n, up) in ctx.analysis.upstreams.iter().enumerate() {
+        for i in 0..up.servers.len() {
+            let addr = format!("127.0.0.1:{}", 10_000 + n * 100 + i);
+            if up.implicit {
+                a.literals.insert(up.name.clone(), addr.clone());
+            }
+            a.servers.insert((up.name.clone(), i), addr);
+        }
+    }
+    for (i, key) in ctx.analysis.listens.iter().enumerate() {
+        a.ports.insert(key.clone(), 20_000 + i as u16);
+    }
+    a.ready_port = 19_999;
+    let (conf, lines) = rewrite::render_mapped(ctx.config, ctx.nginx, &dir, &a);
+    std::fs::write(dir.conf(), conf).map_err(infra)?;
+    match test_config(ctx.nginx, &dir).await.map_err(infra)? {
+        ConfigTest::Accepted => Ok(()),
+        ConfigTest::Rejected(message) => Err(CheckError::Rejected {
+            file: path.to_path_buf(),
+            message: format!(
+                "{message}\n{}(the config as tested: {})",
+                source_of(&message, &dir.conf(), &lines),
+                dir.conf().display()
+            ),
+        }),
+    }
+}
+
+/// `in your config: FILE:LINE:COL` for nginx's `in .../nginx.conf:N`, when N is a directive
+/// of the user's files.
+fn source_of(message: &str, conf: &Path, lines: &[Option<crate::nginxconf::Location>]) -> String {
+    let marker = format!("{}:", conf.display());
+    let Some(at) = message.find(&marker) else {
+        return String::new();
+    };
+    let digits: String = message[at + marker.len()..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let loc = digits
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| lines.get(n.checked_sub(1)?)?.clone());
+    match loc {
+        Some(l) if l.line > 0 => format!("in your config: at or in the block of {l}\n"),
+        Some(_) => "in a directive badgateway added\n".to_string(),
+        None => String::new(),
+    }
+}
+
+/// A name fit for a folder.
+fn safe(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}

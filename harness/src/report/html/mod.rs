@@ -1,0 +1,251 @@
+//! `report.html`: one self-contained page a trainer opens from disk (inline CSS and SVG, no
+//! scripts, no network). An index of every scenario's verdict links to a section per
+//! scenario: its title, story and guide step, then per phase the outcome timeline chart,
+//! the outcome histogram, latency, the upstream counters, the config diff against the
+//! previous phase and the error.log grouped by message. All text is escaped.
+
+mod chart;
+mod parts;
+
+use std::fmt::Write;
+
+use crate::result::{PhaseResult, RunResult, ScenarioResult, Verdict};
+
+const STYLE: &str = include_str!("style.css");
+
+/// The whole page.
+pub fn render(result: &RunResult) -> String {
+    let mut out = format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>badgateway run {id}</title><style>{STYLE}</style></head><body>\n",
+        id = esc(&result.run_id)
+    );
+    header(&mut out, result);
+    index(&mut out, result);
+    for s in &result.scenarios {
+        scenario(&mut out, s, result.repeat);
+    }
+    out.push_str("</body></html>\n");
+    out
+}
+
+/// Text safe inside HTML elements and attribute values.
+pub fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn verdict(v: Verdict) -> String {
+    format!(
+        "<span class=\"verdict {}\">{}</span>",
+        v.label().to_lowercase(),
+        v.label()
+    )
+}
+
+/// A fragment id for a scenario attempt: letters, digits and dashes only.
+fn anchor(s: &ScenarioResult) -> String {
+    let name: String = s
+        .name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    format!("s-{name}-{}", s.attempt)
+}
+
+fn header(out: &mut String, r: &RunResult) {
+    let _ = writeln!(
+        out,
+        "<header><h1>badgateway run <code>{}</code> {}</h1><p>nginx {} (<code>{}</code>) · \
+         seed {} · started {} · {:.1} s · {} passed, {} failed, {} errors, {} interrupted</p>\
+         </header>",
+        esc(&r.run_id),
+        verdict(r.verdict),
+        esc(&r.nginx.version),
+        esc(&r.nginx.path.display().to_string()),
+        r.seed,
+        esc(&r.started_at),
+        r.wall_ms as f64 / 1000.0,
+        r.count(Verdict::Pass),
+        r.count(Verdict::Fail),
+        r.count(Verdict::Error),
+        r.count(Verdict::Interrupted),
+    );
+}
+
+fn index(out: &mut String, r: &RunResult) {
+    out.push_str(
+        "<nav id=\"index\"><h2>Scenarios</h2><table><tr><th>scenario</th><th>what it shows</th>\
+         <th>phases</th><th>verdict</th><th>time</th></tr>\n",
+    );
+    for s in &r.scenarios {
+        let attempt = if r.repeat > 1 {
+            format!(" <span class=\"muted\">#{}</span>", s.attempt)
+        } else {
+            String::new()
+        };
+        let phases: Vec<String> = s
+            .phases
+            .iter()
+            .map(|p| format!("{} {}", esc(&p.name), mark(p.verdict)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "<tr><td><a href=\"#{}\">{}</a>{attempt}</td><td>{}</td><td>{}</td><td>{}</td>\
+             <td class=\"num\">{:.1} s</td></tr>",
+            anchor(s),
+            esc(&s.name),
+            esc(&s.title),
+            phases.join(" · "),
+            verdict(s.verdict),
+            s.wall_ms as f64 / 1000.0
+        );
+    }
+    out.push_str("</table></nav>\n");
+}
+
+fn mark(v: Verdict) -> &'static str {
+    if v == Verdict::Pass {
+        "<span class=\"ok\">✓</span>"
+    } else {
+        "<span class=\"bad\">✗</span>"
+    }
+}
+
+fn scenario(out: &mut String, s: &ScenarioResult, repeat: u32) {
+    let attempt = if repeat > 1 {
+        format!(" <span class=\"muted\">attempt {}</span>", s.attempt)
+    } else {
+        String::new()
+    };
+    let _ = write!(
+        out,
+        "<section class=\"scenario\" id=\"{}\"><h2>{}{attempt} {}</h2><p class=\"title\">{}</p>\
+         <p class=\"guide\"><strong>Guide step:</strong> {}</p><p class=\"story\">{}</p>\
+         <p class=\"muted\">{} · nginx {} · seed {} · {:.1} s · <a href=\"#index\">back to the \
+         index</a></p>",
+        anchor(s),
+        esc(&s.name),
+        verdict(s.verdict),
+        esc(&s.title),
+        esc(s.guide_step.trim()),
+        esc(s.story.trim()),
+        esc(&s.file.display().to_string()),
+        esc(&s.nginx_version),
+        s.seed,
+        s.wall_ms as f64 / 1000.0
+    );
+    if !s.checks.is_empty() {
+        out.push_str("<h3>Scenario-wide checks</h3>");
+        out.push_str(&parts::checks(&s.checks));
+    }
+    let mut previous: Option<&PhaseResult> = None;
+    for p in &s.phases {
+        phase(out, p, previous);
+        previous = Some(p);
+    }
+    out.push_str("</section>\n");
+}
+
+fn phase(out: &mut String, p: &PhaseResult, previous: Option<&PhaseResult>) {
+    let _ = write!(
+        out,
+        "<article class=\"phase\"><h3>Phase <code>{}</code> {}</h3>",
+        esc(&p.name),
+        verdict(p.verdict)
+    );
+    if let Some(about) = &p.about {
+        let _ = write!(out, "<p>{}</p>", esc(about.trim()));
+    }
+    if let Some(err) = &p.error {
+        let _ = write!(out, "<p class=\"bad\">Harness error: {}</p>", esc(err));
+    }
+    if let Some(msg) = &p.config_rejected {
+        let _ = write!(
+            out,
+            "<p>nginx -t rejected the config; no traffic ran.</p><pre class=\"quote\">{}</pre>",
+            esc(msg)
+        );
+    }
+    out.push_str(&parts::checks(&p.checks));
+    if let Some(load) = &p.load {
+        let _ = write!(
+            out,
+            "<h4>Outcomes over time <span class=\"muted\">({} requests, {} ms buckets)</span></h4>{}\
+             <div class=\"row\"><div><h4>Outcomes</h4>{}</div><div><h4>Latency</h4>{}</div></div>",
+            load.total,
+            load.timeline_bucket_ms,
+            chart::timeline(load),
+            parts::histogram(load),
+            parts::latency(load)
+        );
+    }
+    if !p.upstreams.is_empty() {
+        let _ = write!(
+            out,
+            "<h4>Upstream servers</h4>{}",
+            parts::counters(&p.upstreams)
+        );
+    }
+    let prev = previous.map(|q| (q.name.as_str(), q.config.as_str()));
+    out.push_str(&parts::config(prev, &p.name, &p.config));
+    out.push_str(&parts::log(&p.log));
+    out.push_str("</article>\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::sample;
+
+    #[test]
+    fn the_page_is_self_contained_and_escapes_every_text() {
+        let page = render(&sample::result());
+        assert!(
+            !page.contains("<script"),
+            "no scripts, and titles are escaped"
+        );
+        assert!(page.contains("A title with &lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(page.contains("&lt;b&gt;markup&lt;/b&gt; &amp; ampersands"));
+        for external in ["http://", "https://", "src=", "@import", "url("] {
+            let outside_svg_ns = page.replace("xmlns=\"http://www.w3.org/2000/svg\"", "");
+            assert!(
+                !outside_svg_ns.contains(external),
+                "external reference {external}"
+            );
+        }
+    }
+
+    #[test]
+    fn index_links_every_scenario_section() {
+        let page = render(&sample::result());
+        for id in ["s-upstream-down-1", "s-broken-script--1"] {
+            assert!(page.contains(&format!("href=\"#{id}\"")), "{id}");
+            assert!(page.contains(&format!("id=\"{id}\"")), "{id}");
+        }
+    }
+
+    #[test]
+    fn phases_show_chart_counters_diff_and_grouped_log() {
+        let page = render(&sample::result());
+        assert_eq!(page.matches("<svg class=\"timeline\"").count(), 3);
+        assert!(page.contains("fill=\"#e53935\"><title>0.0–0.1 s: 502×20</title>"));
+        assert!(page.contains("fill=\"#2e9d4a\"><title>0.1–0.2 s: 200×15</title>"));
+        assert!(page.contains("<span class=\"add\">+server b backup;</span>"));
+        assert!(page.contains("<td><code>app.primary</code></td><td class=\"num\">20</td>"));
+        assert!(page.contains("connect() failed (111: Connection refused)</code></td>"));
+        assert!(page.contains("<td class=\"num\">20</td><td><code title="));
+        assert!(page.contains("<td>1.5 ms</td><td>2.5 ms</td><td>9.0 ms</td><td>12.0 ms</td>"));
+    }
+}

@@ -1,0 +1,178 @@
+//! JUnit XML (`junit.xml`), for CI test tabs: one testsuite per run, one testcase per
+//! scenario phase (classname = scenario, name = phase, with the attempt under `--repeat`),
+//! and one testcase per scenario for its scenario-wide checks ("fault did not fire").
+//! Failures carry expected vs actual and the quoted error.log lines.
+
+use std::time::Duration;
+
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+
+use crate::check::Check;
+use crate::result::{PhaseResult, RunResult, ScenarioResult, Verdict};
+
+/// The name of the testcase holding a scenario's scenario-wide checks.
+pub const SCENARIO_CHECKS: &str = "scenario checks";
+
+/// The whole report as XML.
+pub fn render(result: &RunResult) -> String {
+    let mut suite = TestSuite::new(format!("badgateway {}", result.run_id));
+    suite.set_time(Duration::from_millis(result.wall_ms));
+    suite.add_property(("nginx", result.nginx.version.as_str()));
+    suite.add_property(("seed", result.seed.to_string().as_str()));
+    for s in &result.scenarios {
+        for p in &s.phases {
+            suite.add_test_case(phase_case(s, p, result.repeat));
+        }
+        if !s.checks.is_empty() {
+            suite.add_test_case(scenario_case(s, result.repeat));
+        }
+    }
+    let mut report = Report::new("badgateway");
+    report.set_time(Duration::from_millis(result.wall_ms));
+    report.add_test_suite(suite);
+    report
+        .to_string()
+        .expect("quick-junit writes into a String without I/O errors")
+}
+
+/// `fix`, or `fix (attempt 2)` when scenarios were repeated.
+fn case_name(name: &str, attempt: u32, repeat: u32) -> String {
+    if repeat > 1 {
+        format!("{name} (attempt {attempt})")
+    } else {
+        name.to_string()
+    }
+}
+
+fn phase_case(s: &ScenarioResult, p: &PhaseResult, repeat: u32) -> TestCase {
+    let status = match p.verdict {
+        Verdict::Pass => TestCaseStatus::success(),
+        Verdict::Fail => failure(NonSuccessKind::Failure, &p.checks, None),
+        Verdict::Error => failure(NonSuccessKind::Error, &p.checks, p.error.as_deref()),
+        Verdict::Interrupted => {
+            let mut st = TestCaseStatus::skipped();
+            st.set_message("interrupted by Ctrl-C or SIGTERM");
+            st
+        }
+    };
+    let mut case = TestCase::new(case_name(&p.name, s.attempt, repeat), status);
+    case.set_classname(s.name.as_str());
+    case.set_time(Duration::from_millis(p.wall_ms));
+    case.set_system_out(phase_out(p));
+    case
+}
+
+fn scenario_case(s: &ScenarioResult, repeat: u32) -> TestCase {
+    let status = if s.checks.iter().all(|c| c.passed) {
+        TestCaseStatus::success()
+    } else {
+        failure(NonSuccessKind::Failure, &s.checks, None)
+    };
+    let mut case = TestCase::new(case_name(SCENARIO_CHECKS, s.attempt, repeat), status);
+    case.set_classname(s.name.as_str());
+    case
+}
+
+/// A failure (or error) naming the first failed check, with every failed check in the body.
+fn failure(kind: NonSuccessKind, checks: &[Check], error: Option<&str>) -> TestCaseStatus {
+    let failed: Vec<&Check> = checks.iter().filter(|c| !c.passed).collect();
+    let mut status = TestCaseStatus::non_success(kind);
+    let message = match (error, failed.first()) {
+        (Some(err), _) => format!("harness error: {err}"),
+        (None, Some(c)) => format!("{}: expected {}, actual {}", c.what, c.expected, c.actual),
+        (None, None) => "failed".to_string(),
+    };
+    status.set_message(message);
+    status.set_type(if error.is_some() {
+        "error"
+    } else {
+        "expectation"
+    });
+    status.set_description(failed.iter().map(|c| describe(c)).collect::<String>());
+    status
+}
+
+/// One failed check: what, expected, actual, and the quoted lines.
+fn describe(c: &Check) -> String {
+    let mut text = format!(
+        "✗ {}\n    expected: {}\n    actual:   {}\n",
+        c.what, c.expected, c.actual
+    );
+    for line in c.evidence.iter().flat_map(|e| e.lines()) {
+        text.push_str(&format!("    > {line}\n"));
+    }
+    text
+}
+
+/// The outcome histogram and the grouped error.log, for the testcase's system-out.
+fn phase_out(p: &PhaseResult) -> String {
+    let mut out = match (&p.load, &p.config_rejected) {
+        (_, Some(msg)) => format!("nginx -t rejected the config:\n{msg}\n"),
+        (Some(load), None) => format!("outcomes: {}\n", crate::check::histogram(load)),
+        (None, None) => "no traffic\n".to_string(),
+    };
+    for m in &p.log.messages {
+        out.push_str(&format!("[{}] ×{} {}\n", m.level, m.count, m.message));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use quick_junit::Report;
+
+    use super::*;
+    use crate::report::sample;
+
+    #[test]
+    fn one_case_per_phase_plus_scenario_checks_with_failures_explained() {
+        let xml = render(&sample::result());
+        let report = Report::deserialize_from_str(&xml).expect("valid JUnit XML");
+        assert_eq!(report.test_suites.len(), 1);
+        let suite = &report.test_suites[0];
+        // upstream-down: 2 phases + checks; broken: 1 phase + checks.
+        assert_eq!(suite.test_cases.len(), 5);
+        assert_eq!(suite.failures, 2);
+        let failed = suite
+            .test_cases
+            .iter()
+            .find(|c| {
+                c.name.as_str() == "baseline" && !matches!(c.status, TestCaseStatus::Success { .. })
+            })
+            .expect("the failing phase is a failed testcase");
+        assert_eq!(
+            failed.classname.as_ref().map(|c| c.as_str()),
+            Some("broken<script>")
+        );
+        let TestCaseStatus::NonSuccess {
+            message,
+            description,
+            ..
+        } = &failed.status
+        else {
+            panic!("not a failure: {:?}", failed.status);
+        };
+        let message = message.as_ref().unwrap().as_str();
+        assert!(
+            message.contains("expected 100%") && message.contains("actual 50%"),
+            "{message}"
+        );
+        let description = description.as_ref().unwrap().as_str();
+        assert!(
+            description.contains(&format!("> {}", sample::QUOTED)),
+            "{description}"
+        );
+        let names: Vec<&str> = suite.test_cases.iter().map(|c| c.name.as_str()).collect();
+        assert!(names.contains(&SCENARIO_CHECKS), "{names:?}");
+    }
+
+    #[test]
+    fn repeated_runs_name_the_attempt() {
+        let mut result = sample::result();
+        result.repeat = 2;
+        result.scenarios[1].attempt = 2;
+        let xml = render(&result);
+        assert!(xml.contains("name=\"baseline (attempt 2)\""), "{xml}");
+        assert!(xml.contains("name=\"fix (attempt 1)\""), "{xml}");
+    }
+}

@@ -1,0 +1,166 @@
+//! A hand-made [`RunResult`] for the report formats' unit tests: one passing scenario with a
+//! 502 burst that ends, and one failing scenario whose texts need escaping.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use fake_upstreams::counters::CounterSnapshot;
+
+use crate::check::Check;
+use crate::errorlog::{LogMessage, LogSummary};
+use crate::load::{Integrity, LatencySummary, LoadReport, TimelineBucket};
+use crate::nginx::NginxBinary;
+use crate::outcome::Outcome;
+use crate::result::{PhaseResult, RunResult, ScenarioResult, Verdict};
+
+/// The quoted error.log line of the failing check.
+pub const QUOTED: &str = "[error] connect() failed (111: Connection refused) <while> \"x\"";
+
+fn check(what: &str, passed: bool, evidence: &[&str]) -> Check {
+    Check {
+        what: what.into(),
+        passed,
+        expected: "100%".into(),
+        actual: if passed { "100%" } else { "50% (20 of 40)" }.into(),
+        evidence: evidence.iter().map(|e| e.to_string()).collect(),
+    }
+}
+
+fn load() -> LoadReport {
+    let bucket = |start_ms, o, n| TimelineBucket {
+        start_ms,
+        counts: BTreeMap::from([(o, n)]),
+    };
+    LoadReport {
+        total: 40,
+        outcomes: BTreeMap::from([(Outcome::Status(502), 20), (Outcome::Status(200), 20)]),
+        by_method: BTreeMap::new(),
+        latency: LatencySummary {
+            p50_ms: 1.5,
+            p90_ms: 2.5,
+            p99_ms: 9.0,
+            max_ms: 12.0,
+            mean_ms: 2.0,
+        },
+        timeline_bucket_ms: 100,
+        timeline: vec![
+            bucket(0, Outcome::Status(502), 20),
+            bucket(100, Outcome::Status(200), 15),
+            bucket(200, Outcome::Status(200), 5),
+        ],
+        integrity: Integrity {
+            verified: 20,
+            ..Integrity::default()
+        },
+        examples: BTreeMap::new(),
+        wall_ms: 300,
+        requests_per_sec: 133.0,
+        cancelled: false,
+    }
+}
+
+fn phase(name: &str, verdict: Verdict, checks: Vec<Check>, config: &str) -> PhaseResult {
+    let counters = CounterSnapshot {
+        connections: 20,
+        requests: 20,
+        observable: true,
+        ..CounterSnapshot::default()
+    };
+    PhaseResult {
+        name: name.into(),
+        about: Some(format!("The {name} phase.")),
+        config: config.into(),
+        verdict,
+        run_dir: PathBuf::from("reports/sample").join(name),
+        nginx_port: Some(8080),
+        config_rejected: None,
+        load: Some(load()),
+        upstreams: BTreeMap::from([("app.primary".to_string(), counters)]),
+        log: LogSummary {
+            by_level: BTreeMap::from([("error".to_string(), 20)]),
+            messages: vec![LogMessage {
+                level: "error".into(),
+                message: "connect() failed (111: Connection refused)".into(),
+                count: 20,
+                example: QUOTED.into(),
+            }],
+        },
+        checks,
+        error: None,
+        wall_ms: 310,
+    }
+}
+
+fn scenario(
+    name: &str,
+    title: &str,
+    phases: Vec<PhaseResult>,
+    checks: Vec<Check>,
+) -> ScenarioResult {
+    let verdict = phases.iter().fold(Verdict::Pass, |v, p| v.worst(p.verdict));
+    ScenarioResult {
+        name: name.into(),
+        attempt: 1,
+        seed: 7,
+        title: title.into(),
+        story: "A story with <b>markup</b> & ampersands.".into(),
+        file: PathBuf::from(format!("scenarios/{name}.yaml")),
+        guide_step: "Check the upstream.".into(),
+        nginx_version: "1.22.1".into(),
+        nginx_source: "/usr/sbin/nginx".into(),
+        verdict,
+        wall_ms: 700,
+        phases,
+        checks,
+    }
+}
+
+/// One passing and one failing scenario.
+pub fn result() -> RunResult {
+    let passing = scenario(
+        "upstream-down",
+        "The only upstream is down",
+        vec![
+            phase(
+                "baseline",
+                Verdict::Pass,
+                vec![check("outcome 502", true, &[])],
+                "server a;\n",
+            ),
+            phase(
+                "fix",
+                Verdict::Pass,
+                vec![check("outcome 200", true, &[])],
+                "server a;\nserver b backup;\n",
+            ),
+        ],
+        vec![check("fault fired", true, &[])],
+    );
+    let failing = scenario(
+        "broken<script>",
+        "A title with <script>alert(1)</script>",
+        vec![phase(
+            "baseline",
+            Verdict::Fail,
+            vec![check("outcome 502", false, &[QUOTED])],
+            "x\n",
+        )],
+        vec![check("fault did not fire", false, &[])],
+    );
+    RunResult {
+        run_id: "sample-run".into(),
+        repeat: 1,
+        started_at: "2026-01-01T00:00:00Z".into(),
+        seed: 7,
+        nginx: NginxBinary {
+            path: PathBuf::from("/usr/sbin/nginx"),
+            version: "1.22.1".into(),
+            configure_args: String::new(),
+        },
+        nginx_matrix: Vec::new(),
+        out_dir: PathBuf::from("reports/sample-run"),
+        wall_ms: 1400,
+        verdict: Verdict::Fail,
+        scenarios: vec![passing, failing],
+    }
+}

@@ -1,0 +1,183 @@
+//! `check` and `compare` on realistic configs against real nginx, with known answers; and the
+//! bad-input paths (unparseable config, config nginx rejects) with their exit codes.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use badgateway::confcheck::{Change, CheckOptions, CheckReport, FaultKind, check, compare};
+use badgateway::fixes::Catalogue;
+use badgateway::nginx::NginxBinary;
+use badgateway::outcome::Outcome;
+use tokio_util::sync::CancellationToken;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/nginx")
+        .join(name)
+}
+
+fn catalogue() -> Catalogue {
+    Catalogue::load(&[common::scenarios_dir()]).unwrap()
+}
+
+async fn run(nginx: &NginxBinary, config: &str, faults: &[FaultKind]) -> CheckReport {
+    let work = tempfile::tempdir().unwrap();
+    let opts = CheckOptions {
+        nginx: nginx.clone(),
+        work_dir: work.path().to_path_buf(),
+        upstreams: Vec::new(),
+        faults: faults.to_vec(),
+    };
+    check(
+        &fixture(config),
+        &opts,
+        &catalogue(),
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{config}: {e}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_backup_server_survives_refuse_and_a_single_server_does_not() {
+    let Some(nginx) = common::nginx_or_skip("a_backup_server_survives_refuse") else {
+        return;
+    };
+    let with = run(&nginx, "backup.conf", &[FaultKind::Refuse]).await;
+    let cell = with
+        .cell("app", FaultKind::Refuse)
+        .expect("app × refuse ran");
+    assert!(cell.survives, "{cell:?}");
+    assert!(cell.advice.is_none());
+    let without = run(&nginx, "single.conf", &[FaultKind::Refuse]).await;
+    let cell = without
+        .cell("app", FaultKind::Refuse)
+        .expect("app × refuse ran");
+    assert!(!cell.survives, "{cell:?}");
+    assert_eq!(
+        cell.outcomes.get(&Outcome::Status(502)),
+        Some(&6),
+        "{cell:?}"
+    );
+    assert_eq!(cell.advice.as_ref().unwrap().scenario, "upstream-down");
+    assert!(
+        cell.log.iter().any(|l| l.contains("Connection refused")),
+        "{:?}",
+        cell.log
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dropping_keepalive_timeout_regresses_the_keepalive_race() {
+    let Some(nginx) = common::nginx_or_skip("dropping_keepalive_timeout_regresses") else {
+        return;
+    };
+    let before = run(&nginx, "keepalive-tuned.conf", &[FaultKind::IdleClose]).await;
+    let after = run(&nginx, "keepalive-untuned.conf", &[FaultKind::IdleClose]).await;
+    let b = before.cell("node", FaultKind::IdleClose).unwrap();
+    let a = after.cell("node", FaultKind::IdleClose).unwrap();
+    assert!(b.survives, "tuned: {b:?}");
+    assert!(
+        !a.survives && a.outcomes.contains_key(&Outcome::Status(502)),
+        "untuned: {a:?}"
+    );
+    assert!(a.fired > 0, "the fake dropped stale requests: {a:?}");
+    assert_eq!(a.advice.as_ref().unwrap().scenario, "keepalive-race");
+    let c = compare(before, after);
+    assert_eq!(c.rows.len(), 1);
+    assert_eq!(c.rows[0].change, Change::Regressed);
+    assert!(c.regressed());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_shop_config_runs_the_whole_catalogue() {
+    let Some(nginx) = common::nginx_or_skip("the_shop_config_runs_the_whole_catalogue") else {
+        return;
+    };
+    let r = run(&nginx, "shop-backup.conf", &[]).await;
+    let names: Vec<&str> = r
+        .upstreams
+        .iter()
+        .map(|u| u.upstream.name.as_str())
+        .collect();
+    assert_eq!(names, ["shop_app", "api", "10.0.0.50:3000"], "{r:#?}");
+    for up in &r.upstreams {
+        assert_eq!(up.cells.len(), FaultKind::ALL.len());
+    }
+    // shop_app and api have backups: a refused primary is invisible to clients.
+    assert!(r.cell("shop_app", FaultKind::Refuse).unwrap().survives);
+    assert!(r.cell("api", FaultKind::Refuse).unwrap().survives);
+    let admin = r.cell("10.0.0.50:3000", FaultKind::Refuse).unwrap();
+    assert!(!admin.survives && admin.advice.is_some(), "{admin:?}");
+    // A 2 s stall is a 200 under the default 60 s proxy_read_timeout.
+    assert!(r.cell("shop_app", FaultKind::Stall).unwrap().survives);
+    // A truncated body is not saved by any backup: the status went out first.
+    let cut = r.cell("api", FaultKind::CloseMidBody).unwrap();
+    assert!(cut.outcomes.contains_key(&Outcome::Truncated), "{cut:?}");
+    let untested: Vec<&str> = r.untested.iter().map(|u| u.what.as_str()).collect();
+    assert!(
+        untested.iter().any(|u| u.contains("@fallback")),
+        "{untested:?}"
+    );
+    assert!(
+        untested.iter().any(|u| u.contains("$arg_backend")),
+        "{untested:?}"
+    );
+}
+
+#[test]
+fn cli_check_and_compare_exit_codes() {
+    let Some(_) = common::nginx_or_skip("cli_check_and_compare_exit_codes") else {
+        return;
+    };
+    let f = |n: &str| fixture(n).display().to_string();
+    let out = common::run_cli(&["check", "--config", &f("unparseable.conf")]);
+    let text = common::text(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("unparseable.conf:6:24") && text.contains("unterminated"),
+        "{text}"
+    );
+    assert!(text.contains("hint:"), "{text}");
+
+    let out = common::run_cli(&["check", "--config", &f("rejected.conf")]);
+    let text = common::text(&out);
+    assert_eq!(out.status.code(), Some(4), "{text}");
+    assert!(
+        text.contains("nginx -t rejects") && text.contains("proxy_busy_buffers_size"),
+        "{text}"
+    );
+
+    let out = common::run_cli(&["check", "--config", &f("single.conf"), "--upstream", "nope"]);
+    assert_eq!(out.status.code(), Some(2), "{}", common::text(&out));
+
+    let args = |b: &str, a: &str| {
+        vec![
+            "compare".to_string(),
+            "--before".into(),
+            f(b),
+            "--after".into(),
+            f(a),
+            "--fault".into(),
+            "idle_close".into(),
+        ]
+    };
+    let out = common::badgateway()
+        .args(args("keepalive-tuned.conf", "keepalive-untuned.conf"))
+        .output()
+        .unwrap();
+    let text = common::text(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("REGRESSED") && text.contains("keepalive-race"),
+        "{text}"
+    );
+    let out = common::badgateway()
+        .args(args("keepalive-untuned.conf", "keepalive-tuned.conf"))
+        .output()
+        .unwrap();
+    let text = common::text(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("fixed"), "{text}");
+}
