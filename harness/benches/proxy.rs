@@ -135,17 +135,21 @@ fn criterion_dir() -> PathBuf {
         .join("criterion")
 }
 
-/// Criterion's mean time per request of one benchmark in this run, in microseconds.
+/// Criterion's time per request of one benchmark in this run, in microseconds.
 fn mean_micros(out: &Path, group: &str, id: &str) -> Option<f64> {
     let path = out.join(group).join(id).join("new").join("estimates.json");
     let text = std::fs::read_to_string(path).ok()?;
     let json: serde_json::Value = serde_json::from_str(&text).ok()?;
-    Some(json["mean"]["point_estimate"].as_f64()? / 1000.0)
+    // The estimate criterion prints as `time:` (the slope of its linear sampling), else the mean.
+    let nanos = json["slope"]["point_estimate"]
+        .as_f64()
+        .or_else(|| json["mean"]["point_estimate"].as_f64())?;
+    Some(nanos / 1000.0)
 }
 
 /// What the proxy adds and what keep-alive saves, per body size.
 fn print_summary(out: &Path) {
-    println!("\nsummary (mean time per request, one kept-alive client connection):");
+    println!("\nsummary (time per request, one kept-alive client connection):");
     for (group, _) in BODIES {
         let m = |id: &str| mean_micros(out, group, id);
         let (Some(direct), Some(plain), Some(kept)) =

@@ -26,6 +26,9 @@ pub struct CheckSettings {
     /// Print the report as JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Write a report: md=PATH, junit=PATH or json=PATH (repeatable).
+    #[arg(long, value_name = "FORMAT=PATH", value_parser = crate::report::confcheck::parse_target)]
+    pub report: Vec<crate::report::Target>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -27,6 +27,10 @@ pub struct LoadArgs {
     /// Bound on one request (connect to last body byte); a slower one counts as a timeout.
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub timeout: Duration,
+    /// Client threads, each running its share of the connections on its own single-threaded
+    /// runtime. Default: one per CPU.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub threads: Option<u16>,
     /// Print the complete load report as JSON (the `load` object of result.json).
     #[arg(long)]
     pub json: bool,

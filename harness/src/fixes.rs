@@ -59,7 +59,9 @@ impl Catalogue {
         if here.is_dir() {
             return here;
         }
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios")
+        let source_tree = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+        // Shown in commands users copy, so without the `harness/..` detour.
+        std::fs::canonicalize(&source_tree).unwrap_or(source_tree)
     }
 
     /// The advice of the scenario called `name`, if it is in the catalogue.

@@ -27,7 +27,9 @@ use crate::request::{self, Fill, RawConn};
 use crate::size::ByteSize;
 
 /// How an idle connection ends.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::ValueEnum,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum IdleMode {
     /// Answer a late request by closing without a response.

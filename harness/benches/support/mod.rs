@@ -152,6 +152,7 @@ impl RunningNginx {
 /// One kept-alive HTTP/1.1 client connection sending sequential GETs.
 pub struct Client {
     sender: SendRequest<Empty<Bytes>>,
+    addr: SocketAddr,
     path: String,
 }
 
@@ -168,16 +169,27 @@ impl Client {
         });
         Ok(Client {
             sender,
+            addr,
             path: path.to_string(),
         })
     }
 
-    /// One GET read to its last byte; returns the body length.
+    /// One GET read to its last byte; returns the body length. When the server closed the
+    /// connection (nginx does after `keepalive_requests`, 1000 by default), it reconnects
+    /// first, as any client would.
     ///
     /// # Panics
     /// When the request fails or the status is not 200: a benchmark of failures is useless.
     pub async fn get(&mut self) -> usize {
-        self.sender.ready().await.expect("connection stays open");
+        if self.sender.is_closed() || self.sender.ready().await.is_err() {
+            *self = Client::connect(self.addr, &self.path)
+                .await
+                .expect("reconnect");
+            self.sender
+                .ready()
+                .await
+                .expect("a fresh connection is ready");
+        }
         let request = Request::get(self.path.as_str())
             .header(header::HOST, "badgateway")
             .body(Empty::new())

@@ -12,6 +12,8 @@ use crate::exit::Exit;
 use crate::fixes::Advice;
 use crate::guard;
 use crate::nginx::locate;
+use crate::report::Target;
+use crate::report::confcheck::Subject;
 
 pub(super) fn check(args: CheckArgs) -> Exit {
     let s = &args.settings;
@@ -27,7 +29,23 @@ pub(super) fn check(args: CheckArgs) -> Exit {
     } else {
         print!("{}", render(&report));
     }
-    Exit::Passed
+    write_reports(&s.report, Subject::Check(&report)).unwrap_or(Exit::Passed)
+}
+
+/// Write the `--report` files, naming each on stderr; `Some` exit when one cannot be written.
+pub(super) fn write_reports(targets: &[Target], subject: Subject<'_>) -> Option<Exit> {
+    match crate::report::confcheck::write(targets, subject) {
+        Ok(written) => {
+            for (format, path) in written {
+                eprintln!("{format}: {}", path.display());
+            }
+            None
+        }
+        Err(e) => {
+            eprintln!("error: cannot write the reports: {e}");
+            Some(Exit::Infrastructure)
+        }
+    }
 }
 
 /// Check each config in turn with the same settings; print any error and return its exit.

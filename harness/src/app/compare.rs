@@ -22,6 +22,10 @@ pub(super) fn compare(args: CompareArgs) -> Exit {
     } else {
         print!("{}", render(&c));
     }
+    let subject = crate::report::confcheck::Subject::Compare(&c);
+    if let Some(exit) = super::check::write_reports(&s.report, subject) {
+        return exit;
+    }
     if c.regressed() {
         Exit::CheckFailed
     } else {

@@ -1,4 +1,5 @@
-//! `badgateway load URL`: drive the scenario load driver at any loopback URL and print
+//! `badgateway load URL`: drive the scenarios' load driver (its workers spread over one
+//! single-threaded runtime per CPU, see [`drive_threaded`]) at any loopback URL and print
 //! requests per second and latency percentiles. Exit 0 when every request got a complete 2xx,
 //! 1 otherwise (the outcomes say what), 130 when interrupted.
 
@@ -10,15 +11,23 @@ use tokio_util::sync::CancellationToken;
 use crate::cli_load::LoadArgs;
 use crate::exit::Exit;
 use crate::guard;
-use crate::load::{LoadPlan, LoadReport, LoadShape, drive};
+use crate::load::{LoadPlan, LoadReport, LoadShape, drive_threaded};
 
 pub(super) fn load(args: &LoadArgs) -> Exit {
     let plan = plan(args);
+    let threads = args.threads.map_or_else(
+        || std::thread::available_parallelism().map_or(1, usize::from),
+        usize::from,
+    );
     let report = super::runtime().block_on(async {
         let cancel = CancellationToken::new();
         guard::cancel_on_signals(cancel.clone());
-        drive(&plan, cancel).await
+        tokio::task::spawn_blocking(move || drive_threaded(&plan, cancel, threads)).await
     });
+    let report = match report {
+        Ok(r) => r,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    };
     if args.json {
         match serde_json::to_string_pretty(&report) {
             Ok(json) => println!("{json}"),

@@ -94,11 +94,16 @@ pub(super) fn run(args: RunArgs) -> Exit {
         }
         result
     });
-    print!("{}", report::terminal::render(&result));
+    // A closed stdout (`| head`) must not turn a finished run into a panic.
+    let _ = std::io::Write::write_all(
+        &mut std::io::stdout(),
+        report::terminal::render(&result).as_bytes(),
+    );
     match report::write_run(&result, &out_dir, &args.report) {
         Ok(written) => {
             for (format, path) in written {
-                println!("{}: {}", format.label(), path.display());
+                let line = format!("{}: {}\n", format.label(), path.display());
+                let _ = std::io::Write::write_all(&mut std::io::stdout(), line.as_bytes());
             }
         }
         Err(e) => {

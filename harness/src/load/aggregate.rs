@@ -92,6 +92,31 @@ impl Aggregator {
         }
     }
 
+    /// Add everything `other` recorded, as if its samples had been recorded here.
+    pub fn merge(&mut self, other: Aggregator) {
+        add_counts(&mut self.outcomes, other.outcomes);
+        for (method, counts) in other.by_method {
+            add_counts(self.by_method.entry(method).or_default(), counts);
+        }
+        self.latency
+            .add(&other.latency)
+            .expect("histograms with the same bounds add up");
+        for (bucket, counts) in other.timeline {
+            add_counts(self.timeline.entry(bucket).or_default(), counts);
+        }
+        self.integrity.verified += other.integrity.verified;
+        self.integrity.corrupt += other.integrity.corrupt;
+        self.integrity.unverified_2xx += other.integrity.unverified_2xx;
+        for (outcome, details) in other.examples {
+            let kept = self.examples.entry(outcome).or_default();
+            for detail in details {
+                if kept.len() < MAX_EXAMPLES && !kept.contains(&detail) {
+                    kept.push(detail);
+                }
+            }
+        }
+    }
+
     /// Number of samples recorded so far.
     pub fn total(&self) -> u64 {
         self.outcomes.values().sum()
@@ -115,6 +140,12 @@ impl Aggregator {
             outcomes: self.outcomes,
             by_method: self.by_method,
         }
+    }
+}
+
+fn add_counts(into: &mut BTreeMap<Outcome, u64>, from: BTreeMap<Outcome, u64>) {
+    for (outcome, n) in from {
+        *into.entry(outcome).or_default() += n;
     }
 }
 
@@ -288,6 +319,49 @@ mod tests {
         );
         assert!(agg.examples.values().all(|e| e.len() <= MAX_EXAMPLES));
         assert_eq!(agg.total(), 200_000);
+    }
+
+    #[test]
+    fn merged_aggregators_report_like_one() {
+        let samples: Vec<Sample> = (0..300u64)
+            .map(|i| {
+                let outcome =
+                    [Outcome::Status(200), Outcome::Status(502), Outcome::Reset][(i % 3) as usize];
+                let mut s = sample(outcome, 1 + i % 40, i * 3);
+                s.body = if i % 3 == 0 {
+                    BodyCheck::Verified
+                } else {
+                    BodyCheck::NotChecked
+                };
+                if i % 4 == 0 {
+                    s.method = http::Method::POST;
+                }
+                s.detail = Some(format!("detail {}", i % 7));
+                s
+            })
+            .collect();
+        let mut one = Aggregator::new();
+        let mut parts = [Aggregator::new(), Aggregator::new(), Aggregator::new()];
+        for (i, s) in samples.iter().enumerate() {
+            one.record(s);
+            parts[i % 3].record(s);
+        }
+        let mut merged = Aggregator::new();
+        for part in parts {
+            merged.merge(part);
+        }
+        let wall = Duration::from_secs(1);
+        let (a, b) = (one.finish(wall, false), merged.finish(wall, false));
+        assert_eq!(a.examples[&Outcome::Reset].len(), MAX_EXAMPLES);
+        assert_eq!(
+            a.examples[&Outcome::Reset].len(),
+            b.examples[&Outcome::Reset].len()
+        );
+        let strip = |mut r: LoadReport| {
+            r.examples.clear(); // which distinct details are kept depends on the order
+            r
+        };
+        assert_eq!(strip(a), strip(b));
     }
 
     #[test]

@@ -55,6 +55,68 @@ pub async fn drive(plan: &LoadPlan, cancel: CancellationToken) -> LoadReport {
     drive_live(plan, cancel, &live).await
 }
 
+/// [`drive`] for raw throughput (`badgateway load`): the workers are split over `threads` OS
+/// threads (at most one per worker), each running its share on its own single-threaded
+/// runtime with its own [`Aggregator`]; the aggregators are merged at the end. No task ever
+/// wakes a task on another thread, which on a small machine costs more than the requests
+/// (futex wake-ups of parked scheduler threads). Same bounds and report as [`drive`]; no live
+/// counts. Blocking: call it outside async code (e.g. from `spawn_blocking`).
+pub fn drive_threaded(plan: &LoadPlan, cancel: CancellationToken, threads: usize) -> LoadReport {
+    let run_start = Instant::now();
+    let shared = Arc::new(worker::Shared::new(plan.clone(), run_start, cancel.clone()));
+    let count = plan.workers();
+    let threads = threads.clamp(1, count);
+    debug!(target = %plan.target, requests = plan.requests, workers = count, threads, "threaded load run starting");
+    let parts: Vec<Aggregator> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let shared = Arc::clone(&shared);
+                scope.spawn(move || shard(t, threads, count, shared))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    let wall = run_start.elapsed();
+    let mut all = Aggregator::new();
+    for part in parts {
+        all.merge(part);
+    }
+    all.finish(wall, cancel.is_cancelled())
+}
+
+/// Workers `t`, `t + threads`, ... of a run on this thread's own runtime; their aggregate.
+fn shard(t: usize, threads: usize, count: usize, shared: Arc<worker::Shared>) -> Aggregator {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a single-threaded tokio runtime can be built");
+    runtime.block_on(async move {
+        let (tx, mut rx) = mpsc::channel(SAMPLE_CHANNEL);
+        let mut workers = JoinSet::new();
+        for id in (t..count).step_by(threads) {
+            workers.spawn(worker::run(id, Arc::clone(&shared), tx.clone()));
+        }
+        drop(tx);
+        let mut aggregator = Aggregator::new();
+        let mut batch = Vec::with_capacity(SAMPLE_BATCH);
+        while rx.recv_many(&mut batch, SAMPLE_BATCH).await > 0 {
+            for sample in &batch {
+                aggregator.record(sample);
+            }
+            batch.clear();
+        }
+        while let Some(joined) = workers.join_next().await {
+            if let Err(e) = joined {
+                debug!(error = %e, "load worker did not finish cleanly");
+            }
+        }
+        aggregator
+    })
+}
+
 /// [`drive`], publishing the counts so far to `live` as each request finishes.
 pub async fn drive_live(
     plan: &LoadPlan,

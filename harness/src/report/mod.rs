@@ -1,8 +1,12 @@
 //! Rendering a [`crate::result::RunResult`]: the terminal summary, the live progress display,
 //! and the report files (JSON, JUnit XML, Markdown, HTML). Only code in this module writes
 //! report files, and every format renders from the `RunResult` value alone, so a saved
-//! `result.json` can be rendered again later (`badgateway report`).
+//! `result.json` can be rendered again later (`badgateway report`). The reports of `check` and
+//! `compare` render from their own data instead ([`confcheck`]).
 
+pub mod check_junit;
+pub mod check_md;
+pub mod confcheck;
 pub mod html;
 pub mod json;
 pub mod junit;

@@ -1,0 +1,197 @@
+//! Report files of `check` and `compare` (`--report md=PATH`, `junit=PATH`, `json=PATH`),
+//! rendered from the plain [`CheckReport`] / [`Comparison`] values: Markdown
+//! ([`super::check_md`]), JUnit XML ([`super::check_junit`]) and the JSON `--json` prints.
+
+use std::path::{Path, PathBuf};
+
+use super::{Format, Target, check_junit, check_md};
+use crate::confcheck::{CheckReport, Comparison};
+
+/// What a report is about.
+#[derive(Debug, Clone, Copy)]
+pub enum Subject<'a> {
+    Check(&'a CheckReport),
+    Compare(&'a Comparison),
+}
+
+/// `--report FORMAT=PATH` of `check`/`compare`: the syntax of `run --report`, without `html`.
+pub fn parse_target(s: &str) -> Result<Target, String> {
+    let target: Target = s.parse()?;
+    if target.format == Format::Html {
+        return Err(format!(
+            "`{s}`: check and compare write json, junit or md reports, not html"
+        ));
+    }
+    Ok(target)
+}
+
+/// The report as text; `None` for HTML, which these commands do not write.
+pub fn render(format: Format, subject: Subject<'_>) -> Option<String> {
+    Some(match (format, subject) {
+        (Format::Html, _) => return None,
+        (Format::Json, Subject::Check(r)) => json(r),
+        (Format::Json, Subject::Compare(c)) => json(c),
+        (Format::Markdown, Subject::Check(r)) => check_md::render_check(r),
+        (Format::Markdown, Subject::Compare(c)) => check_md::render_compare(c),
+        (Format::Junit, Subject::Check(r)) => check_junit::render_check(r),
+        (Format::Junit, Subject::Compare(c)) => check_junit::render_compare(c),
+    })
+}
+
+/// What `--json` prints.
+fn json(value: &impl serde::Serialize) -> String {
+    let mut text = serde_json::to_string_pretty(value).expect("check reports serialize");
+    text.push('\n');
+    text
+}
+
+/// Write every target, creating parent folders; returns what was written.
+pub fn write(targets: &[Target], subject: Subject<'_>) -> std::io::Result<Vec<(Format, PathBuf)>> {
+    targets
+        .iter()
+        .map(|t| {
+            let text = render(t.format, subject).ok_or_else(|| {
+                std::io::Error::new(
+                    std::io::ErrorKind::Unsupported,
+                    format!("no {} report for check or compare", t.format),
+                )
+            })?;
+            write_file(&t.path, &text)?;
+            Ok((t.format, t.path.clone()))
+        })
+        .collect()
+}
+
+fn write_file(path: &Path, text: &str) -> std::io::Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(path, text)
+}
+
+#[cfg(test)]
+pub(crate) mod sample {
+    //! Hand-built reports for the renderers' tests.
+
+    use std::collections::BTreeMap;
+
+    use crate::confcheck::{
+        Cell, CheckReport, Comparison, FaultKind, Untested, Upstream, UpstreamReport, compare,
+    };
+    use crate::fixes::Advice;
+    use crate::outcome::Outcome;
+
+    pub fn cell(fault: FaultKind, outcomes: &[(Outcome, u64)]) -> Cell {
+        let outcomes: BTreeMap<Outcome, u64> = outcomes.iter().copied().collect();
+        let survives = outcomes.keys().all(|o| o.is_success());
+        Cell {
+            fault,
+            survives,
+            outcomes,
+            fired: 6,
+            log: vec!["[error] connect() failed (111: Connection refused) ×6".into()],
+            advice: (!survives).then(|| Advice {
+                scenario: "upstream-down".into(),
+                file: "scenarios/upstream-down.yaml".into(),
+                title: "The only upstream is down; a backup | takes over".into(),
+                guide_step: "Check that the upstream is running.".into(),
+                fix: Some("fix: The same dead server plus a backup.".into()),
+                command: "badgateway run scenarios/upstream-down.yaml".into(),
+            }),
+        }
+    }
+
+    fn upstream(name: &str, cells: Vec<Cell>) -> UpstreamReport {
+        UpstreamReport {
+            upstream: Upstream {
+                name: name.into(),
+                implicit: false,
+                servers: Vec::new(),
+            },
+            targets: Vec::new(),
+            cells,
+        }
+    }
+
+    /// `app`: refuse fails, stall survives; `api`: reset survives.
+    pub fn before() -> CheckReport {
+        use FaultKind::*;
+        CheckReport {
+            config: "old/nginx.conf".into(),
+            nginx_version: "1.26.2".into(),
+            upstreams: vec![
+                upstream(
+                    "app",
+                    vec![
+                        cell(Refuse, &[(Outcome::Status(502), 6)]),
+                        cell(Stall, &[(Outcome::Status(200), 6)]),
+                    ],
+                ),
+                upstream("api", vec![cell(Reset, &[(Outcome::Status(200), 6)])]),
+            ],
+            untested: vec![Untested {
+                what: "location ~ \\.php$".into(),
+                reason: "regex locations are not exercised".into(),
+                at: "nginx.conf:12:5".into(),
+            }],
+        }
+    }
+
+    /// `app`: refuse fixed, stall regressed; `api`: reset unchanged.
+    pub fn comparison() -> Comparison {
+        use FaultKind::*;
+        let mut after = before();
+        after.config = "new/nginx.conf".into();
+        after.upstreams[0].cells = vec![
+            cell(Refuse, &[(Outcome::Status(200), 6)]),
+            cell(
+                Stall,
+                &[(Outcome::Status(504), 4), (Outcome::Status(200), 2)],
+            ),
+        ];
+        compare(before(), after)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_are_runs_syntax_without_html() {
+        let t = parse_target("junit=out/j.xml").unwrap();
+        assert_eq!(
+            (t.format, t.path),
+            (Format::Junit, PathBuf::from("out/j.xml"))
+        );
+        assert!(parse_target("html=out/").unwrap_err().contains("not html"));
+        assert!(parse_target("md").unwrap_err().contains("FORMAT=PATH"));
+    }
+
+    #[test]
+    fn json_is_what_json_prints_and_files_land_in_new_folders() {
+        let r = sample::before();
+        let text = render(Format::Json, Subject::Check(&r)).unwrap();
+        let back: CheckReport = serde_json::from_str(&text).unwrap();
+        assert_eq!(back.upstreams.len(), 2);
+        assert!(render(Format::Html, Subject::Check(&r)).is_none());
+
+        let dir = std::env::temp_dir().join(format!("bg-confcheck-report-{}", std::process::id()));
+        let targets = [
+            parse_target(&format!("md={}/a/s.md", dir.display())).unwrap(),
+            parse_target(&format!("json={}/b/c.json", dir.display())).unwrap(),
+        ];
+        let c = sample::comparison();
+        let written = write(&targets, Subject::Compare(&c)).unwrap();
+        assert_eq!(written.len(), 2);
+        let json = std::fs::read_to_string(dir.join("b/c.json")).unwrap();
+        let back: Comparison = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.rows.len(), 3);
+        assert!(
+            std::fs::read_to_string(dir.join("a/s.md"))
+                .unwrap()
+                .contains("Regressed")
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
