@@ -64,7 +64,7 @@ pub async fn run_phase(
         Err(message) => return fail(result, message, started),
     };
     let log_text = std::fs::read_to_string(dir.error_log()).unwrap_or_default();
-    let lines: Vec<LogLine> = errorlog::parse(&log_text);
+    let lines = without_own_bind_retries(errorlog::parse(&log_text), port);
     result.log = errorlog::summarize(&lines);
     let plan = plan_for(s, phase, 0, attempt.seed);
     let method_of = |id: u64| plan.decide(id).method.to_string();
@@ -195,9 +195,57 @@ fn plan_for(s: &Scenario, phase: &Phase, port: u16, seed: u64) -> LoadPlan {
     }
 }
 
-/// A loopback port that was free a moment ago; nginx binding it can still lose a race, which
-/// the caller handles by retrying.
+/// Where nginx ports are drawn from: below Linux's ephemeral range (32768-60999), so the
+/// load driver's outgoing connections and the fake upstreams' `:0` binds never hold them.
+const NGINX_PORTS: std::ops::Range<u16> = 20_000..32_000;
+
+/// A loopback port outside the ephemeral range that was free a moment ago; nginx binding it
+/// can still lose a race with another phase, which the caller handles by retrying.
 fn free_port() -> std::io::Result<u16> {
-    let listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
-    Ok(listener.local_addr()?.port())
+    let mut last = None;
+    for _ in 0..64 {
+        let port = rand::random_range(NGINX_PORTS);
+        match std::net::TcpListener::bind(("127.0.0.1", port)) {
+            Ok(_) => return Ok(port),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other("no free port")))
+}
+
+/// nginx retries a failed `bind()` for a few seconds; when it then succeeds, its `[emerg]`
+/// lines about the harness's own port are a harness-side race, not the scenario's doing.
+fn without_own_bind_retries(lines: Vec<LogLine>, port: Option<u16>) -> Vec<LogLine> {
+    let Some(port) = port else { return lines };
+    let own = format!("bind() to 127.0.0.1:{port} failed (98: Address already in use)");
+    lines
+        .into_iter()
+        .filter(|l| !l.text.contains(&own))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_our_own_port_bind_retries_are_dropped() {
+        let log = "2026/11/26 17:37:45 [emerg] 5#5: bind() to 127.0.0.1:21000 failed (98: Address already in use)\n\
+                   2026/11/26 17:37:45 [emerg] 5#5: bind() to 127.0.0.1:9 failed (98: Address already in use)\n\
+                   2026/11/26 17:37:46 [error] 6#6: *1 connect() failed (111: Connection refused)\n";
+        let kept = without_own_bind_retries(errorlog::parse(log), Some(21000));
+        assert_eq!(kept.len(), 2);
+        assert!(kept[0].text.contains("127.0.0.1:9 failed"));
+        assert_eq!(
+            without_own_bind_retries(errorlog::parse(log), None).len(),
+            3
+        );
+    }
+
+    #[test]
+    fn nginx_ports_stay_below_the_ephemeral_range() {
+        for _ in 0..20 {
+            assert!(NGINX_PORTS.contains(&free_port().unwrap()));
+        }
+    }
 }
