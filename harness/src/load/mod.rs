@@ -93,28 +93,39 @@ fn shard(t: usize, threads: usize, count: usize, shared: Arc<worker::Shared>) ->
         .enable_all()
         .build()
         .expect("a single-threaded tokio runtime can be built");
-    runtime.block_on(async move {
-        let (tx, mut rx) = mpsc::channel(SAMPLE_CHANNEL);
-        let mut workers = JoinSet::new();
-        for id in (t..count).step_by(threads) {
-            workers.spawn(worker::run(id, Arc::clone(&shared), tx.clone()));
+    let ids = (t..count).step_by(threads);
+    runtime.block_on(run_workers(ids, shared, |_| {}))
+}
+
+/// Run the workers `ids` until they stop and aggregate their samples, taken in batches
+/// (whatever has queued up, up to `SAMPLE_BATCH`); `on_batch` sees each recorded batch.
+async fn run_workers(
+    ids: impl Iterator<Item = usize>,
+    shared: Arc<worker::Shared>,
+    mut on_batch: impl FnMut(&[Sample]),
+) -> Aggregator {
+    let (tx, mut rx) = mpsc::channel(SAMPLE_CHANNEL);
+    let mut workers = JoinSet::new();
+    for id in ids {
+        workers.spawn(worker::run(id, Arc::clone(&shared), tx.clone()));
+    }
+    drop(tx);
+    // The channel closes when the last worker has finished.
+    let mut aggregator = Aggregator::new();
+    let mut batch = Vec::with_capacity(SAMPLE_BATCH);
+    while rx.recv_many(&mut batch, SAMPLE_BATCH).await > 0 {
+        for sample in &batch {
+            aggregator.record(sample);
         }
-        drop(tx);
-        let mut aggregator = Aggregator::new();
-        let mut batch = Vec::with_capacity(SAMPLE_BATCH);
-        while rx.recv_many(&mut batch, SAMPLE_BATCH).await > 0 {
-            for sample in &batch {
-                aggregator.record(sample);
-            }
-            batch.clear();
+        on_batch(&batch);
+        batch.clear();
+    }
+    while let Some(joined) = workers.join_next().await {
+        if let Err(e) = joined {
+            debug!(error = %e, "load worker did not finish cleanly");
         }
-        while let Some(joined) = workers.join_next().await {
-            if let Err(e) = joined {
-                debug!(error = %e, "load worker did not finish cleanly");
-            }
-        }
-        aggregator
-    })
+    }
+    aggregator
 }
 
 /// [`drive`], publishing the counts so far to `live` as each request finishes.
@@ -125,35 +136,14 @@ pub async fn drive_live(
 ) -> LoadReport {
     let run_start = Instant::now();
     let shared = Arc::new(worker::Shared::new(plan.clone(), run_start, cancel.clone()));
-    let (tx, mut rx) = mpsc::channel(SAMPLE_CHANNEL);
-    let mut workers = JoinSet::new();
     let count = plan.workers();
     debug!(target = %plan.target, requests = plan.requests, workers = count, "load run starting");
-    for id in 0..count {
-        workers.spawn(worker::run(id, Arc::clone(&shared), tx.clone()));
-    }
-    drop(tx);
-
-    // This task is the aggregator: the channel closes when the last worker has finished.
-    // Samples are taken in batches (whatever has queued up, up to `SAMPLE_BATCH`), and the
-    // live counts are published once per batch, so a busy run wakes this task and its
-    // watchers once per batch rather than once per request.
-    let mut aggregator = Aggregator::new();
-    let mut batch = Vec::with_capacity(SAMPLE_BATCH);
-    while rx.recv_many(&mut batch, SAMPLE_BATCH).await > 0 {
-        for sample in &batch {
-            aggregator.record(sample);
-        }
-        live::record_all(live, batch.iter().map(|s| s.outcome));
-        batch.clear();
-    }
+    // Live counts are published once per batch, so a busy run wakes its watchers once per
+    // batch rather than once per request.
+    let publish = |batch: &[Sample]| live::record_all(live, batch.iter().map(|s| s.outcome));
+    let aggregator = run_workers(0..count, shared, publish).await;
     let wall = run_start.elapsed();
     let cancelled = cancel.is_cancelled();
-    while let Some(joined) = workers.join_next().await {
-        if let Err(e) = joined {
-            debug!(error = %e, "load worker did not finish cleanly");
-        }
-    }
     let report = aggregator.finish(wall, cancelled);
     debug!(
         total = report.total,
