@@ -57,6 +57,22 @@ pub(crate) fn partial_response(body_size: ByteSize, send: ByteSize) -> Result<Ve
     Ok(out)
 }
 
+/// Read one request, count the firing and send the partial response. `Ok(false)` when there
+/// was no request or the peer went away, so the caller stops.
+pub(crate) async fn send_partial(
+    conn: &mut RawConn,
+    body_size: ByteSize,
+    send: ByteSize,
+) -> io::Result<bool> {
+    let Some(req) = conn.read_request().await? else {
+        return Ok(false);
+    };
+    tracing::debug!(?req, "sending part of the body");
+    conn.ctx().counters.fire();
+    let partial = partial_response(body_size, send).map_err(io::Error::other)?;
+    conn.write_all(&partial).await
+}
+
 impl CloseMidBody {
     pub(crate) fn validate(&self) -> Result<(), String> {
         partial_response(self.body_size, self.send)
@@ -65,13 +81,7 @@ impl CloseMidBody {
     }
 
     pub(crate) async fn serve(&self, mut conn: RawConn) -> io::Result<()> {
-        let Some(req) = conn.read_request().await? else {
-            return Ok(());
-        };
-        tracing::debug!(?req, "closing mid-body");
-        conn.ctx().counters.fire();
-        let partial = partial_response(self.body_size, self.send).map_err(io::Error::other)?;
-        if conn.write_all(&partial).await? {
+        if send_partial(&mut conn, self.body_size, self.send).await? {
             conn.finish().await;
         }
         Ok(())

@@ -12,7 +12,7 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::close_mid_body::{default_body_size, default_send, partial_response};
+use super::close_mid_body::{default_body_size, default_send, partial_response, send_partial};
 use crate::body;
 use crate::request::RawConn;
 use crate::size::ByteSize;
@@ -55,13 +55,8 @@ impl StallBody {
     }
 
     pub(crate) async fn serve(&self, mut conn: RawConn) -> io::Result<()> {
-        let Some(req) = conn.read_request().await? else {
-            return Ok(());
-        };
-        tracing::debug!(?req, "stalling mid-body");
-        conn.ctx().counters.fire();
-        let partial = partial_response(self.body_size, self.send).map_err(io::Error::other)?;
-        if !conn.write_all(&partial).await? || !conn.hold(self.delay).await? {
+        let sent = send_partial(&mut conn, self.body_size, self.send).await?;
+        if !sent || !conn.hold(self.delay).await? {
             return Ok(());
         }
         let rest = body::pattern(self.body_size.as_usize()).slice(self.send.as_usize()..);
