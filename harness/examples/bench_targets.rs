@@ -17,7 +17,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use badgateway::nginx::{NginxBinary, locate};
-use badgateway::spec::NginxSettings;
+use badgateway::scenario::NginxSettings;
 use fake_upstreams::ByteSize;
 use support::{Proxy, RunningNginx};
 use tokio::signal::unix::{SignalKind, signal};
@@ -110,7 +110,7 @@ async fn serve(binary: &NginxBinary, body: ByteSize, lifetime: Duration) -> Resu
 async fn start(
     binary: &NginxBinary,
     name: &str,
-    fragments: &badgateway::spec::Fragments,
+    fragments: &badgateway::scenario::Fragments,
     workers: usize,
 ) -> Result<RunningNginx, String> {
     let settings = NginxSettings {

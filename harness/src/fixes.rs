@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::input_error::InputError;
-use crate::spec::{LoadedScenario, discover};
+use crate::scenario::{LoadedScenario, discover};
 
 /// A catalogue scenario offered as the explanation and fix of a failure.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

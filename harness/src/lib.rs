@@ -1,7 +1,7 @@
 //! badgateway: run real nginx against fake upstreams that misbehave on purpose, and check that
 //! the broken config fails the way real nginx fails and that the prescribed fix works.
 //!
-//! The pieces, in the order a run uses them: [`spec`] (scenario files), [`runner`] (phases:
+//! The pieces, in the order a run uses them: [`scenario`] (scenario files), [`runner`] (phases:
 //! [`nginx`] supervision, fake upstreams, the [`load`] driver), [`check`] (expectations),
 //! [`result`] (plain data) and [`report`] (terminal and JSON). [`app`] wires them to the CLI.
 
@@ -9,9 +9,6 @@ pub mod app;
 pub mod catalogue;
 pub mod check;
 pub mod cli;
-pub mod cli_checks;
-pub mod cli_load;
-pub mod cli_reports;
 pub mod confcheck;
 pub mod diagnose;
 pub mod errorlog;
@@ -26,5 +23,5 @@ pub mod outcome;
 pub mod report;
 pub mod result;
 pub mod runner;
+pub mod scenario;
 pub mod schema;
-pub mod spec;

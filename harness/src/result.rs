@@ -113,7 +113,7 @@ pub struct PhaseResult {
     /// What the phase shows, in a sentence (the scenario's `about:`).
     #[serde(default)]
     pub about: Option<String>,
-    /// The phase's config as [`crate::spec::config_text`] shows it (settings and fragments,
+    /// The phase's config as [`crate::scenario::config_text`] shows it (settings and fragments,
     /// upstream addresses symbolic), so reports can diff it against the previous phase.
     #[serde(default)]
     pub config: String,

@@ -1,12 +1,12 @@
 //! The JSON Schemas of badgateway's files, generated from the Rust types with `schemars`:
-//! `result.json` ([`crate::result::RunResult`]) and scenario files ([`crate::spec::Scenario`]).
+//! `result.json` ([`crate::result::RunResult`]) and scenario files ([`crate::scenario::Scenario`]).
 //! The repo commits both under `schemas/`; tests regenerate them and fail when the committed
 //! files are stale, and editors validate scenarios through the `yaml-language-server` line.
 
 use schemars::generate::SchemaSettings;
 
 use crate::result::RunResult;
-use crate::spec::Scenario;
+use crate::scenario::Scenario;
 
 /// The command that rewrites a committed schema, for messages.
 pub fn update_command(which: &str) -> String {

@@ -147,7 +147,7 @@ fn list_and_explain_describe_the_catalogue() {
 
 #[test]
 fn readme_catalogue_matches_the_scenario_files() {
-    let scenarios = badgateway::spec::discover(&[common::scenarios_dir()]).unwrap();
+    let scenarios = badgateway::scenario::discover(&[common::scenarios_dir()]).unwrap();
     let generated = badgateway::catalogue::markdown(&scenarios);
     let readme = std::fs::read_to_string(common::repo().join("README.md")).unwrap();
     let embedded =

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use badgateway::nginx::{NginxBinary, RunDir, render};
 use badgateway::nginxconf::{Node, parse, write};
-use badgateway::spec::{Addresses, Fragments, discover, expand};
+use badgateway::scenario::{Addresses, Fragments, discover, expand};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/nginx")

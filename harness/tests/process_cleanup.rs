@@ -8,7 +8,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use badgateway::nginx::{Nginx, RunDir, render};
-use badgateway::spec::{Fragments, NginxSettings};
+use badgateway::scenario::{Fragments, NginxSettings};
 use common::{group_alive, text, write};
 
 /// A scenario whose upstream never answers and whose timeouts are long, so a run is surely

@@ -8,7 +8,7 @@ use std::path::Path;
 use badgateway::nginx::NginxBinary;
 use badgateway::result::Verdict;
 use badgateway::runner::{RunOptions, run};
-use badgateway::spec::discover;
+use badgateway::scenario::discover;
 use tokio_util::sync::CancellationToken;
 
 /// Two scenarios at a time, quiet, into `out`, each scenario `repeat` times.

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use badgateway::nginx::{Nginx, NginxBinary, RunDir, StartError, render};
-use badgateway::spec::{Fragments, NginxSettings};
+use badgateway::scenario::{Fragments, NginxSettings};
 use bytes::Bytes;
 use fake_upstreams::faults::Healthy;
 use fake_upstreams::{ByteSize, Fault, Server, SpawnOptions, spawn_spec};

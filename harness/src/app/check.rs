@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use tokio_util::sync::CancellationToken;
 
-use crate::cli_checks::{CheckArgs, CheckSettings};
+use crate::cli::checks::{CheckArgs, CheckSettings};
 use crate::confcheck::{CheckError, CheckOptions, CheckReport, check as run_check};
 use crate::exit::Exit;
 use crate::fixes::Advice;

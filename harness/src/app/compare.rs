@@ -1,7 +1,7 @@
 //! `badgateway compare --before OLD --after NEW`: the check matrix on both configs, printed as
 //! a diff (fixed, regressed, unchanged). Exit 1 when the change regresses any fault.
 
-use crate::cli_checks::CompareArgs;
+use crate::cli::checks::CompareArgs;
 use crate::confcheck::{Change, Comparison, compare as diff};
 use crate::exit::Exit;
 

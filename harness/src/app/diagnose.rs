@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use crate::cli_checks::DiagnoseArgs;
+use crate::cli::checks::DiagnoseArgs;
 use crate::diagnose::{CauseReport, Diagnosis, analyze, open};
 use crate::exit::Exit;
 use crate::fixes::Catalogue;

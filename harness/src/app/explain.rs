@@ -3,10 +3,10 @@
 
 use crate::cli::ExplainArgs;
 use crate::exit::Exit;
-use crate::spec::{Scenario, config_diff, config_text};
+use crate::scenario::{Scenario, config_diff, config_text};
 
 pub(super) fn explain(args: &ExplainArgs) -> Exit {
-    let scenarios = match super::load(&args.paths) {
+    let scenarios = match super::load_scenarios(&args.paths) {
         Ok(s) => s,
         Err(exit) => return exit,
     };

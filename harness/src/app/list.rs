@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use crate::exit::Exit;
 
 pub(super) fn list(paths: &[PathBuf], markdown: bool) -> Exit {
-    let scenarios = match super::load(paths) {
+    let scenarios = match super::load_scenarios(paths) {
         Ok(s) => s,
         Err(exit) => return exit,
     };

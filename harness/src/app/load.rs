@@ -8,7 +8,7 @@ use std::time::Duration;
 use http::Method;
 use tokio_util::sync::CancellationToken;
 
-use crate::cli_load::LoadArgs;
+use crate::cli::load::LoadArgs;
 use crate::exit::Exit;
 use crate::guard;
 use crate::load::{LoadPlan, LoadReport, LoadShape, drive_threaded};

@@ -15,7 +15,7 @@ mod validate;
 use crate::cli::{Cli, Command};
 use crate::exit::Exit;
 use crate::input_error::InputError;
-use crate::spec::{LoadedScenario, discover};
+use crate::scenario::{LoadedScenario, discover};
 
 /// Run the command and say how the process should end.
 pub fn execute(cli: Cli) -> Exit {
@@ -34,7 +34,7 @@ pub fn execute(cli: Cli) -> Exit {
 }
 
 /// Load scenarios or print the input error; `Err` carries the exit to use.
-fn load(paths: &[std::path::PathBuf]) -> Result<Vec<LoadedScenario>, Exit> {
+fn load_scenarios(paths: &[std::path::PathBuf]) -> Result<Vec<LoadedScenario>, Exit> {
     discover(paths).map_err(|e: InputError| {
         eprintln!("{e}");
         Exit::BadInput

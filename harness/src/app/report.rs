@@ -1,7 +1,7 @@
 //! `badgateway report RESULT.json --format FORMAT [--out PATH]`: render a saved result again,
 //! in any format, without running anything.
 
-use crate::cli_reports::ReportArgs;
+use crate::cli::reports::ReportArgs;
 use crate::exit::Exit;
 use crate::report::{self, json};
 

@@ -12,7 +12,7 @@ use crate::report;
 use crate::runner::{self, RunOptions};
 
 pub(super) fn run(args: RunArgs) -> Exit {
-    let mut scenarios = match super::load(&args.paths.paths) {
+    let mut scenarios = match super::load_scenarios(&args.paths.paths) {
         Ok(s) => s,
         Err(exit) => return exit,
     };

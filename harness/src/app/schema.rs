@@ -1,6 +1,6 @@
 //! `badgateway schema result|scenario`: print a JSON Schema (how `schemas/` is regenerated).
 
-use crate::cli_reports::{SchemaArgs, SchemaKind};
+use crate::cli::reports::{SchemaArgs, SchemaKind};
 use crate::exit::Exit;
 
 pub(super) fn schema(args: &SchemaArgs) -> Exit {

@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 use crate::cli::ValidateArgs;
 use crate::exit::Exit;
 use crate::nginx::{ConfigTest, NginxBinary, RunDir, locate, render, test_config};
-use crate::spec::{Addresses, Fragments, LoadedScenario, expand};
+use crate::scenario::{Addresses, Fragments, LoadedScenario, expand};
 
 pub(super) fn validate(args: ValidateArgs) -> Exit {
-    let scenarios = match super::load(&args.paths.paths) {
+    let scenarios = match super::load_scenarios(&args.paths.paths) {
         Ok(s) => s,
         Err(exit) => return exit,
     };
@@ -91,7 +91,7 @@ async fn validate_one(
 }
 
 /// Distinct, syntactically valid addresses; nginx -t does not connect to them.
-fn placeholder_addresses(s: &crate::spec::Scenario) -> Addresses {
+fn placeholder_addresses(s: &crate::scenario::Scenario) -> Addresses {
     let mut map = BTreeMap::new();
     let mut port = 10_000u16;
     for (upstream, servers) in &s.upstreams {

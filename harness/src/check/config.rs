@@ -2,7 +2,7 @@
 
 use super::Check;
 use crate::nginx::ConfigTest;
-use crate::spec::LogPattern;
+use crate::scenario::LogPattern;
 
 pub(super) fn check(expected: Option<&LogPattern>, seen: &ConfigTest) -> Check {
     match (expected, seen) {

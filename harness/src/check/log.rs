@@ -3,7 +3,7 @@
 
 use super::{Check, quote};
 use crate::errorlog::{LogLine, SEVERE, summarize};
-use crate::spec::{LogExpect, LogPattern};
+use crate::scenario::{LogExpect, LogPattern};
 
 pub(super) fn check(expect: &LogExpect, log: &[LogLine]) -> Vec<Check> {
     let mut checks: Vec<Check> = expect.contains.iter().map(|p| contains(p, log)).collect();

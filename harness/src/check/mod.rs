@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::errorlog::LogLine;
 use crate::load::LoadReport;
 use crate::nginx::ConfigTest;
-use crate::spec::Expect;
+use crate::scenario::Expect;
 
 /// One expectation and how it turned out.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]

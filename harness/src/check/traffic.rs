@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use super::Check;
 use crate::load::LoadReport;
 use crate::outcome::Outcome;
-use crate::spec::{ShareExpr, Window};
+use crate::scenario::{ShareExpr, Window};
 
 pub(super) fn outcomes(expected: &BTreeMap<Outcome, ShareExpr>, load: &LoadReport) -> Vec<Check> {
     expected

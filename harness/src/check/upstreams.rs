@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use fake_upstreams::counters::CounterSnapshot;
 
 use super::Check;
-use crate::spec::{CounterExpect, ShareExpr};
+use crate::scenario::{CounterExpect, ShareExpr};
 
 pub(super) fn check(
     expected: &BTreeMap<String, CounterExpect>,

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use super::NginxBinary;
-use crate::spec::{Fragments, NginxSettings};
+use crate::scenario::{Fragments, NginxSettings};
 
 /// The path nginx answers 204 on once it is serving; never forwarded to an upstream.
 pub const READY_PATH: &str = "/__badgateway/ready";

@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 use crate::load::{LiveCounts, LiveSender};
 use crate::nginx::NginxBackend;
 use crate::result::{RunResult, ScenarioResult, Verdict};
-use crate::spec::LoadedScenario;
+use crate::scenario::LoadedScenario;
 
 pub use phase::run_phase;
 

@@ -13,7 +13,7 @@ use crate::errorlog::{self, LogLine};
 use crate::load::{LoadPlan, LoadReport, LoadShape, SlowBody, drive_live};
 use crate::nginx::{ConfigTest, RunDir, StartError, render};
 use crate::result::{PhaseResult, Verdict};
-use crate::spec::{Fragments, Phase, Scenario, config_text, expand};
+use crate::scenario::{Fragments, Phase, Scenario, config_text, expand};
 
 /// How long nginx gets to finish after QUIT before it is killed.
 const STOP_GRACE: Duration = Duration::from_secs(3);

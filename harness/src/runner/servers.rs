@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use fake_upstreams::{CounterSnapshot, Server, SpawnOptions, spawn_spec};
 use tokio_util::sync::CancellationToken;
 
-use crate::spec::{Addresses, Scenario};
+use crate::scenario::{Addresses, Scenario};
 
 /// Running fake servers keyed (upstream, server).
 pub struct Servers {

@@ -11,7 +11,7 @@ use super::esc;
 use crate::check::Check;
 use crate::errorlog::LogSummary;
 use crate::load::LoadReport;
-use crate::spec::config_diff;
+use crate::scenario::config_diff;
 
 /// Every check of a phase (or scenario), failed ones with their quoted evidence.
 pub fn checks(checks: &[Check]) -> String {

@@ -1,5 +1,9 @@
 //! Command-line arguments of `badgateway` (clap derive). Parsing only; `app` acts on them.
 
+pub mod checks;
+pub mod load;
+pub mod reports;
+
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
@@ -23,17 +27,17 @@ pub enum Command {
     /// Print a scenario's story, guide step and the config diff between its phases.
     Explain(ExplainArgs),
     /// Run the fault catalogue against every upstream of your own nginx config.
-    Check(crate::cli_checks::CheckArgs),
+    Check(crate::cli::checks::CheckArgs),
     /// Run the fault catalogue on two configs and show what the change fixes or regresses.
-    Compare(crate::cli_checks::CompareArgs),
+    Compare(crate::cli::checks::CompareArgs),
     /// Group a real error.log's upstream failures by cause, with the scenario that fixes each.
-    Diagnose(crate::cli_checks::DiagnoseArgs),
+    Diagnose(crate::cli::checks::DiagnoseArgs),
     /// Render a saved result.json again as html, junit, md or json.
-    Report(crate::cli_reports::ReportArgs),
+    Report(crate::cli::reports::ReportArgs),
     /// Print the JSON Schema of result.json or of scenario files.
-    Schema(crate::cli_reports::SchemaArgs),
+    Schema(crate::cli::reports::SchemaArgs),
     /// Drive load at a loopback URL; print requests/s and latency percentiles.
-    Load(crate::cli_load::LoadArgs),
+    Load(crate::cli::load::LoadArgs),
 }
 
 /// Scenario files or folders; the bundled `scenarios/` when none are given.
