@@ -42,9 +42,7 @@ impl Digester {
     /// Feed the next chunk of the body.
     pub fn update(&mut self, chunk: &[u8]) {
         self.len += chunk.len();
-        self.hash = chunk.iter().fold(self.hash, |h, b| {
-            (h ^ u64::from(*b)).wrapping_mul(FNV_PRIME)
-        });
+        self.hash = fold(self.hash, chunk);
     }
 
     /// The digest string of everything fed so far, comparable to [`digest`].
@@ -56,10 +54,22 @@ impl Digester {
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
 
+/// FNV-1a 64 of `bytes`, its offset basis XORed with `seed` (0: the standard hash). The one hash
+/// of the workspace: body digests, per-server seeds, readiness tokens.
+pub fn fnv1a(seed: u64, bytes: impl IntoIterator<Item = u8>) -> u64 {
+    bytes.into_iter().fold(FNV_OFFSET ^ seed, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(FNV_PRIME)
+    })
+}
+
+fn fold(hash: u64, bytes: &[u8]) -> u64 {
+    bytes
+        .iter()
+        .fold(hash, |h, b| (h ^ u64::from(*b)).wrapping_mul(FNV_PRIME))
+}
+
 fn fnv1a64(bytes: &[u8]) -> u64 {
-    let mut d = Digester::default();
-    d.update(bytes);
-    d.hash
+    fnv1a(0, bytes.iter().copied())
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! the broken config fails the way real nginx fails and that the prescribed fix works.
 //!
 //! The pieces, in the order a run uses them: [`scenario`] (scenario files), [`runner`] (phases:
-//! [`nginx`] supervision, fake upstreams, the [`load`] driver), [`check`] (expectations),
+//! an [`nginx`] session, the phase's [`upstreams`], the [`load`] driver), [`check`] (expectations),
 //! [`result`] (plain data) and [`report`] (terminal and JSON). [`app`] wires them to the CLI.
 
 pub mod app;
@@ -25,3 +25,4 @@ pub mod result;
 pub mod runner;
 pub mod scenario;
 pub mod schema;
+pub mod upstreams;

@@ -24,7 +24,7 @@ fn catalogue() -> Catalogue {
 async fn run(nginx: &NginxBinary, config: &str, faults: &[FaultKind]) -> CheckReport {
     let work = tempfile::tempdir().unwrap();
     let opts = CheckOptions {
-        nginx: nginx.clone(),
+        nginx: nginx.clone().into(),
         work_dir: work.path().to_path_buf(),
         upstreams: Vec::new(),
         faults: faults.to_vec(),

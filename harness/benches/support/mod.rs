@@ -4,15 +4,15 @@
 //!
 //! nginx runs from a temp folder with the harness's own skeleton config (`render`), one
 //! worker, `access_log off` in the measured locations (logging is not the proxy path), and is
-//! stopped by its [`Nginx`] handle (which kills its process group on every exit path).
+//! started and stopped by the harness's one nginx [`Session`] (ports below the ephemeral range,
+//! retries on port races; its handle kills nginx's process group on every exit path).
 
 #![allow(dead_code)] // each user needs a different subset
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::time::Duration;
 
-use badgateway::nginx::{Nginx, NginxBinary, RunDir, StartError, render};
+use badgateway::nginx::{Live, NginxBackend, NginxBinary, Render, RunDir, Session, render};
 use badgateway::scenario::{Fragments, NginxSettings};
 use bytes::Bytes;
 use fake_upstreams::faults::Healthy;
@@ -90,9 +90,9 @@ pub async fn healthy(body: ByteSize, cancel: &CancellationToken) -> std::io::Res
     spawn_spec(fault.into(), opts, cancel.child_token()).await
 }
 
-/// A running nginx and the folder it runs from (removed when this is dropped).
+/// A running nginx and the folder it runs from (removed when this is stopped).
 pub struct RunningNginx {
-    pub nginx: Nginx,
+    live: Live,
     pub addr: SocketAddr,
     root: PathBuf,
 }
@@ -118,33 +118,18 @@ impl RunningNginx {
         let root =
             std::env::temp_dir().join(format!("badgateway-bench-{}-{label}", std::process::id()));
         let dir = RunDir::create(root.clone()).map_err(|e| format!("run dir: {e}"))?;
-        let mut last = String::new();
-        for _ in 0..5 {
-            let port = std::net::TcpListener::bind(("127.0.0.1", 0))
-                .and_then(|l| l.local_addr())
-                .map_err(|e| format!("no free port: {e}"))?
-                .port();
-            let conf = render(binary, settings, fragments, &dir, port, label);
-            std::fs::write(dir.conf(), conf).map_err(|e| format!("nginx.conf: {e}"))?;
-            match Nginx::start(binary, &dir, port).await {
-                Ok(nginx) => {
-                    return Ok(RunningNginx {
-                        nginx,
-                        addr: ([127, 0, 0, 1], port).into(),
-                        root,
-                    });
-                }
-                Err(StartError::PortInUse(p)) => last = format!("port {p} taken"),
-                Err(StartError::Failed(msg)) => return Err(msg),
-            }
-        }
-        Err(format!("nginx could not bind a port ({last})"))
+        let backend = NginxBackend::Local(binary.clone());
+        let session = Session::new(&backend, dir.clone(), Vec::new());
+        let conf: &Render = &|ports| render(binary, settings, fragments, &dir, ports[0], label);
+        let live = session.start(1, conf).await?;
+        let addr = ([127, 0, 0, 1], live.ports()[0]).into();
+        Ok(RunningNginx { live, addr, root })
     }
 
-    /// QUIT, then KILL after a second; the folder goes with it.
+    /// Stop nginx (QUIT, then KILL); the folder goes with it.
     pub async fn stop(self) {
-        let RunningNginx { nginx, root, .. } = self;
-        nginx.stop(Duration::from_secs(1)).await;
+        let RunningNginx { live, root, .. } = self;
+        live.stop().await;
         let _ = std::fs::remove_dir_all(root);
     }
 }

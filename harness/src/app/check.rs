@@ -62,7 +62,7 @@ pub(super) fn check_configs(paths: &[&Path], s: &CheckSettings) -> Result<Vec<Ch
         let mut reports = Vec::new();
         for (i, path) in paths.iter().enumerate() {
             let opts = CheckOptions {
-                nginx: nginx.clone(),
+                nginx: nginx.clone().into(),
                 work_dir: root.join(format!("config-{i}")),
                 upstreams: s.upstream.clone(),
                 faults: s.fault.clone(),

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::cli::ValidateArgs;
 use crate::exit::Exit;
-use crate::nginx::{ConfigTest, NginxBinary, RunDir, locate, render, test_config};
+use crate::nginx::{ConfigTest, NginxBackend, Render, RunDir, Session, locate, render};
 use crate::scenario::{Addresses, Fragments, LoadedScenario, expand};
 
 pub(super) fn validate(args: ValidateArgs) -> Exit {
@@ -13,8 +13,8 @@ pub(super) fn validate(args: ValidateArgs) -> Exit {
         Ok(s) => s,
         Err(exit) => return exit,
     };
-    let nginx = match locate(args.nginx.as_deref()) {
-        Ok(n) => n,
+    let nginx: NginxBackend = match locate(args.nginx.as_deref()) {
+        Ok(n) => n.into(),
         Err(msg) => {
             eprintln!("error: {msg}");
             return Exit::Infrastructure;
@@ -42,9 +42,9 @@ pub(super) fn validate(args: ValidateArgs) -> Exit {
 /// Print one line per phase; true when every phase's `nginx -t` result is the expected one.
 async fn validate_one(
     loaded: &LoadedScenario,
-    nginx: &NginxBinary,
+    nginx: &NginxBackend,
     scratch: &std::path::Path,
-) -> std::io::Result<bool> {
+) -> Result<bool, String> {
     let s = &loaded.scenario;
     let addrs = placeholder_addresses(s);
     let mut all_ok = true;
@@ -55,13 +55,14 @@ async fn validate_one(
             http: expand_one(&raw.http),
             location: expand_one(&raw.location),
         };
-        let dir = RunDir::create(scratch.join(&s.name).join(&phase.name))?;
+        let dir = RunDir::create(scratch.join(&s.name).join(&phase.name))
+            .map_err(|e| format!("cannot create a scratch dir: {e}"))?;
         let header = format!("validate {} / {}", s.name, phase.name);
-        std::fs::write(
-            dir.conf(),
-            render(nginx, s.nginx_for(phase), &fragments, &dir, 8080, &header),
-        )?;
-        let test = test_config(nginx, &dir).await?;
+        let (binary, settings) = (nginx.binary(), s.nginx_for(phase));
+        let conf: &Render = &|ports| render(binary, settings, &fragments, &dir, ports[0], &header);
+        let test = Session::new(nginx, dir.clone(), Vec::new())
+            .test(1, conf)
+            .await?;
         let (ok, what) = match (&phase.expect.config_rejected, &test) {
             (None, ConfigTest::Accepted) => (true, "nginx -t accepts".to_string()),
             (Some(p), ConfigTest::Rejected(msg)) if msg.lines().any(|l| p.matches(l)) => {

@@ -66,8 +66,6 @@ pub struct Observed<'a> {
     pub load: Option<&'a LoadReport>,
     pub log: &'a [LogLine],
     pub upstreams: &'a BTreeMap<String, CounterSnapshot>,
-    /// The method request `id` was sent with (from the load plan's seeded decisions).
-    pub method_of: &'a dyn Fn(u64) -> String,
 }
 
 /// Evaluate every expectation of a phase.
@@ -85,7 +83,7 @@ pub fn evaluate(expect: &Expect, seen: &Observed<'_>) -> Vec<Check> {
         }
         for (method, expr) in &expect.duplicate_methods {
             let sent = load.total_method(method);
-            let method_of = |id: u64| (seen.method_of)(id) == *method;
+            let method_of = |id: u64| load.methods.get(&id) == Some(method);
             checks.push(upstreams::duplicates_of(
                 method,
                 expr,

@@ -132,6 +132,7 @@ mod tests {
         let mut agg = Aggregator::new();
         for (method, status, at) in samples {
             agg.record(&Sample {
+                id: *at,
                 method: method.clone(),
                 outcome: Outcome::Status(*status),
                 latency: Duration::from_millis(1),

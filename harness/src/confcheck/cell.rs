@@ -2,11 +2,9 @@
 //! everything else healthy), the test config rendered with their addresses, nginx started,
 //! traffic sent to each target in turn, everything stopped, error.log summarised.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use fake_upstreams::{Server, SpawnOptions, spawn_spec};
 use tokio_util::sync::CancellationToken;
 
 use super::analyze::{Analysis, Target};
@@ -14,13 +12,10 @@ use super::faults::{FaultKind, Traffic, healthy};
 use super::rewrite::{Assignment, render};
 use crate::errorlog;
 use crate::load::{LoadPlan, LoadReport, LoadShape, drive};
-use crate::nginx::{Nginx, NginxBinary, RunDir, StartError};
+use crate::nginx::{NginxBackend, Render, RunDir, Session};
 use crate::nginxconf::Config;
+use crate::upstreams::{Seeding, Servers};
 
-/// How long nginx gets to finish after QUIT.
-const STOP_GRACE: Duration = Duration::from_secs(3);
-/// Fresh port sets to try when another process takes one first.
-const PORT_ATTEMPTS: usize = 5;
 /// Hard bound on one target's traffic.
 const MAX_DURATION: Duration = Duration::from_secs(30);
 /// Seed of every draw (methods of the idle_close traffic): runs of two configs compare alike.
@@ -30,7 +25,7 @@ pub const SEED: u64 = 7;
 pub struct Ctx<'a> {
     pub config: &'a Config,
     pub analysis: &'a Analysis,
-    pub nginx: &'a NginxBinary,
+    pub nginx: &'a NginxBackend,
     pub cancel: &'a CancellationToken,
 }
 
@@ -58,19 +53,14 @@ pub async fn run(
     targets: &[&Target],
 ) -> Result<RunOutcome, String> {
     let dir = RunDir::create(dir).map_err(|e| format!("cannot create run dir: {e}"))?;
-    let (servers, assignment) = spawn_all(ctx, fault, &dir).await?;
-    let result = drive_nginx(ctx, &dir, &servers, assignment, fault, targets).await;
-    let fired = servers
-        .iter()
-        .filter(|(key, _)| fault.is_some_and(|(u, _)| key.0 == u))
-        .map(|(_, s)| s.counters().fired)
-        .sum();
-    for (_, s) in servers {
-        s.stop().await;
-    }
-    let _ = std::fs::remove_dir_all(dir.tmp());
-    let targets = result?;
-    let text = std::fs::read_to_string(dir.error_log()).unwrap_or_default();
+    let (servers, assignment) = spawn_all(ctx, fault).await?;
+    let session = Session::new(ctx.nginx, dir, vec![servers.socket_dir().to_path_buf()]);
+    let result = drive_nginx(ctx, &session, &servers, assignment, fault, targets).await;
+    let fired = fault.map_or(0, |(u, _)| servers.sum(u, |c| c.fired));
+    servers.stop().await;
+    session.remove_temp();
+    let (targets, logs) = result?;
+    let text = logs.error_log;
     let summary = errorlog::summarize(&errorlog::parse(&text));
     let log = summary
         .messages
@@ -86,68 +76,80 @@ pub async fn run(
     })
 }
 
-type Servers = Vec<((String, usize), Server)>;
-
 async fn spawn_all(
     ctx: &Ctx<'_>,
     fault: Option<(&str, FaultKind)>,
-    dir: &RunDir,
 ) -> Result<(Servers, Assignment), String> {
-    let mut servers = Vec::new();
-    let mut a = Assignment::default();
+    let mut specs = Vec::new();
     for up in &ctx.analysis.upstreams {
         for (i, s) in up.servers.iter().enumerate() {
             let spec = match fault {
                 Some((name, kind)) if name == up.name && !s.backup => kind.spec(),
                 _ => healthy(),
             };
-            let opts = SpawnOptions {
-                seed: SEED,
-                socket_dir: dir.root.clone(),
-                name: format!("u{}", servers.len()),
-            };
-            let server = spawn_spec(spec, opts, ctx.cancel.child_token())
-                .await
-                .map_err(|e| format!("cannot start a fake upstream: {e}"))?;
-            let addr = server.endpoint().to_string();
-            if up.implicit {
-                a.literals.insert(up.name.clone(), addr.clone());
-            }
-            a.servers.insert((up.name.clone(), i), addr);
-            servers.push(((up.name.clone(), i), server));
+            specs.push(((up.name.clone(), i.to_string()), spec));
         }
+    }
+    let servers = Servers::start(specs, Seeding::Same(SEED), ctx.cancel)
+        .await
+        .map_err(|e| format!("cannot start a fake upstream: {e}"))?;
+    let mut a = Assignment::default();
+    for ((upstream, i), addr) in servers.addresses() {
+        let implicit = ctx
+            .analysis
+            .upstreams
+            .iter()
+            .any(|u| u.name == upstream && u.implicit);
+        if implicit {
+            a.literals.insert(upstream.clone(), addr.clone());
+        }
+        let i = i.parse().expect("keys are indexes");
+        a.servers.insert((upstream, i), addr);
     }
     Ok((servers, a))
 }
 
+/// Start nginx with every listen on a fresh port, send each target's traffic, stop nginx.
 async fn drive_nginx(
     ctx: &Ctx<'_>,
-    dir: &RunDir,
+    session: &Session<'_>,
     servers: &Servers,
-    mut a: Assignment,
+    a: Assignment,
     fault: Option<(&str, FaultKind)>,
     targets: &[&Target],
-) -> Result<Vec<TargetRun>, String> {
-    let mut last = String::new();
-    for _ in 0..PORT_ATTEMPTS {
-        assign_ports(&mut a, &ctx.analysis.listens).map_err(|e| format!("no free port: {e}"))?;
-        let conf = render(ctx.config, ctx.nginx, dir, &a);
-        std::fs::write(dir.conf(), conf).map_err(|e| format!("cannot write nginx.conf: {e}"))?;
-        match Nginx::start(ctx.nginx, dir, a.ready_port).await {
-            Ok(nginx) => {
-                let traffic = fault.map(|(_, k)| k.traffic()).unwrap_or_default();
-                let mut runs = Vec::new();
-                for t in targets {
-                    runs.push(drive_target(ctx, servers, &a, t, &traffic).await);
-                }
-                nginx.stop(STOP_GRACE).await;
-                return Ok(runs);
-            }
-            Err(StartError::PortInUse(p)) => last = format!("port {p} taken"),
-            Err(StartError::Failed(m)) => return Err(format!("nginx did not start: {m}")),
-        }
+) -> Result<(Vec<TargetRun>, crate::nginx::Logs), String> {
+    let listens = &ctx.analysis.listens;
+    let dir = session.dir();
+    let conf: &Render = &|ports| {
+        render(
+            ctx.config,
+            ctx.nginx.binary(),
+            dir,
+            &with_ports(&a, listens, ports),
+        )
+    };
+    let nginx = session.start(1 + listens.len(), conf).await?;
+    let a = with_ports(&a, listens, nginx.ports());
+    servers.start_schedules();
+    let traffic = fault.map(|(_, k)| k.traffic()).unwrap_or_default();
+    let mut runs = Vec::new();
+    for t in targets {
+        runs.push(drive_target(ctx, servers, &a, t, &traffic).await);
     }
-    Err(format!("nginx could not bind its ports ({last})"))
+    let ports = nginx.stop().await;
+    Ok((runs, session.logs(&ports)))
+}
+
+/// `a` with the readiness server on `ports[0]` and each listen key on the next one.
+fn with_ports(a: &Assignment, listens: &[String], ports: &[u16]) -> Assignment {
+    let mut a = a.clone();
+    a.ready_port = ports[0];
+    a.ports = listens
+        .iter()
+        .cloned()
+        .zip(ports[1..].iter().copied())
+        .collect();
+    a
 }
 
 async fn drive_target(
@@ -157,22 +159,14 @@ async fn drive_target(
     t: &Target,
     traffic: &Traffic,
 ) -> TargetRun {
-    let reached = |servers: &Servers| -> u64 {
-        servers
-            .iter()
-            .filter(|(key, _)| key.0 == t.upstream)
-            .map(|(_, s)| s.counters().requests)
-            .sum()
-    };
-    let before = reached(servers);
+    let before = servers.sum(&t.upstream, |c| c.requests);
     let plan = plan(t, a.ports.get(&t.listen).copied().unwrap_or(0), traffic);
     let load = drive(&plan, ctx.cancel.clone()).await;
     TargetRun {
         load,
-        reached: reached(servers) - before,
+        reached: servers.sum(&t.upstream, |c| c.requests) - before,
     }
 }
-
 fn plan(t: &Target, port: u16, traffic: &Traffic) -> LoadPlan {
     LoadPlan {
         target: ([127, 0, 0, 1], port).into(),
@@ -191,20 +185,4 @@ fn plan(t: &Target, port: u16, traffic: &Traffic) -> LoadPlan {
             ..LoadShape::default()
         },
     }
-}
-
-/// A fresh loopback port for every listen key and the readiness server.
-fn assign_ports(a: &mut Assignment, listens: &[String]) -> std::io::Result<()> {
-    // Hold every listener until all are chosen so no two keys get the same port.
-    let mut held = Vec::new();
-    let mut ports = BTreeMap::new();
-    for key in listens {
-        let l = std::net::TcpListener::bind(("127.0.0.1", 0))?;
-        ports.insert(key.clone(), l.local_addr()?.port());
-        held.push(l);
-    }
-    let ready = std::net::TcpListener::bind(("127.0.0.1", 0))?;
-    a.ready_port = ready.local_addr()?.port();
-    a.ports = ports;
-    Ok(())
 }

@@ -25,13 +25,13 @@ pub use faults::FaultKind;
 
 use crate::fixes::{Advice, Catalogue};
 use crate::input_error::InputError;
-use crate::nginx::{ConfigTest, NginxBinary, RunDir, test_config};
+use crate::nginx::{ConfigTest, NginxBackend, Render, RunDir, Session};
 use crate::outcome::Outcome;
 
 /// What a check is asked to do.
 #[derive(Debug, Clone)]
 pub struct CheckOptions {
-    pub nginx: NginxBinary,
+    pub nginx: NginxBackend,
     /// Run dirs go below this folder.
     pub work_dir: PathBuf,
     /// Only these upstreams (all when empty).
@@ -136,7 +136,7 @@ pub async fn check(
     };
     let mut report = CheckReport {
         config: path.to_path_buf(),
-        nginx_version: opts.nginx.version.clone(),
+        nginx_version: opts.nginx.version().to_string(),
         upstreams: Vec::new(),
         untested: analysis.untested.clone(),
     };
@@ -262,8 +262,8 @@ fn select_upstreams(path: &Path, a: &mut Analysis, names: &[String]) -> Result<(
 
 /// `nginx -t` on the rewritten config with every upstream healthy.
 async fn nginx_t(ctx: &cell::Ctx<'_>, path: &Path, dir: &Path) -> Result<(), CheckError> {
-    let infra = |e: std::io::Error| CheckError::Infrastructure(format!("nginx -t: {e}"));
-    let dir = RunDir::create(dir.to_path_buf()).map_err(infra)?;
+    let infra = |e: String| CheckError::Infrastructure(format!("nginx -t: {e}"));
+    let dir = RunDir::create(dir.to_path_buf()).map_err(|e| infra(e.to_string()))?;
     let mut a = rewrite::Assignment::default();
     for (n, up) in ctx.analysis.upstreams.iter().enumerate() {
         for i in 0..up.servers.len() {
@@ -274,22 +274,33 @@ async fn nginx_t(ctx: &cell::Ctx<'_>, path: &Path, dir: &Path) -> Result<(), Che
             a.servers.insert((up.name.clone(), i), addr);
         }
     }
-    for (i, key) in ctx.analysis.listens.iter().enumerate() {
-        a.ports.insert(key.clone(), 20_000 + i as u16);
-    }
-    a.ready_port = 19_999;
-    let (conf, lines) = rewrite::render_mapped(ctx.config, ctx.nginx, &dir, &a);
-    std::fs::write(dir.conf(), conf).map_err(infra)?;
-    match test_config(ctx.nginx, &dir).await.map_err(infra)? {
+    let listens = &ctx.analysis.listens;
+    let binary = ctx.nginx.binary();
+    let mapped = |ports: &[u16]| {
+        let mut a = a.clone();
+        a.ready_port = ports[0];
+        a.ports = listens
+            .iter()
+            .cloned()
+            .zip(ports[1..].iter().copied())
+            .collect();
+        rewrite::render_mapped(ctx.config, binary, &dir, &a)
+    };
+    let session = Session::new(ctx.nginx, dir.clone(), Vec::new());
+    let conf: &Render = &|ports| mapped(ports).0;
+    match session.test(1 + listens.len(), conf).await.map_err(infra)? {
         ConfigTest::Accepted => Ok(()),
-        ConfigTest::Rejected(message) => Err(CheckError::Rejected {
-            file: path.to_path_buf(),
-            message: format!(
-                "{message}\n{}(the config as tested: {})",
-                source_of(&message, &dir.conf(), &lines),
-                dir.conf().display()
-            ),
-        }),
+        ConfigTest::Rejected(message) => {
+            let lines = mapped(&vec![0; 1 + listens.len()]).1;
+            Err(CheckError::Rejected {
+                file: path.to_path_buf(),
+                message: format!(
+                    "{message}\n{}(the config as tested: {})",
+                    source_of(&message, &dir.conf(), &lines),
+                    dir.conf().display()
+                ),
+            })
+        }
     }
 }
 

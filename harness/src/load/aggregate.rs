@@ -30,6 +30,7 @@ pub struct Aggregator {
     timeline: BTreeMap<u64, BTreeMap<Outcome, u64>>,
     integrity: Integrity,
     examples: BTreeMap<Outcome, Vec<String>>,
+    methods: BTreeMap<u64, String>,
 }
 
 impl Default for Aggregator {
@@ -48,6 +49,7 @@ impl Aggregator {
             timeline: BTreeMap::new(),
             integrity: Integrity::default(),
             examples: BTreeMap::new(),
+            methods: BTreeMap::new(),
         }
     }
 
@@ -60,6 +62,7 @@ impl Aggregator {
             None => self.by_method.entry(method.to_string()).or_default(),
         };
         *per_method.entry(sample.outcome).or_default() += 1;
+        self.methods.insert(sample.id, method.to_string());
         self.latency
             .saturating_record(duration_micros(sample.latency));
         let bucket = duration_millis(sample.started_at) / TIMELINE_BUCKET_MS;
@@ -95,6 +98,7 @@ impl Aggregator {
     /// Add everything `other` recorded, as if its samples had been recorded here.
     pub fn merge(&mut self, other: Aggregator) {
         add_counts(&mut self.outcomes, other.outcomes);
+        self.methods.extend(other.methods);
         for (method, counts) in other.by_method {
             add_counts(self.by_method.entry(method).or_default(), counts);
         }
@@ -139,6 +143,7 @@ impl Aggregator {
             cancelled,
             outcomes: self.outcomes,
             by_method: self.by_method,
+            methods: self.methods,
         }
     }
 }
@@ -201,6 +206,7 @@ mod tests {
 
     fn sample(outcome: Outcome, latency_ms: u64, started_ms: u64) -> Sample {
         Sample {
+            id: started_ms,
             method: http::Method::GET,
             outcome,
             latency: Duration::from_millis(latency_ms),

@@ -19,9 +19,8 @@ use rand::{RngExt, SeedableRng};
 
 use super::body::RequestBody;
 
-/// Header carrying the run-unique index of every request, so fake upstreams can tell when one
-/// client request reached more than one server. Equal to the fake-upstreams crate's constant.
-pub const REQUEST_ID_HEADER: &str = "x-badgateway-request";
+// The header carrying each request's run-unique index (one constant, the fake upstreams' own).
+pub use fake_upstreams::REQUEST_ID_HEADER;
 
 /// Odd constant (2^64 / golden ratio) spreading request indices over the seed space.
 const INDEX_MIX: u64 = 0x9E37_79B9_7F4A_7C15;

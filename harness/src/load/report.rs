@@ -38,6 +38,9 @@ pub struct LoadReport {
     pub requests_per_sec: f64,
     /// True when the run was stopped by its cancellation token.
     pub cancelled: bool,
+    /// The method each finished request (by id) was sent with; for checks, not reports.
+    #[serde(skip)]
+    pub methods: BTreeMap<u64, String>,
 }
 
 impl LoadReport {
@@ -159,6 +162,7 @@ mod tests {
             wall_ms: 10,
             requests_per_sec: 300.0,
             cancelled: false,
+            methods: BTreeMap::new(),
         };
         let json = serde_json::to_string(&report).unwrap();
         assert!(

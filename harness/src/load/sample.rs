@@ -25,6 +25,8 @@ pub enum BodyCheck {
 /// One finished request.
 #[derive(Debug, Clone)]
 pub struct Sample {
+    /// The request's run-unique index (its `x-badgateway-request` header).
+    pub id: u64,
     /// The request's method.
     pub method: Method,
     /// How the request ended.

@@ -127,6 +127,7 @@ pub(crate) async fn run(id: usize, shared: Arc<Shared>, samples: mpsc::Sender<Sa
             slot = None;
         }
         let sample = Sample {
+            id: index,
             method: decision.method,
             outcome: done.outcome,
             latency: started.elapsed(),

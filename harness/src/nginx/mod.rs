@@ -7,9 +7,11 @@ mod container;
 pub mod docker_api;
 mod process;
 mod render;
+mod session;
 
 pub use backend::{NginxBackend, RunningNginx};
 pub use binary::{NginxBinary, locate};
 pub use container::{NginxContainer, NginxImage, inspect as inspect_image};
 pub use process::{ConfigTest, Nginx, StartError, test_config};
 pub use render::{READY_HEADER, READY_PATH, RunDir, render};
+pub use session::{Live, Logs, NGINX_PORTS, Render, STOP_GRACE, Session};

@@ -48,14 +48,7 @@ impl RunDir {
     }
     /// A token unique to this run dir (FNV-1a of its path, hex) for the readiness answer.
     pub fn ready_token(&self) -> String {
-        let h = self
-            .root
-            .display()
-            .to_string()
-            .bytes()
-            .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-                (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-            });
+        let h = fake_upstreams::body::fnv1a(0, self.root.display().to_string().bytes());
         format!("{h:016x}")
     }
 }

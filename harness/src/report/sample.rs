@@ -56,6 +56,7 @@ fn load() -> LoadReport {
         wall_ms: 300,
         requests_per_sec: 133.0,
         cancelled: false,
+        methods: BTreeMap::new(),
     }
 }
 

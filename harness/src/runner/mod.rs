@@ -6,7 +6,6 @@
 
 pub mod events;
 mod phase;
-mod servers;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -84,11 +83,7 @@ impl Attempt {
 
 /// FNV-1a over the scenario name, mixed with the run seed and attempt number.
 fn derive_seed(run_seed: u64, name: &str, attempt: u32) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ run_seed;
-    for b in name.bytes().chain(attempt.to_le_bytes()) {
-        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
+    fake_upstreams::body::fnv1a(run_seed, name.bytes().chain(attempt.to_le_bytes()))
 }
 
 /// Run every scenario and return what happened. Cancelling `cancel` stops the run cleanly:

@@ -1,0 +1,122 @@
+//! The fake upstream servers of one nginx session, for the scenario runner and `check` alike:
+//! started before nginx (their endpoints go into its config), their schedules started with the
+//! load, counted and stopped after it.
+//!
+//! Unix sockets live in a short folder of their own under the system temp dir (socket paths
+//! are limited to 108 bytes, and the run folder can be deep), readable by nginx's workers and
+//! removed when the servers stop.
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use fake_upstreams::{CounterSnapshot, Server, ServerSpec, SpawnOptions, spawn_spec};
+use tokio_util::sync::CancellationToken;
+
+/// A server's key: (upstream, server name).
+pub type Key = (String, String);
+
+/// Running fake servers by key.
+pub struct Servers {
+    running: BTreeMap<Key, Server>,
+    socket_dir: PathBuf,
+}
+
+/// How each server's random decisions are seeded.
+#[derive(Debug, Clone, Copy)]
+pub enum Seeding {
+    /// The run's seed mixed with the server's `upstream.server` name: each draws its own
+    /// sequence, reproducibly (scenarios).
+    PerServer(u64),
+    /// The same seed for every server (`check`: two configs' runs compare alike).
+    Same(u64),
+}
+
+impl Servers {
+    /// Start every server: TCP on a fresh loopback port, or a unix socket.
+    pub async fn start(
+        specs: impl IntoIterator<Item = (Key, ServerSpec)>,
+        seeding: Seeding,
+        cancel: &CancellationToken,
+    ) -> std::io::Result<Servers> {
+        let socket_dir = socket_dir()?;
+        let mut servers = Servers {
+            running: BTreeMap::new(),
+            socket_dir,
+        };
+        for ((upstream, name), spec) in specs {
+            let key = format!("{upstream}.{name}");
+            let seed = match seeding {
+                Seeding::PerServer(seed) => fake_upstreams::body::fnv1a(seed, key.bytes()),
+                Seeding::Same(seed) => seed,
+            };
+            let opts = SpawnOptions {
+                seed,
+                socket_dir: servers.socket_dir.clone(),
+                name: key,
+            };
+            let server = spawn_spec(spec, opts, cancel.child_token()).await?;
+            // Schedules run from the start of the load, not from here: nginx (above all in a
+            // container) takes a while to come up.
+            server.hold_schedule();
+            servers.running.insert((upstream, name), server);
+        }
+        Ok(servers)
+    }
+
+    /// Sum of `what` over the servers of `upstream`, read now.
+    pub fn sum(&self, upstream: &str, what: impl Fn(&CounterSnapshot) -> u64) -> u64 {
+        self.running
+            .iter()
+            .filter(|(key, _)| key.0 == upstream)
+            .map(|(_, s)| what(&s.counters()))
+            .sum()
+    }
+
+    /// Start every server's `schedule` timeline: call as the load starts.
+    pub fn start_schedules(&self) {
+        for server in self.running.values() {
+            server.start_schedule();
+        }
+    }
+
+    /// The folder of the servers' unix sockets (a container nginx must see it too).
+    pub fn socket_dir(&self) -> &std::path::Path {
+        &self.socket_dir
+    }
+
+    /// Each server's address as nginx writes it: `127.0.0.1:port` or `unix:/path`.
+    pub fn addresses(&self) -> BTreeMap<Key, String> {
+        self.running
+            .iter()
+            .map(|(key, server)| (key.clone(), server.endpoint().to_string()))
+            .collect()
+    }
+
+    /// Stop every server and return its counters, keyed `upstream.server`.
+    pub async fn stop(mut self) -> BTreeMap<String, CounterSnapshot> {
+        let mut counters = BTreeMap::new();
+        for ((upstream, name), server) in std::mem::take(&mut self.running) {
+            counters.insert(format!("{upstream}.{name}"), server.counters());
+            server.stop().await;
+        }
+        counters
+    }
+}
+
+impl Drop for Servers {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.socket_dir);
+    }
+}
+
+/// A fresh `/tmp/bgw-<pid>-<n>` folder that nginx's workers (often `nobody`) can search.
+fn socket_dir() -> std::io::Result<PathBuf> {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("bgw-{}-{n}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755))?;
+    Ok(dir)
+}
