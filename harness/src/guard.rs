@@ -3,16 +3,21 @@
 //! Every nginx master is started in its own process group and registered here. Dropping its
 //! handle kills the group; a panic hook kills every registered group; Ctrl-C and SIGTERM cancel
 //! the run (so phases tear down normally), and a second signal kills everything and exits at
-//! once. Fake upstreams are tasks inside this process, so they end with it. nginx containers
-//! (the container backend) are registered the same way and force-removed on those paths.
+//! once. Fake upstreams are tasks inside this process, so they end with it. Anything else that
+//! must not outlive the harness (an nginx container) registers a cleanup: a name and a blocking
+//! function run on those paths. The guard knows nothing of what it cleans up.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Mutex, Once};
 
 use tokio_util::sync::CancellationToken;
 
 static GROUPS: Mutex<BTreeSet<i32>> = Mutex::new(BTreeSet::new());
-static CONTAINERS: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+/// A blocking cleanup, called with the name it was registered under.
+type Cleanup = fn(&str);
+
+/// Cleanups by name.
+static CLEANUPS: Mutex<BTreeMap<String, Cleanup>> = Mutex::new(BTreeMap::new());
 static HOOK: Once = Once::new();
 
 /// Remember a process group leader we started, so it can be killed on any exit path.
@@ -26,28 +31,29 @@ pub fn unregister(pgid: i32) {
     groups().remove(&pgid);
 }
 
-/// Remember a container we started, so it is removed on any exit path.
-pub fn register_container(id: &str) {
+/// Run `cleanup(name)` on any exit path that skips normal teardown (panic, second signal),
+/// unless [`unregister_cleanup`] is called first. `cleanup` must block, not need a runtime.
+pub fn register_cleanup(name: &str, cleanup: Cleanup) {
     install_panic_hook();
-    containers().insert(id.to_string());
+    cleanups().insert(name.to_string(), cleanup);
 }
 
-/// Forget a container once it is removed.
-pub fn unregister_container(id: &str) {
-    containers().remove(id);
+/// Forget a cleanup once its thing is gone.
+pub fn unregister_cleanup(name: &str) {
+    cleanups().remove(name);
 }
 
-/// SIGKILL every registered process group and force-remove every registered container. Safe
-/// to call from a panic hook or signal path (container removal is a blocking socket call).
+/// SIGKILL every registered process group and run every registered cleanup. Safe to call from
+/// a panic hook or signal path.
 pub fn kill_all() {
     let pgids: Vec<i32> = groups().iter().copied().collect();
     for pgid in pgids {
         kill_group(pgid, libc::SIGKILL);
     }
-    let ids: Vec<String> = containers().iter().cloned().collect();
-    for id in ids {
-        crate::nginx::docker_api::force_remove(&id);
-        unregister_container(&id);
+    let pending: Vec<(String, Cleanup)> = cleanups().iter().map(|(n, f)| (n.clone(), *f)).collect();
+    for (name, cleanup) in pending {
+        cleanup(&name);
+        unregister_cleanup(&name);
     }
 }
 
@@ -67,8 +73,8 @@ fn groups() -> std::sync::MutexGuard<'static, BTreeSet<i32>> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn containers() -> std::sync::MutexGuard<'static, BTreeSet<String>> {
-    CONTAINERS
+fn cleanups() -> std::sync::MutexGuard<'static, BTreeMap<String, Cleanup>> {
+    CLEANUPS
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -108,7 +108,7 @@ impl NginxContainer {
         .await
         .map_err(|e| StartError::Failed(format!("cannot start image {}: {e}", image.image)))?;
         let id = container.id().to_string();
-        guard::register_container(&id);
+        guard::register_cleanup(&id, docker_api::force_remove);
         let mut me = NginxContainer {
             container: Some(Box::new(container)),
             id,
@@ -168,7 +168,7 @@ impl NginxContainer {
                 docker_api::force_remove(&self.id);
             }
         }
-        guard::unregister_container(&self.id);
+        guard::unregister_cleanup(&self.id);
     }
 }
 
@@ -176,7 +176,7 @@ impl Drop for NginxContainer {
     fn drop(&mut self) {
         // testcontainers removes a dropped container itself (blocking on the runtime).
         drop(self.container.take());
-        guard::unregister_container(&self.id);
+        guard::unregister_cleanup(&self.id);
     }
 }
 
@@ -192,14 +192,14 @@ async fn run_once(
         .map_err(|_| format!("image {image}: nginx did not finish within 60s"))?
         .map_err(|e| format!("cannot run image {image}: {e}"))?;
     let id = container.id().to_string();
-    guard::register_container(&id);
+    guard::register_cleanup(&id, docker_api::force_remove);
     let code = container.exit_code().await.ok().flatten().unwrap_or(-1);
     let stderr = container.stderr_to_vec().await.unwrap_or_default();
     let stdout = container.stdout_to_vec().await.unwrap_or_default();
     if container.rm().await.is_err() {
         docker_api::force_remove(&id);
     }
-    guard::unregister_container(&id);
+    guard::unregister_cleanup(&id);
     let text = String::from_utf8_lossy(&stderr).into_owned() + &String::from_utf8_lossy(&stdout);
     Ok((code, text))
 }
