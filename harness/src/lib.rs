@@ -12,6 +12,7 @@ pub mod cli;
 pub mod confcheck;
 pub mod diagnose;
 pub mod errorlog;
+pub mod events;
 pub mod exit;
 pub mod fixes;
 pub mod guard;

@@ -5,15 +5,19 @@ use std::collections::BTreeMap;
 
 use fake_upstreams::{Listen, ServerSpec};
 
+use fake_upstreams::CounterSnapshot;
+
 use super::Check;
-use crate::result::PhaseResult;
+
+/// What one phase's servers counted, by phase name (`upstream.server` → counters).
+pub type PhaseCounters<'a> = (&'a str, &'a BTreeMap<String, CounterSnapshot>);
 
 /// One check per server that is meant to misbehave and can observe it: did it fire (or turn a
 /// connection away at its limit) in any phase? Plain healthy servers and servers that cannot
 /// count (refuse, slow_accept, a missing socket) are left out.
 pub fn faults_fired(
     upstreams: &BTreeMap<String, BTreeMap<String, ServerSpec>>,
-    phases: &[PhaseResult],
+    phases: &[PhaseCounters<'_>],
 ) -> Vec<Check> {
     let mut checks = Vec::new();
     for (upstream, servers) in upstreams {
@@ -24,15 +28,13 @@ pub fn faults_fired(
             let key = format!("{upstream}.{name}");
             let per_phase: Vec<String> = phases
                 .iter()
-                .filter_map(|p| {
-                    p.upstreams
-                        .get(&key)
-                        .map(|c| format!("{}: {}", p.name, c.fired + c.over_limit))
+                .filter_map(|(phase, counters)| {
+                    (counters.get(&key)).map(|c| format!("{phase}: {}", c.fired + c.over_limit))
                 })
                 .collect();
             let fired: u64 = phases
                 .iter()
-                .filter_map(|p| p.upstreams.get(&key))
+                .filter_map(|(_, counters)| counters.get(&key))
                 .map(|c| c.fired + c.over_limit)
                 .sum();
             let actual = if fired == 0 {

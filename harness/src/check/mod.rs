@@ -9,7 +9,7 @@ mod log;
 mod traffic;
 mod upstreams;
 
-pub use fired::faults_fired;
+pub use fired::{PhaseCounters, faults_fired};
 pub use traffic::histogram;
 
 use std::collections::BTreeMap;

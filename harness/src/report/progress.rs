@@ -13,8 +13,8 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use crate::events::{Event, PhaseKey, ProgressSender};
 use crate::load::LiveCounts;
-use crate::runner::events::{Event, PhaseKey, ProgressSender};
 
 /// How progress is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

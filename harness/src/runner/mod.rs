@@ -4,7 +4,6 @@
 //! [`RunResult`]. It prints nothing (progress goes out as [`events::Event`]s) and writes only
 //! what nginx itself needs (each phase's nginx.conf, and nginx's own logs) into the run folder.
 
-pub mod events;
 mod phase;
 
 use std::path::PathBuf;
@@ -15,6 +14,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use crate::events;
 use crate::load::{LiveCounts, LiveSender};
 use crate::nginx::NginxBackend;
 use crate::result::{RunResult, ScenarioResult, Verdict};
@@ -190,7 +190,11 @@ pub async fn run_scenario(
         });
         phases.push(result);
     }
-    let checks = crate::check::faults_fired(&s.upstreams, &phases);
+    let counters: Vec<_> = phases
+        .iter()
+        .map(|p| (p.name.as_str(), &p.upstreams))
+        .collect();
+    let checks = crate::check::faults_fired(&s.upstreams, &counters);
     let mut verdict = phases.iter().fold(Verdict::Pass, |v, p| v.worst(p.verdict));
     if checks.iter().any(|c| !c.passed) {
         verdict = verdict.worst(Verdict::Fail);

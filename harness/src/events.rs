@@ -1,5 +1,5 @@
-//! Progress events: what the runner tells a progress display while a run goes. The runner
-//! prints nothing itself; `report::progress` renders these (bars on a terminal, plain lines
+//! Progress events: what the runner tells a progress display while a run goes, kept apart from
+//! both so the display does not depend on the runner. The runner prints nothing itself; `report::progress` renders these (bars on a terminal, plain lines
 //! otherwise), and `--quiet` simply does not listen.
 
 use tokio::sync::{mpsc, watch};
