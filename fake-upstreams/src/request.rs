@@ -12,10 +12,20 @@ use std::time::Duration;
 use bytes::{Buf, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
 use crate::body;
-use crate::counters::REQUEST_ID_HEADER;
-use crate::faults::ConnCtx;
+use crate::counters::{Counters, REQUEST_ID_HEADER};
 use crate::listener::BoxStream;
+
+/// What a connection task needs besides its socket.
+#[derive(Debug, Clone)]
+pub(crate) struct ConnCtx {
+    pub counters: Arc<Counters>,
+    pub shutdown: CancellationToken,
+}
 
 /// Largest request head we accept; nginx's own default limits are far below this.
 const MAX_HEAD: usize = 64 * 1024;

@@ -22,9 +22,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::counters::{CounterSnapshot, Counters};
 use crate::endpoint::{Endpoint, Listen};
-use crate::faults::{ConnCtx, Fault, Healthy, Workers};
+use crate::faults::{Fault, Healthy, Workers};
 use crate::gate::{Admission, Gate};
 use crate::listener::{BoxStream, Door, Listener};
+use crate::request::ConnCtx;
 use crate::spec::{OverLimit, ServerSpec, Step};
 
 /// Backstop: connection tasks still running this long after shutdown are aborted. They all

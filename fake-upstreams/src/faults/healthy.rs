@@ -19,10 +19,10 @@ use hyper_util::rt::TokioIo;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::ConnCtx;
 use crate::body;
 use crate::counters::REQUEST_ID_HEADER;
 use crate::listener::BoxStream;
+use crate::request::ConnCtx;
 use crate::size::ByteSize;
 
 /// How long an in-progress exchange may take to finish once the server stops.

@@ -7,15 +7,12 @@
 //! [`ServerSpec`](crate::spec::ServerSpec).
 
 use std::io;
-use std::sync::Arc;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use tokio_util::sync::CancellationToken;
 
-use crate::counters::Counters;
 use crate::listener::BoxStream;
-use crate::request::RawConn;
+use crate::request::{ConnCtx, RawConn};
 
 mod big_headers;
 mod close_before_response;
@@ -84,13 +81,6 @@ pub enum Fault {
     /// Serve at most `workers` connections at once; the others wait unaccepted.
     #[command(alias = "single_worker")]
     SingleWorker(SingleWorker),
-}
-
-/// What a connection task needs besides its socket.
-#[derive(Debug, Clone)]
-pub(crate) struct ConnCtx {
-    pub counters: Arc<Counters>,
-    pub shutdown: CancellationToken,
 }
 
 impl Fault {
