@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches, Parser};
 use fake_upstreams::server::{SpawnOptions, spawn_spec_at};
 use fake_upstreams::{Fault, ServerSpec};
 use tokio::signal::unix::{SignalKind, signal};
@@ -48,7 +48,8 @@ fn main() -> ExitCode {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
         )
         .init();
-    let cli = Cli::parse();
+    let matches = fake_upstreams::faults::with_kebab_aliases(Cli::command()).get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let spec = match (&cli.fault_yaml, cli.fault.clone()) {
         (Some(path), None) => match load_yaml(path) {
             Ok(spec) => spec,

@@ -123,6 +123,27 @@ impl RawConn {
         }))
     }
 
+    /// The preamble of most faults: read one request, log what the fault does to it
+    /// (`action`) and count the misbehaviour. `None` as for [`read_request`](Self::read_request).
+    pub(crate) async fn read_request_and_fire(
+        &mut self,
+        action: &str,
+    ) -> io::Result<Option<Request>> {
+        let request = self.read_request().await?;
+        if let Some(req) = &request {
+            tracing::debug!(?req, action);
+            self.ctx.counters.fire();
+        }
+        Ok(request)
+    }
+
+    /// Take the socket and context back, for a fault that hands the connection to hyper.
+    /// Nothing has been read yet, so no buffered byte is lost.
+    pub(crate) fn into_parts(self) -> (BoxStream, ConnCtx) {
+        debug_assert!(self.buf.is_empty(), "into_parts after a read");
+        (self.stream, self.ctx)
+    }
+
     /// Keep the connection open, discarding anything the peer sends, until `delay` has passed
     /// (`None`: forever). `false` if the peer closed or the server stopped first.
     pub(crate) async fn hold(&mut self, delay: Option<Duration>) -> io::Result<bool> {

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches, Parser};
 use fake_upstreams::faults::{
     BigHeaders, CloseBeforeResponse, CloseMidBody, Garbage, Healthy, IdleClose, IdleMode,
     InvalidHeader, Refuse, Reset, SingleWorker, SlowAccept, Stall, StallBody,
@@ -218,7 +218,8 @@ fn new_kinds_have_the_documented_defaults_and_fields() {
     assert!(err.contains("backlg"), "{err}");
 }
 
-/// The CLI's fault subcommands, as the `fake-upstream` binary parses them.
+/// The CLI's fault subcommands, as the `fake-upstream` binary parses them (snake_case names
+/// as in YAML, kebab-case aliases).
 #[derive(Debug, Parser)]
 struct Cli {
     #[command(subcommand)]
@@ -227,9 +228,10 @@ struct Cli {
 
 fn cli(args: &[&str]) -> Fault {
     let argv = std::iter::once("fake-upstream").chain(args.iter().copied());
-    Cli::try_parse_from(argv)
-        .unwrap_or_else(|e| panic!("{args:?}: {e}"))
-        .fault
+    let matches = fake_upstreams::faults::with_kebab_aliases(Cli::command())
+        .try_get_matches_from(argv)
+        .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+    Cli::from_arg_matches(&matches).unwrap().fault
 }
 
 #[test]

@@ -10,13 +10,14 @@ use std::io;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::{Behavior, Probe};
 use crate::request::{self, RawConn};
 use crate::size::ByteSize;
 
 /// Longest padding header line, CRLF included; real servers rarely send longer ones.
 const MAX_LINE: usize = 1000;
 
-/// Config of the `big_headers` fault.
+/// Answer with a response head bigger than nginx's proxy buffer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct BigHeaders {
@@ -47,13 +48,19 @@ fn default_body_size() -> ByteSize {
     ByteSize::kib(1)
 }
 
-impl BigHeaders {
-    pub(crate) async fn serve(&self, mut conn: RawConn) -> io::Result<()> {
-        let Some(req) = conn.read_request().await? else {
+impl Behavior for BigHeaders {
+    /// 12 KiB of response headers, more than nginx's default 4k `proxy_buffer_size`.
+    fn probe() -> Option<Probe<Self>> {
+        Some(Probe::new(BigHeaders {
+            size: ByteSize::kib(12),
+            ..BigHeaders::default()
+        }))
+    }
+
+    async fn serve(&self, mut conn: RawConn) -> io::Result<()> {
+        let Some(_) = conn.read_request_and_fire("sending big headers").await? else {
             return Ok(());
         };
-        tracing::debug!(?req, "sending big headers");
-        conn.ctx().counters.fire();
         let padding = padding_lines(self.size.as_usize());
         let response = request::ok_response(self.body_size.as_usize(), &padding);
         if conn.write_all(&response).await? {

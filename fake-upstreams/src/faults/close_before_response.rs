@@ -9,20 +9,24 @@ use std::io;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::{Behavior, Probe};
 use crate::request::RawConn;
 
-/// Config of the `close_before_response` fault; it has no knobs.
+/// Read the request, then close without a byte of response.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct CloseBeforeResponse {}
 
-impl CloseBeforeResponse {
-    pub(crate) async fn serve(&self, mut conn: RawConn) -> io::Result<()> {
-        let Some(req) = conn.read_request().await? else {
+impl Behavior for CloseBeforeResponse {
+    /// The request is read, the connection closed without a byte (a crash).
+    fn probe() -> Option<Probe<Self>> {
+        Some(Probe::new(CloseBeforeResponse {}))
+    }
+
+    async fn serve(&self, mut conn: RawConn) -> io::Result<()> {
+        let Some(_) = conn.read_request_and_fire("closing before response").await? else {
             return Ok(());
         };
-        tracing::debug!(?req, "closing before response");
-        conn.ctx().counters.fire();
         conn.finish().await;
         Ok(())
     }

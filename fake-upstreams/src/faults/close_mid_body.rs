@@ -10,11 +10,12 @@ use std::io;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::{Behavior, Probe};
 use crate::body;
 use crate::request::{self, RawConn};
 use crate::size::ByteSize;
 
-/// Config of the `close_mid_body` fault.
+/// Announce a body, send part of it, close.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct CloseMidBody {
@@ -64,23 +65,29 @@ pub(crate) async fn send_partial(
     body_size: ByteSize,
     send: ByteSize,
 ) -> io::Result<bool> {
-    let Some(req) = conn.read_request().await? else {
+    let Some(_) = conn.read_request_and_fire("sending part of the body").await? else {
         return Ok(false);
     };
-    tracing::debug!(?req, "sending part of the body");
-    conn.ctx().counters.fire();
     let partial = partial_response(body_size, send).map_err(io::Error::other)?;
     conn.write_all(&partial).await
 }
 
-impl CloseMidBody {
-    pub(crate) fn validate(&self) -> Result<(), String> {
+impl Behavior for CloseMidBody {
+    /// 4 KiB of an announced 16 KiB body, then a close.
+    fn probe() -> Option<Probe<Self>> {
+        Some(Probe::new(CloseMidBody {
+            body_size: ByteSize::kib(16),
+            send: ByteSize::kib(4),
+        }))
+    }
+
+    fn validate(&self) -> Result<(), String> {
         partial_response(self.body_size, self.send)
             .map(drop)
             .map_err(|msg| format!("close_mid_body: {msg}"))
     }
 
-    pub(crate) async fn serve(&self, mut conn: RawConn) -> io::Result<()> {
+    async fn serve(&self, mut conn: RawConn) -> io::Result<()> {
         if send_partial(&mut conn, self.body_size, self.send).await? {
             conn.finish().await;
         }

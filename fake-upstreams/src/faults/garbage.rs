@@ -11,9 +11,10 @@ use std::io;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::{Behavior, Probe};
 use crate::request::RawConn;
 
-/// Config of the `garbage` fault.
+/// Read the request, answer with bytes that are not HTTP, close.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct Garbage {
@@ -36,13 +37,16 @@ fn default_bytes() -> String {
     "HELLO this is not HTTP\r\n".into()
 }
 
-impl Garbage {
-    pub(crate) async fn serve(&self, mut conn: RawConn) -> io::Result<()> {
-        let Some(req) = conn.read_request().await? else {
+impl Behavior for Garbage {
+    /// Bytes that are not HTTP instead of a response.
+    fn probe() -> Option<Probe<Self>> {
+        Some(Probe::new(Garbage::default()))
+    }
+
+    async fn serve(&self, mut conn: RawConn) -> io::Result<()> {
+        let Some(_) = conn.read_request_and_fire("sending garbage").await? else {
             return Ok(());
         };
-        tracing::debug!(?req, "sending garbage");
-        conn.ctx().counters.fire();
         if conn.write_all(self.bytes.as_bytes()).await? {
             conn.finish().await;
         }

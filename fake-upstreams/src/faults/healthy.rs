@@ -21,14 +21,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::body;
 use crate::counters::REQUEST_ID_HEADER;
-use crate::listener::BoxStream;
-use crate::request::ConnCtx;
+use super::Behavior;
+use crate::request::{ConnCtx, RawConn};
 use crate::size::ByteSize;
 
 /// How long an in-progress exchange may take to finish once the server stops.
 const DRAIN: Duration = Duration::from_secs(1);
 
-/// Config of the `healthy` fault.
+/// Answer every request correctly (keep-alive, pattern body with digest header).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct Healthy {
@@ -89,11 +89,7 @@ struct Prepared {
 }
 
 impl Healthy {
-    /// Check the status code and header names/values are valid HTTP.
-    pub(crate) fn validate(&self) -> Result<(), String> {
-        self.prepare().map(drop)
-    }
-
+    /// The response this config sends, or why it is not valid HTTP.
     fn prepare(&self) -> Result<Prepared, String> {
         let status = StatusCode::from_u16(self.status)
             .map_err(|_| format!("healthy: invalid status {}", self.status))?;
@@ -116,8 +112,16 @@ impl Healthy {
             delay: self.delay,
         })
     }
+}
 
-    pub(crate) async fn serve(&self, stream: BoxStream, ctx: ConnCtx) -> io::Result<()> {
+impl Behavior for Healthy {
+    /// Check the status code and header names/values are valid HTTP.
+    fn validate(&self) -> Result<(), String> {
+        self.prepare().map(drop)
+    }
+
+    async fn serve(&self, conn: RawConn) -> io::Result<()> {
+        let (stream, ctx) = conn.into_parts();
         let prepared = Arc::new(self.prepare().map_err(io::Error::other)?);
         let service_ctx = ctx.clone();
         let service = service_fn(move |req| respond(req, prepared.clone(), service_ctx.clone()));

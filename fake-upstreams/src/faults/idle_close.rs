@@ -22,6 +22,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
+use super::{Behavior, Probe, Traffic};
 use crate::body;
 use crate::request::{self, Fill, RawConn};
 use crate::size::ByteSize;
@@ -39,7 +40,7 @@ pub enum IdleMode {
     Timer,
 }
 
-/// Config of the `idle_close` fault.
+/// Keep-alive server that drops connections idle too long (Node.js keepAliveTimeout).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct IdleClose {
@@ -76,8 +77,27 @@ fn default_body_size() -> ByteSize {
     ByteSize::kib(1)
 }
 
-impl IdleClose {
-    pub(crate) async fn serve(&self, mut conn: RawConn) -> io::Result<()> {
+impl Behavior for IdleClose {
+    /// A keep-alive server that drops connections idle for 300 ms (Node.js
+    /// keepAliveTimeout), probed on one connection with requests spaced past that idle time,
+    /// half of them POSTs: nginx retries a GET that hit a stale pooled connection but never a
+    /// POST.
+    fn probe() -> Option<Probe<Self>> {
+        Some(Probe {
+            config: IdleClose {
+                idle: Duration::from_millis(300),
+                ..IdleClose::default()
+            },
+            traffic: Traffic {
+                requests: 10,
+                concurrency: 1,
+                spacing: Some(Duration::from_millis(450)),
+                methods: &[("GET", 1), ("POST", 1)],
+            },
+        })
+    }
+
+    async fn serve(&self, mut conn: RawConn) -> io::Result<()> {
         let mut response = request::ok_head(self.body_size.as_usize(), true, &[]);
         response.extend_from_slice(&body::pattern(self.body_size.as_usize()));
         let mut answered: Option<Instant> = None;
@@ -105,7 +125,9 @@ impl IdleClose {
             answered = Some(Instant::now());
         }
     }
+}
 
+impl IdleClose {
     /// Wait for the first bytes of the next request and say when they came; `None` when the
     /// connection is over (peer closed, server stopping, or the `timer` closed it).
     async fn next_request(

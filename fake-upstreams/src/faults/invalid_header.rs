@@ -10,13 +10,14 @@ use std::io;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::{Behavior, Probe};
 use crate::body;
 use crate::request::RawConn;
 
 /// Size of the pattern body after the head (nginx never gets to it).
 const BODY_SIZE: usize = 1024;
 
-/// Config of the `invalid_header` fault.
+/// Answer 200 with a header line nginx rejects.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct InvalidHeader {
@@ -39,9 +40,14 @@ fn default_line() -> String {
     "X-Bad Header: yes".into()
 }
 
-impl InvalidHeader {
+impl Behavior for InvalidHeader {
+    /// A response header nginx rejects (a space in its name).
+    fn probe() -> Option<Probe<Self>> {
+        Some(Probe::new(InvalidHeader::default()))
+    }
+
     /// The line must stay one line, or it would change the response's framing.
-    pub(crate) fn validate(&self) -> Result<(), String> {
+    fn validate(&self) -> Result<(), String> {
         if self.line.contains(['\r', '\n']) {
             return Err(format!(
                 "invalid_header: line {:?} contains CR or LF",
@@ -51,12 +57,10 @@ impl InvalidHeader {
         Ok(())
     }
 
-    pub(crate) async fn serve(&self, mut conn: RawConn) -> io::Result<()> {
-        let Some(req) = conn.read_request().await? else {
+    async fn serve(&self, mut conn: RawConn) -> io::Result<()> {
+        let Some(_) = conn.read_request_and_fire("sending an invalid header").await? else {
             return Ok(());
         };
-        tracing::debug!(?req, "sending an invalid header");
-        conn.ctx().counters.fire();
         let payload = body::pattern(BODY_SIZE);
         let mut response = format!(
             "HTTP/1.1 200 OK\r\n{}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",

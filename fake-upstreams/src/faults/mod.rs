@@ -1,12 +1,17 @@
-//! The closed set of ways a fake upstream can (mis)behave.
+//! The closed set of ways a fake upstream can (mis)behave, and the one registry of them.
 //!
-//! Each variant of [`Fault`] is one failure mode from the 502 troubleshooting guide, with its
-//! logic and its config in one small file, like toxiproxy's toxics. A scenario file names a
-//! fault with `kind:` and sets its fields; the CLI offers the same as one subcommand per fault.
-//! Settings every fault shares (probability, limits, schedule, transport) are not here but in
-//! [`ServerSpec`](crate::spec::ServerSpec).
+//! Each fault is one small file, like toxiproxy's toxics: its config struct is its YAML shape
+//! (with defaults, docs and schema), and it implements [`Behavior`] — how it serves a
+//! connection, how it validates, and the short fixed [`Probe`] with which `check` plays it.
+//! The [`registry!`] list at the bottom is the only other place a fault is named: it makes
+//! the [`Fault`] enum (`kind:` in YAML, one CLI subcommand per fault) and the fieldless
+//! [`FaultKind`]. Settings every fault shares (probability, limits, schedule, transport) are
+//! not here but in [`ServerSpec`](crate::spec::ServerSpec). `CREATING_FAULTS.md` walks
+//! through adding one.
 
+use std::future::Future;
 use std::io;
+use std::time::Duration;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -14,144 +19,253 @@ use serde::{Deserialize, Serialize};
 use crate::listener::BoxStream;
 use crate::request::{ConnCtx, RawConn};
 
-mod big_headers;
-mod close_before_response;
-mod close_mid_body;
-mod garbage;
-mod healthy;
-mod idle_close;
-mod invalid_header;
-mod refuse;
-mod reset;
-mod single_worker;
-mod slow_accept;
-mod stall;
-mod stall_body;
-
-pub use big_headers::BigHeaders;
-pub use close_before_response::CloseBeforeResponse;
-pub use close_mid_body::CloseMidBody;
-pub use garbage::Garbage;
-pub use healthy::Healthy;
-pub use idle_close::{IdleClose, IdleMode};
-pub use invalid_header::InvalidHeader;
-pub use refuse::Refuse;
-pub use reset::Reset;
-pub use single_worker::SingleWorker;
+pub use idle_close::IdleMode;
 pub(crate) use single_worker::Workers;
-pub use slow_accept::SlowAccept;
-pub use stall::Stall;
-pub use stall_body::StallBody;
 
-/// What one fake upstream server does with the connections it gets.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::Subcommand)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Fault {
-    /// Answer every request correctly (keep-alive, pattern body with digest header).
-    Healthy(Healthy),
-    /// Listen on nothing: the port is reserved but connects are refused.
-    Refuse(Refuse),
-    /// Read the request, then close without a byte of response.
-    #[command(alias = "close_before_response")]
-    CloseBeforeResponse(CloseBeforeResponse),
-    /// Read the request, then reset the connection (TCP RST; a plain close on unix sockets).
-    Reset(Reset),
-    /// Read the request, then wait (forever by default) before answering.
-    Stall(Stall),
-    /// Answer with a response head bigger than nginx's proxy buffer.
-    #[command(alias = "big_headers")]
-    BigHeaders(BigHeaders),
-    /// Read the request, answer with bytes that are not HTTP, close.
-    Garbage(Garbage),
-    /// Answer 200 with a header line nginx rejects.
-    #[command(alias = "invalid_header")]
-    InvalidHeader(InvalidHeader),
-    /// Announce a body, send part of it, close.
-    #[command(alias = "close_mid_body")]
-    CloseMidBody(CloseMidBody),
-    /// Announce a body, send part of it, then stall (forever by default) before the rest.
-    #[command(alias = "stall_body")]
-    StallBody(StallBody),
-    /// Never accept; the tiny accept queue is full, so connects hang (TCP) or fail (unix).
-    #[command(alias = "slow_accept")]
-    SlowAccept(SlowAccept),
-    /// Keep-alive server that drops connections idle too long (Node.js keepAliveTimeout).
-    #[command(alias = "idle_close")]
-    IdleClose(IdleClose),
-    /// Serve at most `workers` connections at once; the others wait unaccepted.
-    #[command(alias = "single_worker")]
-    SingleWorker(SingleWorker),
+/// What a fault's config struct implements. Only `serve` is required.
+pub(crate) trait Behavior {
+    /// Whether the server accepts connections under this fault (`refuse` and `slow_accept`
+    /// never do, so their counters are unobservable).
+    const ACCEPTS: bool = true;
+
+    /// Reject configs that deserialize but cannot be served (e.g. status 42).
+    fn validate(&self) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// The worker pool limiting accepted connections, for faults that have one.
+    fn workers(&self) -> Option<u32> {
+        None
+    }
+
+    /// The config and traffic `check` plays this fault with; `None`: `check` skips it.
+    fn probe() -> Option<Probe<Self>>
+    where
+        Self: Sized,
+    {
+        None
+    }
+
+    /// Serve one accepted connection until it is done or the server stops.
+    fn serve(&self, conn: RawConn) -> impl Future<Output = io::Result<()>> + Send;
+}
+
+/// A short, fixed run that shows a fault through nginx: the fault's settings and the traffic
+/// each proxied location gets. Short so that `check` stays quick and two configs compare.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Probe<F> {
+    pub config: F,
+    pub traffic: Traffic,
+}
+
+/// Requests sent to one target while a probe plays.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Traffic {
+    pub requests: u64,
+    pub concurrency: usize,
+    /// Pause between two requests of one worker.
+    pub spacing: Option<Duration>,
+    /// Weighted method mix, e.g. `[("GET", 1), ("POST", 1)]`; empty means GET.
+    pub methods: &'static [(&'static str, u32)],
+}
+
+impl Default for Traffic {
+    fn default() -> Self {
+        Traffic {
+            requests: 6,
+            concurrency: 2,
+            spacing: None,
+            methods: &[],
+        }
+    }
+}
+
+impl<F> Probe<F> {
+    /// `config` played with the default traffic (6 GETs, 2 at a time).
+    pub fn new(config: F) -> Probe<F> {
+        Probe {
+            config,
+            traffic: Traffic::default(),
+        }
+    }
+
+    fn map<G>(self, f: impl FnOnce(F) -> G) -> Probe<G> {
+        Probe {
+            config: f(self.config),
+            traffic: self.traffic,
+        }
+    }
+}
+
+/// One line per fault: `Variant(module::Type) = "kind"`. The doc comment of the type is the
+/// fault's help text in the CLI and the schema.
+macro_rules! registry {
+    ($($variant:ident($module:ident::$ty:ident) = $kind:tt,)*) => {
+        $(mod $module;)*
+        $(pub use $module::$ty;)*
+
+        /// What one fake upstream server does with the connections it gets.
+        #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::Subcommand)]
+        #[serde(tag = "kind")]
+        pub enum Fault {
+            $(
+                #[serde(rename = $kind)]
+                #[command(name = $kind)]
+                $variant($ty),
+            )*
+        }
+
+        /// The name of a fault without its settings (`kind:` in YAML).
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash,
+            Serialize, Deserialize, clap::ValueEnum,
+        )]
+        pub enum FaultKind {
+            $(
+                #[serde(rename = $kind)]
+                #[value(name = $kind)]
+                $variant,
+            )*
+        }
+
+        impl FaultKind {
+            /// Every fault, in registry order.
+            pub const ALL: &[FaultKind] = &[$(FaultKind::$variant,)*];
+
+            /// The snake_case name used in configs (`kind:`) and in reports.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(FaultKind::$variant => $kind,)*
+                }
+            }
+
+            /// How `check` plays this fault, if it does.
+            pub fn probe(self) -> Option<Probe<Fault>> {
+                match self {
+                    $(FaultKind::$variant => <$ty as Behavior>::probe().map(|p| p.map(Fault::$variant)),)*
+                }
+            }
+        }
+
+        impl Fault {
+            /// Which fault this is.
+            pub fn fault_kind(&self) -> FaultKind {
+                match self {
+                    $(Fault::$variant(_) => FaultKind::$variant,)*
+                }
+            }
+
+            /// Whether the server accepts connections under this fault.
+            pub fn accepts(&self) -> bool {
+                match self {
+                    $(Fault::$variant(_) => <$ty as Behavior>::ACCEPTS,)*
+                }
+            }
+
+            /// Reject configs that deserialize but cannot be served (e.g. status 42).
+            pub fn validate(&self) -> Result<(), String> {
+                match self {
+                    $(Fault::$variant(f) => f.validate(),)*
+                }
+            }
+
+            /// The worker pool limiting accepted connections, for faults that have one.
+            pub(crate) fn workers(&self) -> Option<u32> {
+                match self {
+                    $(Fault::$variant(f) => f.workers(),)*
+                }
+            }
+
+            /// Serve one accepted connection until it is done or `ctx.shutdown` fires.
+            pub(crate) async fn serve(&self, stream: BoxStream, ctx: ConnCtx) -> io::Result<()> {
+                let conn = RawConn::new(stream, ctx);
+                match self {
+                    $(Fault::$variant(f) => f.serve(conn).await,)*
+                }
+            }
+        }
+    };
 }
 
 impl Fault {
     /// The snake_case name used in configs (`kind:`) and in reports.
     pub fn kind(&self) -> &'static str {
-        match self {
-            Fault::Healthy(_) => "healthy",
-            Fault::Refuse(_) => "refuse",
-            Fault::CloseBeforeResponse(_) => "close_before_response",
-            Fault::Reset(_) => "reset",
-            Fault::Stall(_) => "stall",
-            Fault::BigHeaders(_) => "big_headers",
-            Fault::Garbage(_) => "garbage",
-            Fault::InvalidHeader(_) => "invalid_header",
-            Fault::CloseMidBody(_) => "close_mid_body",
-            Fault::StallBody(_) => "stall_body",
-            Fault::SlowAccept(_) => "slow_accept",
-            Fault::IdleClose(_) => "idle_close",
-            Fault::SingleWorker(_) => "single_worker",
-        }
-    }
-
-    /// Whether the server accepts connections under this fault (`refuse` and `slow_accept`
-    /// never do).
-    pub fn accepts(&self) -> bool {
-        !matches!(self, Fault::Refuse(_) | Fault::SlowAccept(_))
+        self.fault_kind().name()
     }
 
     /// Whether the server can see traffic at all; a server that never accepts cannot count.
     pub fn observable(&self) -> bool {
         self.accepts()
     }
+}
 
-    /// Reject configs that deserialize but cannot be served (e.g. status 42).
-    pub fn validate(&self) -> Result<(), String> {
-        match self {
-            Fault::Healthy(f) => f.validate(),
-            Fault::InvalidHeader(f) => f.validate(),
-            Fault::CloseMidBody(f) => f.validate(),
-            Fault::StallBody(f) => f.validate(),
-            Fault::SlowAccept(f) => f.validate(),
-            Fault::SingleWorker(f) => f.validate(),
-            _ => Ok(()),
+/// `cli` with each fault subcommand also answering to its kebab-case name
+/// (`close-mid-body` for `close_mid_body`), as clap would have named it.
+pub fn with_kebab_aliases(cli: clap::Command) -> clap::Command {
+    cli.mut_subcommands(|sub| {
+        let kebab = sub.get_name().replace('_', "-");
+        if kebab == sub.get_name() {
+            sub
+        } else {
+            sub.alias(kebab)
+        }
+    })
+}
+
+impl std::fmt::Display for FaultKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+registry! {
+    Healthy(healthy::Healthy) = "healthy",
+    Refuse(refuse::Refuse) = "refuse",
+    CloseBeforeResponse(close_before_response::CloseBeforeResponse) = "close_before_response",
+    Reset(reset::Reset) = "reset",
+    Stall(stall::Stall) = "stall",
+    BigHeaders(big_headers::BigHeaders) = "big_headers",
+    Garbage(garbage::Garbage) = "garbage",
+    InvalidHeader(invalid_header::InvalidHeader) = "invalid_header",
+    CloseMidBody(close_mid_body::CloseMidBody) = "close_mid_body",
+    StallBody(stall_body::StallBody) = "stall_body",
+    SlowAccept(slow_accept::SlowAccept) = "slow_accept",
+    IdleClose(idle_close::IdleClose) = "idle_close",
+    SingleWorker(single_worker::SingleWorker) = "single_worker",
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_name_is_its_yaml_tag() {
+        for &kind in FaultKind::ALL {
+            let yaml = format!("kind: {kind}");
+            let fault: Fault = serde_saphyr::from_str(&yaml).unwrap();
+            assert_eq!(fault.fault_kind(), kind);
+            let json = serde_json::to_value(kind).unwrap();
+            assert_eq!(json, kind.name());
         }
     }
 
-    /// The worker pool limiting accepted connections, for faults that have one.
-    pub(crate) fn workers(&self) -> Option<u32> {
-        match self {
-            Fault::SingleWorker(f) => Some(f.workers),
-            _ => None,
-        }
+    #[test]
+    fn every_kind_is_a_cli_subcommand_of_its_name() {
+        let cli = <Fault as clap::Subcommand>::augment_subcommands(clap::Command::new("t"));
+        cli.clone().debug_assert();
+        let names: Vec<&str> = cli.get_subcommands().map(|c| c.get_name()).collect();
+        let kinds: Vec<&str> = FaultKind::ALL.iter().map(|k| k.name()).collect();
+        assert_eq!(names, kinds);
     }
 
-    /// Serve one accepted connection until it is done or `ctx.shutdown` fires.
-    pub(crate) async fn serve(&self, stream: BoxStream, ctx: ConnCtx) -> io::Result<()> {
-        let raw = |stream| RawConn::new(stream, ctx.clone());
-        match self {
-            Fault::Healthy(f) => f.serve(stream, ctx).await,
-            // never accept; nothing reaches here
-            Fault::Refuse(_) | Fault::SlowAccept(_) => Ok(()),
-            Fault::CloseBeforeResponse(f) => f.serve(raw(stream)).await,
-            Fault::Reset(f) => f.serve(raw(stream)).await,
-            Fault::Stall(f) => f.serve(raw(stream)).await,
-            Fault::BigHeaders(f) => f.serve(raw(stream)).await,
-            Fault::Garbage(f) => f.serve(raw(stream)).await,
-            Fault::InvalidHeader(f) => f.serve(raw(stream)).await,
-            Fault::CloseMidBody(f) => f.serve(raw(stream)).await,
-            Fault::StallBody(f) => f.serve(raw(stream)).await,
-            Fault::IdleClose(f) => f.serve(raw(stream)).await,
-            Fault::SingleWorker(f) => f.serve(raw(stream)).await,
+    #[test]
+    fn every_probe_is_a_valid_config_of_its_kind() {
+        for &kind in FaultKind::ALL {
+            if let Some(probe) = kind.probe() {
+                assert_eq!(probe.config.fault_kind(), kind);
+                probe.config.validate().unwrap();
+                assert!(probe.traffic.requests > 0 && probe.traffic.concurrency > 0);
+            }
         }
     }
 }

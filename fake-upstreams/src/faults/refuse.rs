@@ -10,10 +10,28 @@
 //! and ends the open connections; a later step listens again at the same address. Because
 //! nothing is accepted, a server that only refuses has `observable: false` counters.
 
+use std::io;
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// Config of the `refuse` fault; it has no knobs.
+use super::{Behavior, Probe};
+use crate::request::RawConn;
+
+/// Listen on nothing: the port is reserved but connects are refused.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct Refuse {}
+
+impl Behavior for Refuse {
+    const ACCEPTS: bool = false;
+
+    /// Nothing listens: connects are refused (the application is down).
+    fn probe() -> Option<Probe<Self>> {
+        Some(Probe::new(Refuse {}))
+    }
+
+    async fn serve(&self, _conn: RawConn) -> io::Result<()> {
+        Ok(()) // never accepts; nothing reaches here
+    }
+}

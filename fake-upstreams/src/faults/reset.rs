@@ -9,20 +9,24 @@ use std::io;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::{Behavior, Probe};
 use crate::request::RawConn;
 
-/// Config of the `reset` fault; it has no knobs.
+/// Read the request, then reset the connection (TCP RST; a plain close on unix sockets).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct Reset {}
 
-impl Reset {
-    pub(crate) async fn serve(&self, mut conn: RawConn) -> io::Result<()> {
-        let Some(req) = conn.read_request().await? else {
+impl Behavior for Reset {
+    /// The request is read, the connection reset.
+    fn probe() -> Option<Probe<Self>> {
+        Some(Probe::new(Reset {}))
+    }
+
+    async fn serve(&self, mut conn: RawConn) -> io::Result<()> {
+        let Some(_) = conn.read_request_and_fire("resetting").await? else {
             return Ok(());
         };
-        tracing::debug!(?req, "resetting");
-        conn.ctx().counters.fire();
         conn.reset()
     }
 }

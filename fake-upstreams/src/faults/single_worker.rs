@@ -28,11 +28,12 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use super::Behavior;
 use crate::listener::{BoxStream, Listener};
 use crate::request::{self, RawConn};
 use crate::size::ByteSize;
 
-/// Config of the `single_worker` fault.
+/// Serve at most `workers` connections at once; the others wait unaccepted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct SingleWorker {
@@ -71,15 +72,19 @@ fn default_workers() -> u32 {
     1
 }
 
-impl SingleWorker {
-    pub(crate) fn validate(&self) -> Result<(), String> {
+impl Behavior for SingleWorker {
+    fn validate(&self) -> Result<(), String> {
         if self.workers == 0 {
             return Err("single_worker: workers must be at least 1".into());
         }
         Ok(())
     }
 
-    pub(crate) async fn serve(&self, mut conn: RawConn) -> io::Result<()> {
+    fn workers(&self) -> Option<u32> {
+        Some(self.workers)
+    }
+
+    async fn serve(&self, mut conn: RawConn) -> io::Result<()> {
         let Some(req) = conn.read_request().await? else {
             return Ok(());
         };

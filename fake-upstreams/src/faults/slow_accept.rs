@@ -19,7 +19,9 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::Behavior;
 use crate::listener::{self, BoxStream, Door};
+use crate::request::RawConn;
 
 /// Most connections the server opens to itself (a bigger backlog is no longer "tiny").
 const MAX_BACKLOG: u32 = 128;
@@ -28,7 +30,7 @@ const MAX_BACKLOG: u32 = 128;
 /// `backlog + 1` rule says, in which case filling stops there.
 const FILL_LIMIT: Duration = Duration::from_secs(1);
 
-/// Config of the `slow_accept` fault.
+/// Never accept; the tiny accept queue is full, so connects hang (TCP) or fail (unix).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct SlowAccept {
@@ -50,8 +52,10 @@ fn default_backlog() -> u32 {
     1
 }
 
-impl SlowAccept {
-    pub(crate) fn validate(&self) -> Result<(), String> {
+impl Behavior for SlowAccept {
+    const ACCEPTS: bool = false;
+
+    fn validate(&self) -> Result<(), String> {
         if self.backlog > MAX_BACKLOG {
             return Err(format!(
                 "slow_accept: backlog {} is above {MAX_BACKLOG}",
@@ -61,6 +65,12 @@ impl SlowAccept {
         Ok(())
     }
 
+    async fn serve(&self, _conn: RawConn) -> io::Result<()> {
+        Ok(()) // never accepts; nothing reaches here
+    }
+}
+
+impl SlowAccept {
     /// Listen with the tiny backlog and fill the accept queue with our own connections; the
     /// returned streams must be kept open as long as the fault lasts.
     pub(crate) async fn occupy(&self, door: &mut Door) -> io::Result<Vec<BoxStream>> {

@@ -11,10 +11,11 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::{Behavior, Probe, Traffic};
 use crate::request::{self, RawConn};
 use crate::size::ByteSize;
 
-/// Config of the `stall` fault.
+/// Read the request, then wait (forever by default) before answering.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct Stall {
@@ -42,13 +43,26 @@ fn default_body_size() -> ByteSize {
     ByteSize::kib(1)
 }
 
-impl Stall {
-    pub(crate) async fn serve(&self, mut conn: RawConn) -> io::Result<()> {
-        let Some(req) = conn.read_request().await? else {
+impl Behavior for Stall {
+    /// Every response takes 2 s: a 504 wherever `proxy_read_timeout` is shorter.
+    fn probe() -> Option<Probe<Self>> {
+        Some(Probe {
+            config: Stall {
+                delay: Some(Duration::from_secs(2)),
+                ..Stall::default()
+            },
+            traffic: Traffic {
+                requests: 4,
+                concurrency: 4,
+                ..Traffic::default()
+            },
+        })
+    }
+
+    async fn serve(&self, mut conn: RawConn) -> io::Result<()> {
+        let Some(_) = conn.read_request_and_fire("stalling").await? else {
             return Ok(());
         };
-        tracing::debug!(?req, "stalling");
-        conn.ctx().counters.fire();
         if !conn.hold(self.delay).await? {
             return Ok(());
         }

@@ -13,11 +13,12 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::close_mid_body::{default_body_size, default_send, partial_response, send_partial};
+use super::Behavior;
 use crate::body;
 use crate::request::RawConn;
 use crate::size::ByteSize;
 
-/// Config of the `stall_body` fault.
+/// Announce a body, send part of it, then stall (forever by default) before the rest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct StallBody {
@@ -47,14 +48,14 @@ impl Default for StallBody {
     }
 }
 
-impl StallBody {
-    pub(crate) fn validate(&self) -> Result<(), String> {
+impl Behavior for StallBody {
+    fn validate(&self) -> Result<(), String> {
         partial_response(self.body_size, self.send)
             .map(drop)
             .map_err(|msg| format!("stall_body: {msg}"))
     }
 
-    pub(crate) async fn serve(&self, mut conn: RawConn) -> io::Result<()> {
+    async fn serve(&self, mut conn: RawConn) -> io::Result<()> {
         let sent = send_partial(&mut conn, self.body_size, self.send).await?;
         if !sent || !conn.hold(self.delay).await? {
             return Ok(());

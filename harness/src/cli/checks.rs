@@ -12,7 +12,7 @@ pub struct CheckSettings {
     #[arg(long, value_name = "NAME")]
     pub upstream: Vec<String>,
     /// Only this fault (repeatable).
-    #[arg(long, value_enum, value_name = "KIND")]
+    #[arg(long, value_name = "KIND", value_parser = crate::confcheck::parse_played_fault)]
     pub fault: Vec<FaultKind>,
     /// The nginx binary (default: `nginx` on PATH, then /usr/sbin).
     #[arg(long, value_name = "PATH")]

@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::analyze::{Analysis, Target};
-use super::faults::{FaultKind, Traffic, healthy};
+use super::faults::{self, FaultKind, Traffic, healthy};
 use super::rewrite::{Assignment, render};
 use crate::errorlog;
 use crate::load::{LoadPlan, LoadReport, LoadShape, drive};
@@ -84,7 +84,7 @@ async fn spawn_all(
     for up in &ctx.analysis.upstreams {
         for (i, s) in up.servers.iter().enumerate() {
             let spec = match fault {
-                Some((name, kind)) if name == up.name && !s.backup => kind.spec(),
+                Some((name, kind)) if name == up.name && !s.backup => faults::spec(kind),
                 _ => healthy(),
             };
             specs.push(((up.name.clone(), i.to_string()), spec));
@@ -131,7 +131,7 @@ async fn drive_nginx(
     let nginx = session.start(1 + listens.len(), conf).await?;
     let a = with_ports(&a, listens, nginx.ports());
     servers.start_schedules();
-    let traffic = fault.map(|(_, k)| k.traffic()).unwrap_or_default();
+    let traffic = fault.map(|(_, k)| faults::traffic(k)).unwrap_or_default();
     let mut runs = Vec::new();
     for t in targets {
         runs.push(drive_target(ctx, servers, &a, t, &traffic).await);
@@ -176,11 +176,11 @@ fn plan(t: &Target, port: u16, traffic: &Traffic) -> LoadPlan {
         body_bytes: 512,
         requests: traffic.requests,
         concurrency: traffic.concurrency,
-        request_timeout: traffic.timeout,
+        request_timeout: faults::REQUEST_TIMEOUT,
         max_duration: MAX_DURATION,
         shape: LoadShape {
             seed: SEED,
-            methods: traffic.methods.clone(),
+            methods: faults::methods(traffic),
             spacing: traffic.spacing,
             ..LoadShape::default()
         },

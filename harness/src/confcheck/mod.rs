@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use analyze::{Analysis, Target, Untested, Upstream, analyze};
 pub use compare::{Change, Comparison, compare};
-pub use faults::FaultKind;
+pub use faults::{FaultKind, parse_played as parse_played_fault};
 
 use crate::fixes::{Advice, Catalogue};
 use crate::input_error::InputError;
@@ -130,7 +130,7 @@ pub async fn check(
     };
     nginx_t(&ctx, path, &opts.work_dir.join("nginx-t")).await?;
     let faults = if opts.faults.is_empty() {
-        FaultKind::ALL.to_vec()
+        faults::played()
     } else {
         opts.faults.clone()
     };
