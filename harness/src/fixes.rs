@@ -7,6 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
+use fake_upstreams::faults::FaultKind;
 use serde::{Deserialize, Serialize};
 
 use crate::input_error::InputError;
@@ -24,20 +25,6 @@ pub struct Advice {
     /// `badgateway run <file>`.
     pub command: String,
 }
-
-/// The scenario each fault kind of `check` maps to first; other scenarios using the same fault
-/// are the fallback. Names only: the advice text comes from the YAML.
-const FAULT_SCENARIO: [(&str, &str); 9] = [
-    ("refuse", "upstream-down"),
-    ("close_before_response", "upstream-crash"),
-    ("reset", "upstream-reset"),
-    ("stall", "upstream-stall"),
-    ("big_headers", "big-headers"),
-    ("invalid_header", "invalid-header"),
-    ("garbage", "garbage-response"),
-    ("close_mid_body", "close-mid-body"),
-    ("idle_close", "keepalive-race"),
-];
 
 /// Loaded scenario files.
 #[derive(Debug, Clone, Default)]
@@ -70,34 +57,23 @@ impl Catalogue {
         Some(advice_of(loaded))
     }
 
-    /// The scenario that reproduces fault `kind` (e.g. `refuse`).
-    pub fn for_fault(&self, kind: &str) -> Option<Advice> {
-        let preferred = FAULT_SCENARIO
-            .iter()
-            .find(|(k, _)| *k == kind)
-            .and_then(|(_, name)| self.advice(name));
-        preferred.or_else(|| {
-            let uses = |l: &&LoadedScenario| {
-                l.scenario
-                    .upstreams
-                    .values()
-                    .flat_map(|servers| servers.values())
-                    .any(|spec| spec.fault.kind() == kind)
-            };
-            self.scenarios.iter().find(uses).map(advice_of)
-        })
+    /// The scenario that reproduces fault `kind`: the one that declares `proves.fault: kind`,
+    /// else the first that plays it.
+    pub fn for_fault(&self, kind: FaultKind) -> Option<Advice> {
+        let proves = |l: &&LoadedScenario| l.scenario.proves.fault == Some(kind);
+        let plays = |l: &&LoadedScenario| l.scenario.plays(kind);
+        let found = self.scenarios.iter().find(proves);
+        found
+            .or_else(|| self.scenarios.iter().find(plays))
+            .map(advice_of)
     }
 
-    /// Scenarios whose first phase expects an error.log line like `line` (its `log.contains`).
+    /// Scenarios with an error.log line like `line` among their proof lines
+    /// ([`Scenario::proof_lines`](crate::scenario::Scenario::proof_lines)).
     pub fn matching_log_line(&self, line: &str) -> Vec<Advice> {
         self.scenarios
             .iter()
-            .filter(|l| {
-                l.scenario
-                    .phases
-                    .first()
-                    .is_some_and(|p| p.expect.log.contains.iter().any(|pat| pat.matches(line)))
-            })
+            .filter(|l| l.scenario.proof_lines().iter().any(|pat| pat.matches(line)))
             .map(advice_of)
             .collect()
     }
@@ -132,13 +108,20 @@ mod tests {
     }
 
     #[test]
-    fn every_fault_kind_maps_to_a_bundled_scenario() {
+    fn every_fault_check_plays_is_proved_by_exactly_one_bundled_scenario() {
         let c = catalogue();
-        for (kind, name) in FAULT_SCENARIO {
-            let advice = c.for_fault(kind).unwrap_or_else(|| panic!("{kind}"));
-            assert_eq!(advice.scenario, name);
+        for &kind in FaultKind::ALL.iter().filter(|k| k.probe().is_some()) {
+            let proving: Vec<&str> = c
+                .scenarios
+                .iter()
+                .filter(|l| l.scenario.proves.fault == Some(kind))
+                .map(|l| l.scenario.name.as_str())
+                .collect();
+            assert_eq!(proving.len(), 1, "{kind}: {proving:?}");
+            let advice = c.for_fault(kind).unwrap();
+            assert_eq!(advice.scenario, proving[0]);
             assert!(advice.command.starts_with("badgateway run "));
-            assert!(advice.fix.is_some(), "{name} has a fix phase");
+            assert!(advice.fix.is_some(), "{} has a fix phase", proving[0]);
         }
     }
 

@@ -50,6 +50,15 @@ fn malformed_scenarios_exit_2_with_file_line_and_column() {
         ":17:14:".into(),
         "bad share expression `most of them`".into(),
     ));
+    cases.push((
+        "proves.yaml".into(),
+        scenario("proxy_pass http://{{upstream.app.a}};", "100%").replace(
+            "guide_step: g\n",
+            "guide_step: g\nproves: { fault: stall }\n",
+        ),
+        ":5:1:".into(),
+        "the scenario proves stall, but no server plays it".into(),
+    ));
     for (name, content, position, message) in cases {
         let path = write(dir.path(), &name, &content);
         for command in ["run", "validate"] {

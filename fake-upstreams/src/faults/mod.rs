@@ -118,7 +118,7 @@ macro_rules! registry {
         /// The name of a fault without its settings (`kind:` in YAML).
         #[derive(
             Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash,
-            Serialize, Deserialize, clap::ValueEnum,
+            Serialize, Deserialize, JsonSchema, clap::ValueEnum,
         )]
         pub enum FaultKind {
             $(

@@ -216,7 +216,7 @@ fn to_cell(fault: FaultKind, out: cell::RunOutcome, catalogue: &Catalogue) -> Ce
         advice: if survives {
             None
         } else {
-            catalogue.for_fault(fault.name())
+            catalogue.for_fault(fault)
         },
     }
 }

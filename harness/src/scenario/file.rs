@@ -125,6 +125,15 @@ fn check(path: &Path, source: &str, s: &Scenario) -> Result<(), InputError> {
             })?;
         }
     }
+    if let Some(kind) = s.proves.fault.filter(|k| !s.plays(*k)) {
+        return Err(err(
+            "proves:",
+            format!("the scenario proves {kind}, but no server plays it"),
+        )
+        .with_hint(format!(
+            "give a server `kind: {kind}`, or prove the fault it plays"
+        )));
+    }
     let mut names = BTreeSet::new();
     for phase in &s.phases {
         if !names.insert(phase.name.as_str()) {

@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use fake_upstreams::ServerSpec;
+use fake_upstreams::faults::FaultKind;
 use fake_upstreams::size::ByteSize;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -41,6 +42,9 @@ pub struct Scenario {
     pub story: String,
     /// The troubleshooting-guide step this scenario demonstrates.
     pub guide_step: String,
+    /// What this scenario is the proof of, for `check` and `diagnose` to point at it.
+    #[serde(default, skip_serializing_if = "Proves::is_empty")]
+    pub proves: Proves,
     /// nginx process settings that are not config fragments.
     #[serde(default)]
     pub nginx: NginxSettings,
@@ -53,6 +57,28 @@ pub struct Scenario {
     pub traffic: Traffic,
     /// Phases in the order they run.
     pub phases: Vec<Phase>,
+}
+
+/// The fault and the error.log lines a scenario reproduces and fixes. `check` names the
+/// scenario that proves a fault as that fault's fix; `diagnose` names the scenarios whose
+/// lines a pasted log line matches.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Proves {
+    /// The fault this scenario is the reference for (one scenario per fault; a server of the
+    /// scenario must play it).
+    #[serde(default)]
+    pub fault: Option<FaultKind>,
+    /// The error.log lines that point at this scenario. Default: the first phase's
+    /// `expect.log.contains`, the lines the broken config produces.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub log: Vec<LogPattern>,
+}
+
+impl Proves {
+    fn is_empty(&self) -> bool {
+        self.fault.is_none() && self.log.is_empty()
+    }
 }
 
 /// Settings of the harness-owned nginx.conf skeleton.
@@ -246,6 +272,25 @@ impl Scenario {
     /// The nginx settings a phase runs with.
     pub fn nginx_for<'a>(&'a self, phase: &'a Phase) -> &'a NginxSettings {
         phase.nginx.as_ref().unwrap_or(&self.nginx)
+    }
+
+    /// Whether a server of this scenario plays `kind`, from the start or in a schedule step.
+    pub fn plays(&self, kind: FaultKind) -> bool {
+        self.upstreams
+            .values()
+            .flat_map(|servers| servers.values())
+            .any(|spec| {
+                spec.fault.fault_kind() == kind
+                    || spec.schedule.iter().any(|s| s.fault.fault_kind() == kind)
+            })
+    }
+
+    /// The error.log lines that point at this scenario (see [`Proves::log`]).
+    pub fn proof_lines(&self) -> &[LogPattern] {
+        match (&self.proves.log[..], self.phases.first()) {
+            ([], Some(first)) => &first.expect.log.contains,
+            (lines, _) => lines,
+        }
     }
 
     /// The traffic a phase sends.
