@@ -301,6 +301,25 @@ pub(crate) fn ok_head(body_size: usize, keep_alive: bool, extra_headers: &[u8]) 
     out
 }
 
+/// Longest padding header line, CRLF included; real servers rarely send longer ones.
+const MAX_LINE: usize = 1000;
+
+/// `X-Pad-NNNN: xxx…` header lines totalling `size` bytes (a few more if the last line would be too short).
+pub(crate) fn padding_headers(size: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(size + MAX_LINE);
+    let mut index = 1;
+    while out.len() < size {
+        let prefix = format!("X-Pad-{index:04}: ");
+        let min_line = prefix.len() + 1 + 2;
+        let line_len = (size - out.len()).clamp(min_line, MAX_LINE.max(min_line));
+        out.extend_from_slice(prefix.as_bytes());
+        out.resize(out.len() + line_len - prefix.len() - 2, b'x');
+        out.extend_from_slice(b"\r\n");
+        index += 1;
+    }
+    out
+}
+
 fn parse_head(head: &str) -> io::Result<Head> {
     let mut lines = head.split("\r\n");
     let mut request_line = lines.next().unwrap_or("").split(' ');
@@ -337,4 +356,26 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 
 fn invalid(msg: &'static str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, msg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn padding_has_the_asked_size_in_short_lines() {
+        for size in [0, 1, 14, 15, 999, 1000, 1001, 12 * 1024] {
+            let pad = padding_headers(size);
+            assert!(
+                pad.len() >= size && pad.len() < size + 15,
+                "{size}: {}",
+                pad.len()
+            );
+            let text = String::from_utf8(pad).unwrap();
+            for line in text.split_terminator("\r\n") {
+                assert!(line.len() + 2 <= MAX_LINE, "{line}");
+                assert!(line.starts_with("X-Pad-") && line.contains(": x"), "{line}");
+            }
+        }
+    }
 }

@@ -14,9 +14,6 @@ use super::{Behavior, Probe};
 use crate::request::{self, RawConn};
 use crate::size::ByteSize;
 
-/// Longest padding header line, CRLF included; real servers rarely send longer ones.
-const MAX_LINE: usize = 1000;
-
 /// Answer with a response head bigger than nginx's proxy buffer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::Args)]
 #[serde(deny_unknown_fields)]
@@ -61,49 +58,11 @@ impl Behavior for BigHeaders {
         let Some(_) = conn.read_request_and_fire("sending big headers").await? else {
             return Ok(());
         };
-        let padding = padding_lines(self.size.as_usize());
+        let padding = request::padding_headers(self.size.as_usize());
         let response = request::ok_response(self.body_size.as_usize(), &padding);
         if conn.write_all(&response).await? {
             conn.finish().await;
         }
         Ok(())
-    }
-}
-
-/// Header lines totalling `size` bytes (a few more if the last line would be too short).
-fn padding_lines(size: usize) -> Vec<u8> {
-    let mut out = Vec::with_capacity(size + MAX_LINE);
-    let mut index = 1;
-    while out.len() < size {
-        let prefix = format!("X-Pad-{index:04}: ");
-        let min_line = prefix.len() + 1 + 2;
-        let line_len = (size - out.len()).clamp(min_line, MAX_LINE.max(min_line));
-        out.extend_from_slice(prefix.as_bytes());
-        out.resize(out.len() + line_len - prefix.len() - 2, b'x');
-        out.extend_from_slice(b"\r\n");
-        index += 1;
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn padding_has_the_asked_size_in_short_lines() {
-        for size in [0, 1, 14, 15, 999, 1000, 1001, 12 * 1024] {
-            let pad = padding_lines(size);
-            assert!(
-                pad.len() >= size && pad.len() < size + 15,
-                "{size}: {}",
-                pad.len()
-            );
-            let text = String::from_utf8(pad).unwrap();
-            for line in text.split_terminator("\r\n") {
-                assert!(line.len() + 2 <= MAX_LINE, "{line}");
-                assert!(line.starts_with("X-Pad-") && line.contains(": x"), "{line}");
-            }
-        }
     }
 }
