@@ -56,15 +56,16 @@ fn expected(e: &Expect) -> String {
     }
 }
 
-/// The generated table between the markers of `readme`, if both markers are present.
-pub fn section(readme: &str) -> Option<&str> {
-    let start = readme.find(BEGIN)? + BEGIN.len();
-    let end = start + readme[start..].find(END)?;
+/// The generated text between the markers `begin` and `end` of `readme` (this catalogue's
+/// [`BEGIN`] and [`END`], or another generated section's), if both are present.
+pub fn section<'a>(readme: &'a str, begin: &str, end: &str) -> Option<&'a str> {
+    let start = readme.find(begin)? + begin.len();
+    let end = start + readme[start..].find(end)?;
     Some(readme[start..end].trim_matches('\n'))
 }
 
 /// Text fit for one table cell: one line, pipes escaped.
-fn cell(text: &str) -> String {
+pub(crate) fn cell(text: &str) -> String {
     text.split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
@@ -78,8 +79,8 @@ mod tests {
     #[test]
     fn the_section_between_markers_is_found() {
         let readme = format!("intro\n{BEGIN}\n| a |\n{END}\nrest");
-        assert_eq!(section(&readme), Some("| a |"));
-        assert_eq!(section("no markers"), None);
+        assert_eq!(section(&readme, BEGIN, END), Some("| a |"));
+        assert_eq!(section("no markers", BEGIN, END), None);
     }
 
     #[test]

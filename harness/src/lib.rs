@@ -14,6 +14,7 @@ pub mod diagnose;
 pub mod errorlog;
 pub mod events;
 pub mod exit;
+pub mod fault_table;
 pub mod fixes;
 pub mod guard;
 pub mod input_error;

@@ -155,15 +155,25 @@ fn list_and_explain_describe_the_catalogue() {
 }
 
 #[test]
-fn readme_catalogue_matches_the_scenario_files() {
+fn readme_catalogue_and_fault_table_match_the_sources() {
     let scenarios = badgateway::scenario::discover(&[common::scenarios_dir()]).unwrap();
     let generated = badgateway::catalogue::markdown(&scenarios);
     let readme = std::fs::read_to_string(common::repo().join("README.md")).unwrap();
-    let embedded =
-        badgateway::catalogue::section(&readme).expect("README has the catalogue markers");
+    use badgateway::{catalogue, fault_table};
+    let embedded = catalogue::section(&readme, catalogue::BEGIN, catalogue::END)
+        .expect("README has the catalogue markers");
+    let stale = "is stale: run scripts/update-catalogue";
     assert_eq!(
         embedded.trim(),
         generated.trim(),
-        "README.md's catalogue is stale: paste the output of `badgateway list --markdown` between the markers"
+        "README.md's catalogue {stale}"
+    );
+    let embedded = catalogue::section(&readme, fault_table::BEGIN, fault_table::END)
+        .expect("README has the fault table markers");
+    let generated = fault_table::markdown();
+    assert_eq!(
+        embedded.trim(),
+        generated.trim(),
+        "README.md's fault table {stale}"
     );
 }

@@ -46,6 +46,8 @@ fn default_body_size() -> ByteSize {
 }
 
 impl Behavior for BigHeaders {
+    const NGINX: &str = "502, `upstream sent too big header` unless `proxy_buffer_size` fits it";
+
     /// 12 KiB of response headers, more than nginx's default 4k `proxy_buffer_size`.
     fn probe() -> Option<Probe<Self>> {
         Some(Probe::new(BigHeaders {

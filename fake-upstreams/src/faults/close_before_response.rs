@@ -18,6 +18,8 @@ use crate::request::RawConn;
 pub struct CloseBeforeResponse {}
 
 impl Behavior for CloseBeforeResponse {
+    const NGINX: &str = "502, `upstream prematurely closed connection while reading response header`";
+
     /// The request is read, the connection closed without a byte (a crash).
     fn probe() -> Option<Probe<Self>> {
         Some(Probe::new(CloseBeforeResponse {}))

@@ -73,6 +73,8 @@ pub(crate) async fn send_partial(
 }
 
 impl Behavior for CloseMidBody {
+    const NGINX: &str = "**truncated 200**, `upstream prematurely closed connection while reading upstream`";
+
     /// 4 KiB of an announced 16 KiB body, then a close.
     fn probe() -> Option<Probe<Self>> {
         Some(Probe::new(CloseMidBody {

@@ -38,6 +38,8 @@ fn default_bytes() -> String {
 }
 
 impl Behavior for Garbage {
+    const NGINX: &str = "**not a 502**: relayed as HTTP/0.9 (access.log status 009), `upstream sent no valid HTTP/1.0 header`";
+
     /// Bytes that are not HTTP instead of a response.
     fn probe() -> Option<Probe<Self>> {
         Some(Probe::new(Garbage::default()))

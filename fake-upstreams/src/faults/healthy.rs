@@ -115,6 +115,8 @@ impl Healthy {
 }
 
 impl Behavior for Healthy {
+    const NGINX: &str = "relays it";
+
     /// Check the status code and header names/values are valid HTTP.
     fn validate(&self) -> Result<(), String> {
         self.prepare().map(drop)

@@ -78,6 +78,8 @@ fn default_body_size() -> ByteSize {
 }
 
 impl Behavior for IdleClose {
+    const NGINX: &str = "GETs retried on a fresh connection; POSTs 502 `upstream prematurely closed connection`";
+
     /// A keep-alive server that drops connections idle for 300 ms (Node.js
     /// keepAliveTimeout), probed on one connection with requests spaced past that idle time,
     /// half of them POSTs: nginx retries a GET that hit a stale pooled connection but never a

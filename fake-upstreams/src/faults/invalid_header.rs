@@ -41,6 +41,8 @@ fn default_line() -> String {
 }
 
 impl Behavior for InvalidHeader {
+    const NGINX: &str = "502, `upstream sent invalid header`";
+
     /// A response header nginx rejects (a space in its name).
     fn probe() -> Option<Probe<Self>> {
         Some(Probe::new(InvalidHeader::default()))

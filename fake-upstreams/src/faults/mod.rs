@@ -22,8 +22,13 @@ use crate::request::{ConnCtx, RawConn};
 pub use idle_close::IdleMode;
 pub(crate) use single_worker::Workers;
 
-/// What a fault's config struct implements. Only `serve` is required.
-pub(crate) trait Behavior {
+/// What a fault's config struct implements, besides `Default` (the config of a bare
+/// `kind:`). `NGINX` and `serve` are required.
+pub(crate) trait Behavior: Default {
+    /// What real nginx does when an upstream plays this fault with its defaults: status and
+    /// error.log line, as measured (Markdown; the README's fault table shows it).
+    const NGINX: &str;
+
     /// Whether the server accepts connections under this fault (`refuse` and `slow_accept`
     /// never do, so their counters are unobservable).
     const ACCEPTS: bool = true;
@@ -39,10 +44,7 @@ pub(crate) trait Behavior {
     }
 
     /// The config and traffic `check` plays this fault with; `None`: `check` skips it.
-    fn probe() -> Option<Probe<Self>>
-    where
-        Self: Sized,
-    {
+    fn probe() -> Option<Probe<Self>> {
         None
     }
 
@@ -137,6 +139,29 @@ macro_rules! registry {
                 match self {
                     $(FaultKind::$variant => $kind,)*
                 }
+            }
+
+            /// What real nginx does with this fault (Markdown, see [`Behavior::NGINX`]).
+            pub fn nginx_does(self) -> &'static str {
+                match self {
+                    $(FaultKind::$variant => <$ty as Behavior>::NGINX,)*
+                }
+            }
+
+            /// The fault with every setting at its default (a bare `kind:`).
+            pub fn defaults(self) -> Fault {
+                match self {
+                    $(FaultKind::$variant => Fault::$variant(<$ty>::default()),)*
+                }
+            }
+
+            /// One line on what the fault does: its config struct's doc comment.
+            pub fn about(self) -> String {
+                let schema = match self {
+                    $(FaultKind::$variant => schemars::schema_for!($ty),)*
+                };
+                let about = schema.get("description").and_then(|d| d.as_str());
+                about.unwrap_or_default().replace('\n', " ")
             }
 
             /// How `check` plays this fault, if it does.

@@ -26,6 +26,8 @@ pub struct Refuse {}
 impl Behavior for Refuse {
     const ACCEPTS: bool = false;
 
+    const NGINX: &str = "502, `connect() failed (111: Connection refused)`";
+
     /// Nothing listens: connects are refused (the application is down).
     fn probe() -> Option<Probe<Self>> {
         Some(Probe::new(Refuse {}))

@@ -18,6 +18,8 @@ use crate::request::RawConn;
 pub struct Reset {}
 
 impl Behavior for Reset {
+    const NGINX: &str = "502, `recv() failed (104: Connection reset by peer)`";
+
     /// The request is read, the connection reset.
     fn probe() -> Option<Probe<Self>> {
         Some(Probe::new(Reset {}))

@@ -73,6 +73,8 @@ fn default_workers() -> u32 {
 }
 
 impl Behavior for SingleWorker {
+    const NGINX: &str = "slow uploads without request buffering starve other requests into 504s";
+
     fn validate(&self) -> Result<(), String> {
         if self.workers == 0 {
             return Err("single_worker: workers must be at least 1".into());

@@ -55,6 +55,8 @@ fn default_backlog() -> u32 {
 impl Behavior for SlowAccept {
     const ACCEPTS: bool = false;
 
+    const NGINX: &str = "TCP: **504** `upstream timed out … while connecting to upstream`; unix: 502 `(11: Resource temporarily unavailable)`";
+
     fn validate(&self) -> Result<(), String> {
         if self.backlog > MAX_BACKLOG {
             return Err(format!(

@@ -44,6 +44,8 @@ fn default_body_size() -> ByteSize {
 }
 
 impl Behavior for Stall {
+    const NGINX: &str = "**504** once `proxy_read_timeout` passes: `upstream timed out (110: …) while reading response header`";
+
     /// Every response takes 2 s: a 504 wherever `proxy_read_timeout` is shorter.
     fn probe() -> Option<Probe<Self>> {
         Some(Probe {

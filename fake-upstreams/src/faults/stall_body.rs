@@ -49,6 +49,8 @@ impl Default for StallBody {
 }
 
 impl Behavior for StallBody {
+    const NGINX: &str = "**truncated 200** after `proxy_read_timeout`, `upstream timed out … while reading upstream`";
+
     fn validate(&self) -> Result<(), String> {
         partial_response(self.body_size, self.send)
             .map(drop)

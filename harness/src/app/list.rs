@@ -1,4 +1,4 @@
-//! `badgateway list`: the catalogue of scenarios.
+//! `badgateway list`: the catalogue of scenarios, or (`--faults`) of the fake upstreams' faults.
 
 use std::path::PathBuf;
 
@@ -25,5 +25,11 @@ pub(super) fn list(paths: &[PathBuf], markdown: bool) -> Exit {
         let phases: Vec<&str> = s.phases.iter().map(|p| p.name.as_str()).collect();
         println!("{:width$}  {:28}  {}", s.name, phases.join(", "), s.title);
     }
+    Exit::Passed
+}
+
+/// `list --faults`: the README's fault table.
+pub(super) fn faults() -> Exit {
+    print!("{}", crate::fault_table::markdown());
     Exit::Passed
 }

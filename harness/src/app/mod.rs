@@ -21,6 +21,7 @@ use crate::scenario::{LoadedScenario, discover};
 pub fn execute(cli: Cli) -> Exit {
     match cli.command {
         Command::Run(args) => run::run(args),
+        Command::List(args) if args.faults => list::faults(),
         Command::List(args) => list::list(&args.paths.paths, args.markdown),
         Command::Validate(args) => validate::validate(args),
         Command::Explain(args) => explain::explain(&args),

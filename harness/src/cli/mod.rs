@@ -54,6 +54,10 @@ pub struct ListArgs {
     /// Print the catalogue as the Markdown table README.md embeds.
     #[arg(long)]
     pub markdown: bool,
+    /// Print the fake upstreams' faults (settings, what nginx does, what `check` plays) as
+    /// the Markdown table README.md embeds, instead of the scenarios.
+    #[arg(long)]
+    pub faults: bool,
 }
 
 #[derive(Debug, clap::Args)]
