@@ -249,6 +249,7 @@ registry! {
     CloseBeforeResponse(close_before_response::CloseBeforeResponse) = "close_before_response",
     Reset(reset::Reset) = "reset",
     Stall(stall::Stall) = "stall",
+    SlowHeaders(slow_headers::SlowHeaders) = "slow_headers",
     BigHeaders(big_headers::BigHeaders) = "big_headers",
     Garbage(garbage::Garbage) = "garbage",
     InvalidHeader(invalid_header::InvalidHeader) = "invalid_header",
