@@ -4,6 +4,7 @@
 //! or a named client-side failure. Scenario expectations name outcomes by their display form
 //! (`"502"`, `"truncated"`, `"reset"`), so the set here is the vocabulary of the YAML.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -136,6 +137,23 @@ impl schemars::JsonSchema for Outcome {
     }
 }
 
+/// Outcomes with their counts, most frequent first, then in outcome order: the one order every
+/// report lists a histogram in.
+pub fn by_count(counts: &BTreeMap<Outcome, u64>) -> Vec<(Outcome, u64)> {
+    let mut pairs: Vec<(Outcome, u64)> = counts.iter().map(|(o, n)| (*o, *n)).collect();
+    pairs.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    pairs
+}
+
+/// `502×18 200×2` ([`by_count`] order); empty when nothing was counted.
+pub fn histogram(counts: &BTreeMap<Outcome, u64>) -> String {
+    let parts: Vec<String> = by_count(counts)
+        .iter()
+        .map(|(o, n)| format!("{o}×{n}"))
+        .collect();
+    parts.join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,5 +170,17 @@ mod tests {
         let err = "bogus".parse::<Outcome>().unwrap_err().to_string();
         assert!(err.contains("truncated") && err.contains("bogus"), "{err}");
         assert!("99".parse::<Outcome>().is_err());
+    }
+
+    #[test]
+    fn histograms_list_the_most_frequent_first_then_by_outcome() {
+        let counts: BTreeMap<Outcome, u64> = [
+            (Outcome::Status(200), 2),
+            (Outcome::Status(502), 18),
+            (Outcome::Status(504), 2),
+        ]
+        .into();
+        assert_eq!(histogram(&counts), "502×18 200×2 504×2");
+        assert_eq!(histogram(&BTreeMap::new()), "");
     }
 }

@@ -72,7 +72,6 @@ fn plan(args: &LoadArgs) -> LoadPlan {
 fn render(args: &LoadArgs, r: &LoadReport) -> String {
     let secs = Duration::from_millis(r.wall_ms).as_secs_f64();
     let l = &r.latency;
-    let outcomes: Vec<String> = r.outcomes.iter().map(|(o, n)| format!("{o}×{n}")).collect();
     let mut out = format!(
         "target    {} ({} connections, {:?})\n\
          requests  {} in {secs:.2} s\n\
@@ -84,10 +83,9 @@ fn render(args: &LoadArgs, r: &LoadReport) -> String {
         args.duration,
         r.total,
         r.requests_per_sec,
-        if outcomes.is_empty() {
-            "none".to_string()
-        } else {
-            outcomes.join(" ")
+        match crate::outcome::histogram(&r.outcomes) {
+            text if text.is_empty() => "none".to_string(),
+            text => text,
         },
         l.p50_ms,
         l.p90_ms,

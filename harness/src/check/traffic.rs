@@ -108,13 +108,9 @@ fn percent(count: u64, total: u64) -> f64 {
 
 /// `502×18 200×2`, most frequent first.
 pub fn histogram(load: &LoadReport) -> String {
-    let mut pairs: Vec<(&Outcome, &u64)> = load.outcomes.iter().collect();
-    pairs.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-    let parts: Vec<String> = pairs.iter().map(|(o, n)| format!("{o}×{n}")).collect();
-    if parts.is_empty() {
-        "no requests".into()
-    } else {
-        parts.join(" ")
+    match crate::outcome::histogram(&load.outcomes) {
+        text if text.is_empty() => "no requests".into(),
+        text => text,
     }
 }
 

@@ -92,12 +92,7 @@ pub struct Cell {
 impl Cell {
     /// `200×6`, `502×4 200×2`.
     pub fn summary(&self) -> String {
-        let mut v: Vec<(&Outcome, &u64)> = self.outcomes.iter().collect();
-        v.sort_by(|a, b| b.1.cmp(a.1));
-        v.iter()
-            .map(|(o, n)| format!("{o}×{n}"))
-            .collect::<Vec<_>>()
-            .join(" ")
+        crate::outcome::histogram(&self.outcomes)
     }
 }
 
@@ -222,11 +217,7 @@ fn to_cell(fault: FaultKind, out: cell::RunOutcome, catalogue: &Catalogue) -> Ce
 }
 
 fn control_failure(t: &Target, load: &crate::load::LoadReport, reached: u64) -> Untested {
-    let got: Vec<String> = load
-        .outcomes
-        .iter()
-        .map(|(o, n)| format!("{o}×{n}"))
-        .collect();
+    let got = crate::outcome::histogram(&load.outcomes);
     Untested {
         what: format!(
             "{} {} (GET {} Host: {})",
@@ -235,8 +226,7 @@ fn control_failure(t: &Target, load: &crate::load::LoadReport, reached: u64) -> 
         reason: format!(
             "with every upstream healthy it answered {} and {reached} requests reached upstream {}; \
              faults would not be visible there",
-            got.join(" "),
-            t.upstream
+            got, t.upstream
         ),
         at: t.at.clone(),
     }

@@ -20,10 +20,7 @@ pub struct LiveCounts {
 impl LiveCounts {
     /// `502×12 200×3`, most frequent first; empty before the first request finishes.
     pub fn summary(&self) -> String {
-        let mut pairs: Vec<(&Outcome, &u64)> = self.outcomes.iter().collect();
-        pairs.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-        let parts: Vec<String> = pairs.iter().map(|(o, n)| format!("{o}×{n}")).collect();
-        parts.join(" ")
+        crate::outcome::histogram(&self.outcomes)
     }
 }
 

@@ -50,20 +50,19 @@ pub fn checks(checks: &[Check]) -> String {
 
 /// Outcome counts with proportional bars, most frequent first.
 pub fn histogram(load: &LoadReport) -> String {
-    let mut pairs: Vec<_> = load.outcomes.iter().collect();
-    pairs.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let pairs = crate::outcome::by_count(&load.outcomes);
     let mut out = String::from(
         "<table class=\"histogram\"><tr><th>outcome</th><th>requests</th><th>share</th><th></th></tr>",
     );
     for (o, n) in pairs {
-        let share = *n as f64 * 100.0 / load.total.max(1) as f64;
+        let share = n as f64 * 100.0 / load.total.max(1) as f64;
         let _ = write!(
             out,
             "<tr><td>{}</td><td class=\"num\">{n}</td><td class=\"num\">{share:.1}%</td>\
              <td class=\"barcell\"><span class=\"bar\" style=\"width:{share:.1}%;background:{}\">\
              </span></td></tr>",
             esc(&o.to_string()),
-            colour(*o)
+            colour(o)
         );
     }
     out + "</table>"
