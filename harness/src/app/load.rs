@@ -3,15 +3,13 @@
 //! requests per second and latency percentiles. Exit 0 when every request got a complete 2xx,
 //! 1 otherwise (the outcomes say what), 130 when interrupted.
 
-use std::time::Duration;
-
 use http::Method;
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::load::LoadArgs;
 use crate::exit::Exit;
 use crate::guard;
-use crate::load::{LoadPlan, LoadReport, LoadShape, drive_threaded};
+use crate::load::{LoadPlan, LoadShape, drive_threaded};
 
 pub(super) fn load(args: &LoadArgs) -> Exit {
     let plan = plan(args);
@@ -37,7 +35,10 @@ pub(super) fn load(args: &LoadArgs) -> Exit {
             }
         }
     } else {
-        print!("{}", render(args, &report));
+        print!(
+            "{}",
+            crate::report::load_text::load(&args.url.url, args.connections, args.duration, &report)
+        );
     }
     if report.cancelled {
         Exit::Interrupted
@@ -66,37 +67,4 @@ fn plan(args: &LoadArgs) -> LoadPlan {
             ..LoadShape::default()
         },
     }
-}
-
-/// The text summary; `req/s` and `latency` lines are stable for scripts to read.
-fn render(args: &LoadArgs, r: &LoadReport) -> String {
-    let secs = Duration::from_millis(r.wall_ms).as_secs_f64();
-    let l = &r.latency;
-    let mut out = format!(
-        "target    {} ({} connections, {:?})\n\
-         requests  {} in {secs:.2} s\n\
-         req/s     {:.1}\n\
-         outcomes  {}\n\
-         latency   p50 {:.3} ms  p90 {:.3} ms  p99 {:.3} ms  max {:.3} ms  mean {:.3} ms\n",
-        args.url.url,
-        args.connections,
-        args.duration,
-        r.total,
-        r.requests_per_sec,
-        match crate::outcome::histogram(&r.outcomes) {
-            text if text.is_empty() => "none".to_string(),
-            text => text,
-        },
-        l.p50_ms,
-        l.p90_ms,
-        l.p99_ms,
-        l.max_ms,
-        l.mean_ms,
-    );
-    for (outcome, details) in &r.examples {
-        if let Some(first) = details.first() {
-            out.push_str(&format!("example   {outcome}: {first}\n"));
-        }
-    }
-    out
 }

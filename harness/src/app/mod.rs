@@ -2,6 +2,7 @@
 //! into the process status.
 
 mod check;
+mod common;
 mod compare;
 mod diagnose;
 mod explain;

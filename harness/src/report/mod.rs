@@ -2,14 +2,20 @@
 //! and the report files (JSON, JUnit XML, Markdown, HTML). Only code in this module writes
 //! report files, and every format renders from the `RunResult` value alone, so a saved
 //! `result.json` can be rendered again later (`badgateway report`). The reports of `check` and
-//! `compare` render from their own data instead ([`confcheck`]).
+//! `compare` render from their own data instead ([`confcheck`]); the terminal output of the
+//! other commands lives here too, one file each (`check_text`, `diagnose_text`,
+//! `explain_text`, `load_text`), so `app/` only orchestrates.
 
 pub mod check_junit;
 pub mod check_md;
+pub mod check_text;
 pub mod confcheck;
+pub mod diagnose_text;
+pub mod explain_text;
 pub mod html;
 pub mod json;
 pub mod junit;
+pub mod load_text;
 pub mod markdown;
 pub mod matrix;
 pub mod progress;

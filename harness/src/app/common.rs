@@ -1,0 +1,106 @@
+//! What several commands share: checking configs with one set of `check` settings (for
+//! `check` and `compare`), writing their `--report` files, and loading the scenario catalogue
+//! the advice comes from (for those two and `diagnose`). Each command file calls these; no
+//! command file calls another.
+
+use std::path::{Path, PathBuf};
+
+use tokio_util::sync::CancellationToken;
+
+use crate::cli::checks::CheckSettings;
+use crate::confcheck::{CheckError, CheckOptions, CheckReport, check as run_check};
+use crate::exit::Exit;
+use crate::fixes::Catalogue;
+use crate::guard;
+use crate::nginx::locate;
+use crate::report::Target;
+use crate::report::confcheck::Subject;
+
+/// Check each config in turn with the same settings; print any error and return its exit.
+pub(super) fn check_configs(paths: &[&Path], s: &CheckSettings) -> Result<Vec<CheckReport>, Exit> {
+    let catalogue = load_catalogue(s.scenarios.clone())?;
+    let nginx = locate(s.nginx.as_deref()).map_err(|msg| {
+        eprintln!("error: {msg}");
+        Exit::Infrastructure
+    })?;
+    let root = work_root();
+    let cancel = CancellationToken::new();
+    let result = super::runtime().block_on(async {
+        guard::cancel_on_signals(cancel.clone());
+        let mut reports = Vec::new();
+        for (i, path) in paths.iter().enumerate() {
+            let opts = CheckOptions {
+                nginx: nginx.clone().into(),
+                work_dir: root.join(format!("config-{i}")),
+                upstreams: s.upstream.clone(),
+                faults: s.fault.clone(),
+            };
+            eprintln!(
+                "badgateway: checking {} (nginx {})",
+                path.display(),
+                nginx.version
+            );
+            reports.push(run_check(path, &opts, &catalogue, &cancel).await?);
+        }
+        Ok(reports)
+    });
+    let keep = s.keep || matches!(result, Err(CheckError::Rejected { .. }));
+    if keep {
+        eprintln!("run folders kept in {}", root.display());
+    } else {
+        let _ = std::fs::remove_dir_all(&root);
+    }
+    result.map_err(|e| {
+        eprintln!("{}", error_text(&e));
+        match e {
+            CheckError::Input(_) => Exit::BadInput,
+            CheckError::Rejected { .. } => Exit::ConfigRejected,
+            CheckError::Infrastructure(_) => Exit::Infrastructure,
+            CheckError::Interrupted => Exit::Interrupted,
+        }
+    })
+}
+
+/// Write the `--report` files, naming each on stderr; `Some` exit when one cannot be written.
+pub(super) fn write_reports(targets: &[Target], subject: Subject<'_>) -> Option<Exit> {
+    match crate::report::confcheck::write(targets, subject) {
+        Ok(written) => {
+            for (format, path) in written {
+                eprintln!("{format}: {}", path.display());
+            }
+            None
+        }
+        Err(e) => {
+            eprintln!("error: cannot write the reports: {e}");
+            Some(Exit::Infrastructure)
+        }
+    }
+}
+
+/// The catalogue from `--scenarios` or the default folder.
+pub(super) fn load_catalogue(dir: Option<PathBuf>) -> Result<Catalogue, Exit> {
+    let dir = dir.unwrap_or_else(Catalogue::default_dir);
+    Catalogue::load(&[dir]).map_err(|e| {
+        eprintln!("{e}");
+        Exit::BadInput
+    })
+}
+
+fn error_text(e: &CheckError) -> String {
+    match e {
+        CheckError::Rejected { .. } => format!(
+            "error: {e}\n  hint: nginx refuses this config as it stands (after moving listens, logs \
+             and upstream addresses); fix it until `nginx -t` accepts it"
+        ),
+        CheckError::Infrastructure(m) => format!("error: {m}"),
+        other => other.to_string(),
+    }
+}
+
+fn work_root() -> PathBuf {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    std::env::temp_dir().join(format!("badgateway-check-{}-{nanos:x}", std::process::id()))
+}

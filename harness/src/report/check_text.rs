@@ -1,0 +1,135 @@
+//! The terminal output of `check` and `compare`: per upstream the fault × (clients got,
+//! verdict, catalogue scenario) table, what could not be tested, the before/after diff, and
+//! the catalogue fix of each failing fault, once. Plain text for people; `--json` and the
+//! `--report` files are the machine-readable forms.
+
+use crate::confcheck::{Cell, Change, CheckReport, Comparison};
+use crate::fixes::Advice;
+
+/// The terminal table of one report.
+pub fn check(r: &CheckReport) -> String {
+    let mut out = format!(
+        "config: {} (nginx {})\n",
+        r.config.display(),
+        r.nginx_version
+    );
+    for up in &r.upstreams {
+        out.push_str(&format!("\nupstream {}", up.upstream.name));
+        let servers: Vec<&str> = up
+            .upstream
+            .servers
+            .iter()
+            .map(|s| s.line.as_str())
+            .collect();
+        out.push_str(&format!("  [{}]\n", servers.join("; ")));
+        for t in &up.targets {
+            out.push_str(&format!(
+                "  via {} {} (GET {} Host: {})\n",
+                t.server, t.location, t.path, t.host
+            ));
+        }
+        out.push_str(&format!(
+            "  {:<22} {:<26} {:<9} {}\n",
+            "FAULT", "CLIENTS GOT", "VERDICT", "CATALOGUE"
+        ));
+        for c in &up.cells {
+            let verdict = if c.survives { "survives" } else { "FAILS" };
+            let scenario = c.advice.as_ref().map_or("", |a| a.scenario.as_str());
+            out.push_str(&format!(
+                "  {:<22} {:<26} {:<9} {scenario}\n",
+                c.fault.name(),
+                c.summary(),
+                verdict
+            ));
+        }
+    }
+    if r.upstreams.is_empty() {
+        out.push_str("\nno upstream could be tested\n");
+    }
+    out.push_str(&fixes(
+        r.upstreams
+            .iter()
+            .flat_map(|u| &u.cells)
+            .filter_map(|c| c.advice.as_ref()),
+    ));
+    if !r.untested.is_empty() {
+        out.push_str("\nnot tested:\n");
+        for u in &r.untested {
+            let at = if u.at.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", u.at)
+            };
+            out.push_str(&format!("  - {}: {}{at}\n", u.what, u.reason));
+        }
+    }
+    out
+}
+
+/// The before/after table of a comparison, with the fix of every regressed fault.
+pub fn compare(c: &Comparison) -> String {
+    let mut out = format!(
+        "before: {}\nafter:  {}\n\n  {:<16} {:<22} {:<26} {:<26} {}\n",
+        c.before.config.display(),
+        c.after.config.display(),
+        "UPSTREAM",
+        "FAULT",
+        "BEFORE",
+        "AFTER",
+        "CHANGE"
+    );
+    let cell = |x: &Option<Cell>| x.as_ref().map_or("-".to_string(), |c| c.summary());
+    for r in &c.rows {
+        let change = match r.change {
+            Change::Fixed => "fixed",
+            Change::Regressed => "REGRESSED",
+            Change::StillSurvives => "unchanged (survives)",
+            Change::StillFails => "unchanged (fails)",
+            Change::OnlyBefore => "only tested before",
+            Change::OnlyAfter => "only tested after",
+        };
+        out.push_str(&format!(
+            "  {:<16} {:<22} {:<26} {:<26} {change}\n",
+            r.upstream,
+            r.fault.name(),
+            cell(&r.before),
+            cell(&r.after)
+        ));
+    }
+    let count = |k: Change| c.rows.iter().filter(|r| r.change == k).count();
+    out.push_str(&format!(
+        "\n{} fixed, {} regressed, {} unchanged\n",
+        count(Change::Fixed),
+        count(Change::Regressed),
+        count(Change::StillSurvives) + count(Change::StillFails)
+    ));
+    let regressed = c.rows.iter().filter(|r| r.change == Change::Regressed);
+    out.push_str(&fixes(
+        regressed.filter_map(|r| r.after.as_ref()?.advice.as_ref()),
+    ));
+    out
+}
+
+/// Each distinct scenario's fix, once.
+fn fixes<'a>(advice: impl Iterator<Item = &'a Advice>) -> String {
+    let mut seen: Vec<&str> = Vec::new();
+    let mut out = String::new();
+    for a in advice {
+        if seen.contains(&a.scenario.as_str()) {
+            continue;
+        }
+        seen.push(&a.scenario);
+        out.push_str(&format!(
+            "\n{}: {}\n  guide: {}\n",
+            a.scenario, a.title, a.guide_step
+        ));
+        if let Some(fix) = &a.fix {
+            out.push_str(&format!("  proven fix ({fix})\n"));
+        }
+        out.push_str(&format!("  run: {}\n", a.command));
+    }
+    if !out.is_empty() {
+        out.insert_str(0, "\nfixes from the catalogue:\n");
+    }
+    out
+}

@@ -1,0 +1,83 @@
+//! The terminal output of `diagnose`: the line counts, then each upstream failure cause with
+//! its count, first and last time, upstreams and methods, and the catalogue scenario that
+//! reproduces it (with its proven fix); other nginx messages and foreign lines last.
+
+use crate::diagnose::{CauseReport, Diagnosis};
+
+/// The whole diagnosis as text.
+pub fn diagnose(d: &Diagnosis) -> String {
+    let mut out = format!(
+        "{} lines: {} from nginx ({}), {} not nginx error.log lines\n",
+        d.lines,
+        d.nginx_lines,
+        d.by_level
+            .iter()
+            .map(|(l, n)| format!("{l} {n}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        d.unknown_lines
+    );
+    if d.causes.is_empty() {
+        out.push_str("\nno upstream failures found\n");
+    }
+    for c in &d.causes {
+        out.push_str(&render_cause(c));
+    }
+    if !d.other.is_empty() {
+        out.push_str("\nother nginx messages:\n");
+        for m in d.other.iter().take(10) {
+            out.push_str(&format!("  {:>7}  [{}] {}\n", m.count, m.level, m.message));
+        }
+    }
+    if let Some(e) = &d.unknown_example {
+        out.push_str(&format!(
+            "\n{} lines not in nginx's format, e.g.: {e}\n",
+            d.unknown_lines
+        ));
+    }
+    if d.dropped > 0 {
+        out.push_str(&format!(
+            "{} lines of further distinct messages counted only\n",
+            d.dropped
+        ));
+    }
+    out
+}
+
+fn render_cause(c: &CauseReport) -> String {
+    let list = |m: &std::collections::BTreeMap<String, u64>| {
+        m.iter()
+            .map(|(k, n)| format!("{k} ×{n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut out = format!(
+        "\n{:>7}  [{}] {}\n         first {}  last {}\n",
+        c.count, c.level, c.message, c.first, c.last
+    );
+    if !c.upstreams.is_empty() {
+        out.push_str(&format!("         upstreams: {}\n", list(&c.upstreams)));
+    }
+    if !c.methods.is_empty() {
+        out.push_str(&format!("         methods: {}\n", list(&c.methods)));
+    }
+    match c.advice.first() {
+        Some(a) => {
+            out.push_str(&format!(
+                "         reproduced by `{}`: {}\n",
+                a.scenario, a.title
+            ));
+            out.push_str(&format!("         guide: {}\n", a.guide_step));
+            if let Some(fix) = &a.fix {
+                out.push_str(&format!("         proven fix ({fix})\n"));
+            }
+            out.push_str(&format!("         run: {}\n", a.command));
+            let more: Vec<&str> = c.advice[1..].iter().map(|a| a.scenario.as_str()).collect();
+            if !more.is_empty() {
+                out.push_str(&format!("         see also: {}\n", more.join(", ")));
+            }
+        }
+        None => out.push_str("         no catalogue scenario reproduces this cause\n"),
+    }
+    out
+}
