@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Format, Target, check_junit, check_md};
+use super::{FORMATS, Format, Target};
 use crate::confcheck::{CheckReport, Comparison};
 
 /// What a report is about.
@@ -17,32 +17,28 @@ pub enum Subject<'a> {
 /// `--report FORMAT=PATH` of `check`/`compare`: the syntax of `run --report`, without `html`.
 pub fn parse_target(s: &str) -> Result<Target, String> {
     let target: Target = s.parse()?;
-    if target.format == Format::Html {
+    if target.format.spec().check.is_none() {
+        let names: Vec<&str> = FORMATS
+            .iter()
+            .filter(|f| f.check.is_some())
+            .map(|f| f.name)
+            .collect();
         return Err(format!(
-            "`{s}`: check and compare write json, junit or md reports, not html"
+            "`{s}`: check and compare write {} reports, not {}",
+            names.join(", "),
+            target.format
         ));
     }
     Ok(target)
 }
 
-/// The report as text; `None` for HTML, which these commands do not write.
+/// The report as text; `None` for a format these commands do not write (HTML).
 pub fn render(format: Format, subject: Subject<'_>) -> Option<String> {
-    Some(match (format, subject) {
-        (Format::Html, _) => return None,
-        (Format::Json, Subject::Check(r)) => json(r),
-        (Format::Json, Subject::Compare(c)) => json(c),
-        (Format::Markdown, Subject::Check(r)) => check_md::render_check(r),
-        (Format::Markdown, Subject::Compare(c)) => check_md::render_compare(c),
-        (Format::Junit, Subject::Check(r)) => check_junit::render_check(r),
-        (Format::Junit, Subject::Compare(c)) => check_junit::render_compare(c),
-    })
-}
-
-/// What `--json` prints.
-fn json(value: &impl serde::Serialize) -> String {
-    let mut text = serde_json::to_string_pretty(value).expect("check reports serialize");
-    text.push('\n');
-    text
+    let spec = format.spec();
+    match subject {
+        Subject::Check(r) => spec.check.map(|render| render(r)),
+        Subject::Compare(c) => spec.compare.map(|render| render(c)),
+    }
 }
 
 /// Write every target, creating parent folders; returns what was written.
@@ -161,8 +157,8 @@ mod tests {
     fn targets_are_runs_syntax_without_html() {
         let t = parse_target("junit=out/j.xml").unwrap();
         assert_eq!(
-            (t.format, t.path),
-            (Format::Junit, PathBuf::from("out/j.xml"))
+            (t.format.to_string(), t.path),
+            ("junit".into(), PathBuf::from("out/j.xml"))
         );
         assert!(parse_target("html=out/").unwrap_err().contains("not html"));
         assert!(parse_target("md").unwrap_err().contains("FORMAT=PATH"));
@@ -171,10 +167,10 @@ mod tests {
     #[test]
     fn json_is_what_json_prints_and_files_land_in_new_folders() {
         let r = sample::before();
-        let text = render(Format::Json, Subject::Check(&r)).unwrap();
+        let text = render(Format::RESULT, Subject::Check(&r)).unwrap();
         let back: CheckReport = serde_json::from_str(&text).unwrap();
         assert_eq!(back.upstreams.len(), 2);
-        assert!(render(Format::Html, Subject::Check(&r)).is_none());
+        assert!(render("html".parse().unwrap(), Subject::Check(&r)).is_none());
 
         let dir = std::env::temp_dir().join(format!("bg-confcheck-report-{}", std::process::id()));
         let targets = [

@@ -1,7 +1,7 @@
 //! `result.json`: the complete run result, for CI artifacts and for re-rendering later. Its
 //! JSON Schema is `schemas/result.schema.json` (`badgateway schema result`).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::result::RunResult;
 
@@ -10,15 +10,13 @@ pub fn render(result: &RunResult) -> String {
     serde_json::to_string_pretty(result).expect("a RunResult always serializes") + "\n"
 }
 
-/// Write the result as pretty JSON into `dir/result.json` and return the path.
-pub fn write(result: &RunResult, dir: &Path) -> std::io::Result<PathBuf> {
-    std::fs::create_dir_all(dir)?;
-    let path = dir.join("result.json");
-    std::fs::write(&path, render(result))?;
-    Ok(path)
+/// Any report value (`check`'s, `compare`'s) as pretty JSON with a final newline: what
+/// `--json` prints.
+pub fn render_value<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string_pretty(value).expect("reports always serialize") + "\n"
 }
 
-/// Read a result written by [`write()`].
+/// Read a `result.json` a run wrote.
 pub fn read(path: &Path) -> Result<RunResult, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     serde_json::from_str(&text)
