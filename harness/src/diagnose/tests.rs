@@ -21,14 +21,14 @@ type Case = (
     &'static str,
     &'static str,
     CauseKind,
-    Phase,
+    ProxyStep,
     Option<u16>,
     &'static str,
 );
 
 const CASES: &[Case] = {
     use CauseKind as K;
-    use Phase as P;
+    use ProxyStep as P;
     &[
         (
             "error",

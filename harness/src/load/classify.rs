@@ -2,7 +2,7 @@
 //!
 //! The same underlying failure means different things depending on how far the response got:
 //! a reset before any response byte is `reset`, but after the head arrived it is a `truncated`
-//! body. So every error is classified together with the [`Phase`] it happened in. The error text
+//! body. So every error is classified together with the [`Stage`] it happened in. The error text
 //! (with its whole `source()` chain) is always kept as the sample's detail.
 
 use std::error::Error as StdError;
@@ -12,7 +12,7 @@ use crate::outcome::Outcome;
 
 /// How far a request had got when it failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Phase {
+pub enum Stage {
     /// Opening the TCP connection.
     Connect,
     /// Connection open; the response head has not arrived yet.
@@ -21,13 +21,13 @@ pub enum Phase {
     AfterHead,
 }
 
-/// The outcome of a request that failed with `err` during `phase`, and the detail to keep.
-pub fn classify(err: &(dyn StdError + 'static), phase: Phase) -> (Outcome, String) {
-    let outcome = match (phase, hyper_error(err)) {
-        (Phase::Connect, _) => classify_connect(err),
-        (Phase::BeforeHead, Some(h)) => classify_hyper_before_head(h, err),
-        (Phase::BeforeHead, None) => classify_io_before_head(err),
-        (Phase::AfterHead, _) => classify_after_head(err),
+/// The outcome of a request that failed with `err` during `stage`, and the detail to keep.
+pub fn classify(err: &(dyn StdError + 'static), stage: Stage) -> (Outcome, String) {
+    let outcome = match (stage, hyper_error(err)) {
+        (Stage::Connect, _) => classify_connect(err),
+        (Stage::BeforeHead, Some(h)) => classify_hyper_before_head(h, err),
+        (Stage::BeforeHead, None) => classify_io_before_head(err),
+        (Stage::AfterHead, _) => classify_after_head(err),
     };
     (outcome, error_chain(err))
 }
@@ -137,9 +137,9 @@ mod tests {
     #[test]
     fn connect_errors() {
         let refused = io_err(io::ErrorKind::ConnectionRefused);
-        assert_eq!(classify(&refused, Phase::Connect).0, Outcome::Refused);
+        assert_eq!(classify(&refused, Stage::Connect).0, Outcome::Refused);
         let unreachable = io_err(io::ErrorKind::HostUnreachable);
-        let (outcome, detail) = classify(&unreachable, Phase::Connect);
+        let (outcome, detail) = classify(&unreachable, Stage::Connect);
         assert_eq!(outcome, Outcome::OtherError);
         assert!(detail.contains("HostUnreachable"), "{detail}");
     }
@@ -148,14 +148,14 @@ mod tests {
     fn reset_is_found_deep_in_the_chain_and_depends_on_phase() {
         let err = Wrapper(io_err(io::ErrorKind::ConnectionReset));
         assert_eq!(io_kind(&err), Some(io::ErrorKind::ConnectionReset));
-        assert_eq!(classify(&err, Phase::BeforeHead).0, Outcome::Reset);
-        assert_eq!(classify(&err, Phase::AfterHead).0, Outcome::Truncated);
+        assert_eq!(classify(&err, Stage::BeforeHead).0, Outcome::Reset);
+        assert_eq!(classify(&err, Stage::AfterHead).0, Outcome::Truncated);
     }
 
     #[test]
     fn unknown_errors_keep_their_text() {
         let err = Wrapper(io::Error::other("weird"));
-        let (outcome, detail) = classify(&err, Phase::BeforeHead);
+        let (outcome, detail) = classify(&err, Stage::BeforeHead);
         assert_eq!(outcome, Outcome::OtherError);
         assert_eq!(detail, "wrapper: weird");
     }
@@ -181,13 +181,13 @@ mod tests {
     #[tokio::test]
     async fn garbage_is_a_parse_error() {
         let err = hyper_error_for(b"hello garbage\r\n").await;
-        assert_eq!(classify(&err, Phase::BeforeHead).0, Outcome::ParseError);
+        assert_eq!(classify(&err, Stage::BeforeHead).0, Outcome::ParseError);
     }
 
     #[tokio::test]
     async fn hanging_up_without_a_byte_is_closed() {
         let err = hyper_error_for(b"").await;
-        let (outcome, detail) = classify(&err, Phase::BeforeHead);
+        let (outcome, detail) = classify(&err, Stage::BeforeHead);
         assert_eq!(outcome, Outcome::Closed, "{detail}");
     }
 }

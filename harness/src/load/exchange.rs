@@ -12,7 +12,7 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use tracing::debug;
 
-use super::classify::{Phase, classify};
+use super::classify::{Stage, classify};
 use super::conn::Conn;
 use super::plan::LoadPlan;
 use super::sample::BodyCheck;
@@ -39,9 +39,9 @@ impl Exchange {
         }
     }
 
-    fn from_error(err: &(dyn std::error::Error + 'static), phase: Phase) -> Self {
-        let (outcome, detail) = classify(err, phase);
-        debug!(%outcome, ?phase, %detail, "request failed");
+    fn from_error(err: &(dyn std::error::Error + 'static), stage: Stage) -> Self {
+        let (outcome, detail) = classify(err, stage);
+        debug!(%outcome, ?stage, %detail, "request failed");
         Self::failed(outcome, detail)
     }
 }
@@ -65,7 +65,7 @@ pub(crate) async fn exchange(
     };
     match conn.sender().send_request(request).await {
         Ok(response) => read_response(response, method).await,
-        Err(e) => Exchange::from_error(&e, Phase::BeforeHead),
+        Err(e) => Exchange::from_error(&e, Stage::BeforeHead),
     }
 }
 
@@ -85,13 +85,13 @@ async fn usable_conn<'a>(
         None => {
             let fresh = Conn::open(plan.target)
                 .await
-                .map_err(|e| Exchange::from_error(&e, Phase::Connect))?;
+                .map_err(|e| Exchange::from_error(&e, Stage::Connect))?;
             slot.insert(fresh)
         }
     };
     conn.ready()
         .await
-        .map_err(|e| Exchange::from_error(&e, Phase::BeforeHead))?;
+        .map_err(|e| Exchange::from_error(&e, Stage::BeforeHead))?;
     Ok(conn)
 }
 
@@ -110,7 +110,7 @@ async fn read_response(response: Response<Incoming>, method: &Method) -> Exchang
                     digester.update(data);
                 }
             }
-            Err(e) => return Exchange::from_error(&e, Phase::AfterHead),
+            Err(e) => return Exchange::from_error(&e, Stage::AfterHead),
         }
     }
     let status = head.status.as_u16();

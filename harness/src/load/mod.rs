@@ -31,7 +31,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::debug;
 
 pub use aggregate::{Aggregator, MAX_EXAMPLES, TIMELINE_BUCKET_MS};
-pub use classify::{Phase, classify, error_chain, io_kind};
+pub use classify::{Stage, classify, error_chain, io_kind};
 pub use live::{LiveCounts, LiveSender};
 pub use plan::{Decision, LoadPlan, LoadShape, REQUEST_ID_HEADER, SlowBody};
 pub use report::{Integrity, LatencySummary, LoadReport, TimelineBucket};
