@@ -1,4 +1,6 @@
-//! Reading nginx's error.log: each line's level, and a summary grouped by message.
+//! Reading nginx's error.log, once for everyone: [`split`] takes a line apart (time, level,
+//! message, the per-request tail) for the phase checks, the summaries and `diagnose` alike;
+//! [`summarize`] groups a phase's lines by message.
 //!
 //! nginx lines look like `2026/11/26 15:42:18 [error] 12#12: *5 connect() failed (111: ...)
 //! while connecting to upstream, client: ..., upstream: "http://127.0.0.1:1234/"`. Grouping
@@ -16,24 +18,83 @@ pub struct LogLine {
     pub text: String,
 }
 
-/// Parse every line that carries an nginx level tag.
+/// Parse every nginx error.log line of `log` (see [`split`]); others are skipped.
 pub fn parse(log: &str) -> Vec<LogLine> {
     log.lines()
         .filter_map(|line| {
-            let start = line.find(" [")? + 2;
-            let end = start + line[start..].find(']')?;
-            let level = &line[start..end];
-            LEVELS.contains(&level).then(|| LogLine {
-                level: level.to_string(),
+            split(line).map(|l| LogLine {
+                level: l.level.to_string(),
                 text: line.to_string(),
             })
         })
         .collect()
 }
 
+/// The parts of one nginx error.log line that diagnosis uses; borrowed from the line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line<'a> {
+    /// `2026/11/26 15:42:18`.
+    pub time: &'a str,
+    pub level: &'a str,
+    /// After `pid#tid: *cid `, before `, client: `.
+    pub message: &'a str,
+    pub method: Option<&'a str>,
+    /// `scheme://host:port` of `upstream: "..."`, without the path.
+    pub upstream: Option<&'a str>,
+}
+
 const LEVELS: [&str; 8] = [
     "debug", "info", "notice", "warn", "error", "crit", "alert", "emerg",
 ];
+
+/// Split an nginx error.log line; `None` when it is not one.
+pub fn split(line: &str) -> Option<Line<'_>> {
+    let bytes = line.as_bytes();
+    // `YYYY/MM/DD HH:MM:SS [level] `
+    if bytes.len() < 22 || bytes[4] != b'/' || bytes[7] != b'/' || bytes[19] != b' ' {
+        return None;
+    }
+    let time = &line[..19];
+    let rest = line[20..].strip_prefix('[')?;
+    let (level, rest) = rest.split_once("] ")?;
+    if !LEVELS.contains(&level) {
+        return None;
+    }
+    let rest = match rest.split_once(": ") {
+        Some((pid, after)) if pid.contains('#') => after,
+        _ => rest,
+    };
+    let rest = match rest.strip_prefix('*') {
+        Some(r) => r.split_once(' ').map_or(r, |(_, m)| m),
+        None => rest,
+    };
+    let (message, tail) = rest.split_once(", client: ").unwrap_or((rest, ""));
+    Some(Line {
+        time,
+        level,
+        message,
+        method: quoted_field(tail, "request: \"").and_then(|r| r.split(' ').next()),
+        upstream: quoted_field(tail, "upstream: \"").map(authority),
+    })
+}
+
+fn quoted_field<'a>(tail: &'a str, key: &str) -> Option<&'a str> {
+    let start = tail.find(key)? + key.len();
+    let len = tail[start..].find('"')?;
+    Some(&tail[start..start + len])
+}
+
+/// `http://127.0.0.1:80/x` → `http://127.0.0.1:80`; `unix:/run/a.sock:/x` keeps the socket.
+fn authority(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    if url[after_scheme..].starts_with("unix:") {
+        let sock = after_scheme + 5;
+        return url[sock..].find(':').map_or(url, |i| &url[..sock + i]);
+    }
+    url[after_scheme..]
+        .find('/')
+        .map_or(url, |i| &url[..after_scheme + i])
+}
 
 /// Levels that fail a phase unless a scenario expects them.
 pub const SEVERE: [&str; 3] = ["crit", "alert", "emerg"];
@@ -86,19 +147,10 @@ pub fn summarize(lines: &[LogLine]) -> LogSummary {
     LogSummary { by_level, messages }
 }
 
-/// The message without time, pid, connection id and per-request context.
+/// The message without time, pid, connection id and per-request context, loopback ports
+/// masked; a line that is not nginx's is taken as the message.
 pub fn normalize(line: &str) -> String {
-    let after_level = line.split_once("] ").map_or(line, |(_, rest)| rest);
-    let after_pid = after_level
-        .split_once(": ")
-        .filter(|(pid, _)| pid.contains('#'))
-        .map_or(after_level, |(_, rest)| rest);
-    let after_conn = match after_pid.strip_prefix('*') {
-        Some(rest) => rest.split_once(' ').map_or(rest, |(_, msg)| msg),
-        None => after_pid,
-    };
-    let message = after_conn.split(", client: ").next().unwrap_or(after_conn);
-    strip_numbers_in_addresses(message)
+    strip_numbers_in_addresses(split(line).map_or(line, |l| l.message))
 }
 
 /// Ports and pids vary between runs: `127.0.0.1:41234` becomes `127.0.0.1:PORT`.
@@ -154,6 +206,28 @@ not a log line
         assert_eq!(
             strip_numbers_in_addresses("upstream 127.0.0.1:4321 and 127.0.0.1:"),
             "upstream 127.0.0.1:PORT and 127.0.0.1:"
+        );
+    }
+
+    const LINE: &str = "2026/11/26 15:42:18 [error] 11#11: *1 connect() failed (111: Connection refused) while connecting to upstream, client: 127.0.0.1, server: x, request: \"POST /api HTTP/1.1\", upstream: \"http://127.0.0.1:40001/api\", host: \"x\"";
+
+    #[test]
+    fn a_line_is_split_into_its_parts() {
+        let l = split(LINE).unwrap();
+        assert_eq!(l.time, "2026/11/26 15:42:18");
+        assert_eq!(l.level, "error");
+        assert!(l.message.starts_with("connect() failed") && l.message.ends_with("upstream"));
+        assert_eq!(l.method, Some("POST"));
+        assert_eq!(l.upstream, Some("http://127.0.0.1:40001"));
+        assert!(split("hello world").is_none());
+        assert!(split("2026/11/26 15:42:18 [nope] x").is_none());
+        assert_eq!(
+            authority("http://unix:/run/php.sock:/index.php"),
+            "http://unix:/run/php.sock"
+        );
+        assert_eq!(
+            authority("fastcgi://127.0.0.1:9000"),
+            "fastcgi://127.0.0.1:9000"
         );
     }
 }

@@ -1,6 +1,6 @@
-//! One error.log line taken apart: time, level, message, and the per-request tail
-//! (`request: "GET / HTTP/1.1"`, `upstream: "http://..."`); and the upstream-failure cause the
-//! message names, found by substring checks only (no regex per line).
+//! The upstream-failure cause an error.log message names (kind, proxying step, errno), found
+//! by substring checks only (no regex per line); the line itself is taken apart by
+//! [`crate::errorlog::split`], the one error.log parser.
 
 use serde::{Deserialize, Serialize};
 
@@ -35,7 +35,7 @@ pub enum CauseKind {
 /// Which step of proxying failed (nginx's `while ...`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Phase {
+pub enum ProxyStep {
     Connecting,
     SendingRequest,
     ReadingResponseHeader,
@@ -44,15 +44,15 @@ pub enum Phase {
     Unspecified,
 }
 
-impl Phase {
+impl ProxyStep {
     /// nginx's words for the phase.
     pub fn label(self) -> &'static str {
         match self {
-            Phase::Connecting => "connecting to upstream",
-            Phase::SendingRequest => "sending request to upstream",
-            Phase::ReadingResponseHeader => "reading response header from upstream",
-            Phase::ReadingBody => "reading upstream (the body)",
-            Phase::Unspecified => "-",
+            ProxyStep::Connecting => "connecting to upstream",
+            ProxyStep::SendingRequest => "sending request to upstream",
+            ProxyStep::ReadingResponseHeader => "reading response header from upstream",
+            ProxyStep::ReadingBody => "reading upstream (the body)",
+            ProxyStep::Unspecified => "-",
         }
     }
 }
@@ -61,74 +61,8 @@ impl Phase {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Cause {
     pub kind: CauseKind,
-    pub phase: Phase,
+    pub phase: ProxyStep,
     pub errno: Option<u16>,
-}
-
-/// The parts of one nginx error.log line that diagnosis uses; borrowed from the line.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Line<'a> {
-    /// `2026/11/26 15:42:18`.
-    pub time: &'a str,
-    pub level: &'a str,
-    /// After `pid#tid: *cid `, before `, client: `.
-    pub message: &'a str,
-    pub method: Option<&'a str>,
-    /// `scheme://host:port` of `upstream: "..."`, without the path.
-    pub upstream: Option<&'a str>,
-}
-
-const LEVELS: [&str; 8] = [
-    "debug", "info", "notice", "warn", "error", "crit", "alert", "emerg",
-];
-
-/// Split an nginx error.log line; `None` when it is not one.
-pub fn split(line: &str) -> Option<Line<'_>> {
-    let bytes = line.as_bytes();
-    // `YYYY/MM/DD HH:MM:SS [level] `
-    if bytes.len() < 22 || bytes[4] != b'/' || bytes[7] != b'/' || bytes[19] != b' ' {
-        return None;
-    }
-    let time = &line[..19];
-    let rest = line[20..].strip_prefix('[')?;
-    let (level, rest) = rest.split_once("] ")?;
-    if !LEVELS.contains(&level) {
-        return None;
-    }
-    let rest = match rest.split_once(": ") {
-        Some((pid, after)) if pid.contains('#') => after,
-        _ => rest,
-    };
-    let rest = match rest.strip_prefix('*') {
-        Some(r) => r.split_once(' ').map_or(r, |(_, m)| m),
-        None => rest,
-    };
-    let (message, tail) = rest.split_once(", client: ").unwrap_or((rest, ""));
-    Some(Line {
-        time,
-        level,
-        message,
-        method: quoted_field(tail, "request: \"").and_then(|r| r.split(' ').next()),
-        upstream: quoted_field(tail, "upstream: \"").map(authority),
-    })
-}
-
-fn quoted_field<'a>(tail: &'a str, key: &str) -> Option<&'a str> {
-    let start = tail.find(key)? + key.len();
-    let len = tail[start..].find('"')?;
-    Some(&tail[start..start + len])
-}
-
-/// `http://127.0.0.1:80/x` → `http://127.0.0.1:80`; `unix:/run/a.sock:/x` keeps the socket.
-fn authority(url: &str) -> &str {
-    let after_scheme = url.find("://").map_or(0, |i| i + 3);
-    if url[after_scheme..].starts_with("unix:") {
-        let sock = after_scheme + 5;
-        return url[sock..].find(':').map_or(url, |i| &url[..sock + i]);
-    }
-    url[after_scheme..]
-        .find('/')
-        .map_or(url, |i| &url[..after_scheme + i])
 }
 
 /// The upstream-failure cause of a message, if it names one.
@@ -165,17 +99,17 @@ pub fn classify(message: &str) -> Option<Cause> {
     })
 }
 
-fn phase(message: &str) -> Phase {
+fn phase(message: &str) -> ProxyStep {
     if message.ends_with("while connecting to upstream") {
-        Phase::Connecting
+        ProxyStep::Connecting
     } else if message.ends_with("while sending request to upstream") {
-        Phase::SendingRequest
+        ProxyStep::SendingRequest
     } else if message.ends_with("while reading response header from upstream") {
-        Phase::ReadingResponseHeader
+        ProxyStep::ReadingResponseHeader
     } else if message.ends_with("while reading upstream") {
-        Phase::ReadingBody
+        ProxyStep::ReadingBody
     } else {
-        Phase::Unspecified
+        ProxyStep::Unspecified
     }
 }
 
@@ -226,7 +160,7 @@ pub fn describe(cause: &Cause, example_message: &str) -> String {
             .to_string(),
     };
     match cause.phase {
-        Phase::Unspecified => what,
+        ProxyStep::Unspecified => what,
         p => format!("{what} while {}", p.label()),
     }
 }
@@ -235,33 +169,15 @@ pub fn describe(cause: &Cause, example_message: &str) -> String {
 mod tests {
     use super::*;
 
-    const LINE: &str = "2026/11/26 15:42:18 [error] 11#11: *1 connect() failed (111: Connection refused) while connecting to upstream, client: 127.0.0.1, server: x, request: \"POST /api HTTP/1.1\", upstream: \"http://127.0.0.1:40001/api\", host: \"x\"";
+    use crate::errorlog::split;
 
-    #[test]
-    fn a_line_is_split_into_its_parts() {
-        let l = split(LINE).unwrap();
-        assert_eq!(l.time, "2026/11/26 15:42:18");
-        assert_eq!(l.level, "error");
-        assert!(l.message.starts_with("connect() failed") && l.message.ends_with("upstream"));
-        assert_eq!(l.method, Some("POST"));
-        assert_eq!(l.upstream, Some("http://127.0.0.1:40001"));
-        assert!(split("hello world").is_none());
-        assert!(split("2026/11/26 15:42:18 [nope] x").is_none());
-        assert_eq!(
-            authority("http://unix:/run/php.sock:/index.php"),
-            "http://unix:/run/php.sock"
-        );
-        assert_eq!(
-            authority("fastcgi://127.0.0.1:9000"),
-            "fastcgi://127.0.0.1:9000"
-        );
-    }
+    const LINE: &str = "2026/11/26 15:42:18 [error] 11#11: *1 connect() failed (111: Connection refused) while connecting to upstream, client: 127.0.0.1, server: x, request: \"POST /api HTTP/1.1\", upstream: \"http://127.0.0.1:40001/api\", host: \"x\"";
 
     #[test]
     fn causes_carry_kind_phase_and_errno() {
         let c = classify(split(LINE).unwrap().message).unwrap();
         assert_eq!(c.kind, CauseKind::ConnectFailed);
-        assert_eq!(c.phase, Phase::Connecting);
+        assert_eq!(c.phase, ProxyStep::Connecting);
         assert_eq!(c.errno, Some(111));
         assert_eq!(
             describe(&c, split(LINE).unwrap().message),

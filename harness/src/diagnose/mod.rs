@@ -13,7 +13,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-pub use cause::{Cause, CauseKind, Line, Phase, classify, describe, split};
+pub use crate::errorlog::{Line, split};
+pub use cause::{Cause, CauseKind, ProxyStep, classify, describe};
 pub use source::{Source, open};
 
 use crate::fixes::{Advice, Catalogue};
@@ -201,7 +202,7 @@ fn advice_for(cause: &Cause, example: &str, catalogue: &Catalogue) -> Vec<Advice
 /// The bundled scenario that reproduces exactly this cause.
 fn canonical(c: &Cause) -> Option<&'static str> {
     use CauseKind as K;
-    use Phase as P;
+    use ProxyStep as P;
     Some(match (c.kind, c.phase, c.errno) {
         (K::ConnectFailed, _, Some(111)) => "upstream-down",
         (K::ConnectFailed, _, Some(2)) => "php-fpm-socket-missing",
