@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use fake_upstreams::{Fault, Server};
+use fake_upstreams::{CounterSnapshot, Fault, Server};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
@@ -169,4 +169,16 @@ pub async fn until<T, F: Future<Output = Option<T>>>(mut probe: impl FnMut() -> 
         }
     })
     .await
+}
+
+/// Counters as a server that saw `connections`, read `requests` and fired `fired` times
+/// reports them.
+pub fn snapshot(connections: u64, requests: u64, fired: u64) -> CounterSnapshot {
+    CounterSnapshot {
+        connections,
+        requests,
+        fired,
+        observable: true,
+        ..CounterSnapshot::default()
+    }
 }

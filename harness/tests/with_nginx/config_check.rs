@@ -1,7 +1,7 @@
 //! `check` and `compare` on realistic configs against real nginx, with known answers; and the
 //! bad-input paths (unparseable config, config nginx rejects) with their exit codes.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

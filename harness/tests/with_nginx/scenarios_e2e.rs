@@ -1,7 +1,7 @@
 //! Every bundled scenario, end to end against real nginx: each phase must show what the
 //! scenario says real nginx does.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -1,6 +1,6 @@
 //! The CLI's contract: named exit codes, located input errors, expected vs actual on failure.
 
-mod common;
+use crate::common;
 
 use common::{run_cli, text, write};
 

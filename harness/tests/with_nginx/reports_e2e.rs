@@ -4,7 +4,7 @@
 //! screenshot is kept under `target/test-artifacts/`). Needs nginx and Chromium: under
 //! `CI=true` a missing one fails the test, elsewhere the test is skipped with the reason.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,7 +1,7 @@
 //! The generic settings of a server spec (transport, probability, limits, schedule, request
 //! ids) against real loopback and unix sockets.
 
-mod common;
+use crate::common;
 
 use std::io::ErrorKind;
 use std::os::unix::fs::PermissionsExt;

@@ -1,7 +1,7 @@
 //! The committed JSON Schemas (`schemas/`) match the Rust types, every bundled scenario points
 //! editors at the scenario schema and validates against it, and the schema still rejects typos.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

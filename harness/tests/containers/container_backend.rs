@@ -3,9 +3,8 @@
 //! version-scoped phases run only where they apply, and no container outlives a run, not even
 //! one interrupted by Ctrl-C. Also the local installs of scripts/build-nginx-images.
 
-mod common;
-#[path = "common/docker.rs"]
-mod docker;
+use crate::common;
+use crate::docker;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;

@@ -2,7 +2,7 @@
 //! scenario's baseline log maps back to that scenario. Plus the CLI's input paths (stdin, a
 //! log with no nginx lines).
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -2,8 +2,7 @@
 //! network, playing upstream-down. Brought up under a project name of its own, driven through
 //! the port published on 127.0.0.1, checked, and always torn down with `down -v`.
 
-#[path = "common/docker.rs"]
-mod docker;
+use crate::docker;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

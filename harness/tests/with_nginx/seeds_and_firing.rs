@@ -1,7 +1,7 @@
 //! Seeded decisions are reproducible through real nginx, and a scenario whose fault never
 //! fired fails whatever its phases showed.
 
-mod common;
+use crate::common;
 
 use common::{read_result, run_cli, text, write};
 

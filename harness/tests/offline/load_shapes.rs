@@ -1,7 +1,7 @@
 //! Load driver traffic shapes against loopback servers: request ids, seeded method mixes,
 //! spacing, duration-bounded load and slow request bodies.
 
-mod load_support;
+use crate::load_support;
 
 use std::collections::BTreeSet;
 use std::sync::atomic::Ordering;

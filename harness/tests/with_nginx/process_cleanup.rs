@@ -1,7 +1,7 @@
 //! No exit path leaves nginx behind: Ctrl-C, SIGTERM, a panic. And parallel scenarios never
 //! collide on ports.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;

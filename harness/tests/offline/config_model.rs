@@ -2,7 +2,7 @@
 //! scenarios render, and the realistic reverse-proxy fixtures. Parse → write → parse gives the
 //! same directives (names, argument values, nesting) and writing is stable.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

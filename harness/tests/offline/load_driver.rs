@@ -1,7 +1,7 @@
 //! Load driver against tiny in-test servers on loopback: each server misbehaves in one way and
 //! the driver must classify every request accordingly, without retries and within its bounds.
 
-mod load_support;
+use crate::load_support;
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;

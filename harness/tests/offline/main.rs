@@ -1,0 +1,14 @@
+//! The harness without nginx: the nginx.conf model, the JSON Schemas, the load driver and its traffic shapes.
+//!
+//! One test binary for these suites (each a module), since linking a binary per file was a
+//! large share of CI time.
+
+#[path = "../common/mod.rs"]
+mod common;
+#[path = "../load_support/mod.rs"]
+mod load_support;
+
+mod config_model;
+mod load_driver;
+mod load_shapes;
+mod schemas;

@@ -1,0 +1,15 @@
+//! The harness against real nginx: the CLI contract, scenarios end to end, reports, seeds, process cleanup, check/compare and diagnose.
+//!
+//! One test binary for these suites (each a module), since linking a binary per file was a
+//! large share of CI time.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod cli_exit_codes;
+mod config_check;
+mod diagnose_logs;
+mod process_cleanup;
+mod reports_e2e;
+mod scenarios_e2e;
+mod seeds_and_firing;
