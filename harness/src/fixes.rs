@@ -68,6 +68,12 @@ impl Catalogue {
             .map(advice_of)
     }
 
+    /// The scenario that declares `line` its own (`proves.log`): the reference for it.
+    pub fn proving_log_line(&self, line: &str) -> Option<Advice> {
+        let declares = |l: &&LoadedScenario| l.scenario.proves.log.iter().any(|p| p.matches(line));
+        self.scenarios.iter().find(declares).map(advice_of)
+    }
+
     /// Scenarios with an error.log line like `line` among their proof lines
     /// ([`Scenario::proof_lines`](crate::scenario::Scenario::proof_lines)).
     pub fn matching_log_line(&self, line: &str) -> Vec<Advice> {

@@ -148,7 +148,7 @@ impl Analyzer {
         let mut d = self.d;
         d.causes = self.causes.into_values().collect();
         for c in &mut d.causes {
-            c.advice = advice_for(&c.cause, &c.example, catalogue);
+            c.advice = advice_for(&c.example, catalogue);
         }
         d.causes
             .sort_by(|a, b| b.count.cmp(&a.count).then(a.cause.cmp(&b.cause)));
@@ -184,46 +184,16 @@ fn clip(text: &str) -> String {
     }
 }
 
-/// The scenario made for this cause first, then every scenario whose baseline expects a line
-/// like the example.
-fn advice_for(cause: &Cause, example: &str, catalogue: &Catalogue) -> Vec<Advice> {
-    let mut out: Vec<Advice> = canonical(cause)
-        .and_then(|name| catalogue.advice(name))
-        .into_iter()
-        .collect();
+/// The scenario that declares a line like the example its own (`proves.log`) first, then every
+/// scenario whose proof lines match it.
+fn advice_for(example: &str, catalogue: &Catalogue) -> Vec<Advice> {
+    let mut out: Vec<Advice> = catalogue.proving_log_line(example).into_iter().collect();
     for a in catalogue.matching_log_line(example) {
         if !out.iter().any(|o| o.scenario == a.scenario) {
             out.push(a);
         }
     }
     out
-}
-
-/// The bundled scenario that reproduces exactly this cause.
-fn canonical(c: &Cause) -> Option<&'static str> {
-    use CauseKind as K;
-    use ProxyStep as P;
-    Some(match (c.kind, c.phase, c.errno) {
-        (K::ConnectFailed, _, Some(111)) => "upstream-down",
-        (K::ConnectFailed, _, Some(2)) => "php-fpm-socket-missing",
-        (K::ConnectFailed, _, Some(13)) => "socket-permission",
-        (K::ConnectFailed, _, Some(11)) => "php-fpm-backlog-full",
-        (K::ConnectFailed, _, Some(99)) => "keepalive-budget",
-        (K::TimedOut, P::Connecting, _) => "slow-accept",
-        (K::TimedOut, P::SendingRequest, _) => "request-buffering",
-        (K::TimedOut, P::ReadingBody, _) | (K::SendFailed, P::ReadingBody, _) => "stall-mid-body",
-        (K::TimedOut, _, _) => "upstream-stall",
-        (K::PrematurelyClosed, P::ReadingBody, _) => "close-mid-body",
-        (K::PrematurelyClosed, _, _) => "upstream-crash",
-        (K::RecvFailed, P::ReadingBody, _) => "close-mid-body",
-        (K::RecvFailed, _, _) | (K::SendFailed, _, _) => "upstream-reset",
-        (K::TooBigHeader, _, _) => "big-headers",
-        (K::InvalidHeader, _, _) => "invalid-header",
-        (K::NoValidHeader, _, _) => "garbage-response",
-        (K::NoLiveUpstreams, _, _) | (K::ServerDisabled, _, _) => "no-live-upstreams",
-        (K::WorkerConnections, _, _) => "worker-connections",
-        (K::ConnectFailed, _, _) => return None,
-    })
 }
 
 /// Analyse every source in order as one log.

@@ -60,8 +60,8 @@ pub struct Scenario {
 }
 
 /// The fault and the error.log lines a scenario reproduces and fixes. `check` names the
-/// scenario that proves a fault as that fault's fix; `diagnose` names the scenarios whose
-/// lines a pasted log line matches.
+/// scenario that proves a fault as that fault's fix; `diagnose` names first the scenario whose
+/// `log` a pasted line matches, then the others whose proof lines match it.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Proves {
@@ -69,8 +69,9 @@ pub struct Proves {
     /// scenario must play it).
     #[serde(default)]
     pub fault: Option<FaultKind>,
-    /// The error.log lines that point at this scenario. Default: the first phase's
-    /// `expect.log.contains`, the lines the broken config produces.
+    /// The error.log lines this scenario is the reference for (one scenario per line;
+    /// substring, or regex after `re:`). Without it, the first phase's `expect.log.contains`
+    /// still point at the scenario, after the reference.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub log: Vec<LogPattern>,
 }
