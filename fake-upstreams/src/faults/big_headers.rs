@@ -18,11 +18,11 @@ use crate::size::ByteSize;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct BigHeaders {
-    /// Bytes of padding header lines (`X-Pad-0001: xxx…`) in the response head. Default: 12k.
+    /// Bytes of padding header lines (`X-Pad-0001: xxx…`) in the response head.
     #[serde(default = "default_size")]
     #[arg(long, default_value_t = default_size())]
     pub size: ByteSize,
-    /// Size of the pattern body after the head. Default: 1k.
+    /// Size of the pattern body after the head.
     #[serde(default = "default_body_size")]
     #[arg(long, default_value_t = default_body_size())]
     pub body_size: ByteSize,

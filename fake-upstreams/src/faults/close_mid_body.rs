@@ -19,11 +19,11 @@ use crate::size::ByteSize;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct CloseMidBody {
-    /// Body size announced in `Content-Length` (and the digest header). Default: 16k.
+    /// Body size announced in `Content-Length` (and the digest header).
     #[serde(default = "default_body_size")]
     #[arg(long, default_value_t = default_body_size())]
     pub body_size: ByteSize,
-    /// Bytes of the body actually sent before the FIN; less than `body_size`. Default: 4k.
+    /// Bytes of the body actually sent before the FIN; less than `body_size`.
     #[serde(default = "default_send")]
     #[arg(long, default_value_t = default_send())]
     pub send: ByteSize,

@@ -19,7 +19,7 @@ use crate::request::RawConn;
 #[serde(deny_unknown_fields)]
 pub struct Garbage {
     /// What to send instead of a response (YAML escapes such as `"\r\n"` work in double
-    /// quotes). Default: `"HELLO this is not HTTP\r\n"`.
+    /// quotes).
     #[serde(default = "default_bytes")]
     #[arg(long, default_value_t = default_bytes())]
     pub bytes: String,

@@ -32,7 +32,7 @@ const DRAIN: Duration = Duration::from_secs(1);
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct Healthy {
-    /// Response status code. Default: 200.
+    /// Response status code.
     #[serde(default = "default_status")]
     #[arg(long, default_value_t = default_status())]
     pub status: u16,
@@ -43,7 +43,7 @@ pub struct Healthy {
     #[schemars(schema_with = "crate::schema::header_map")]
     #[arg(long = "header", value_name = "NAME:VALUE", value_parser = parse_header)]
     pub headers: Vec<(String, String)>,
-    /// Size of the pattern body. Default: 1k.
+    /// Size of the pattern body.
     #[serde(default = "default_body_size")]
     #[arg(long, default_value_t = default_body_size())]
     pub body_size: ByteSize,

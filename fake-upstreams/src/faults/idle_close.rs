@@ -44,16 +44,16 @@ pub enum IdleMode {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct IdleClose {
-    /// Keep-alive idle timeout, e.g. `5s` like Node.js. Default: 1s.
+    /// Keep-alive idle timeout, e.g. `5s` like Node.js.
     #[serde(default = "default_idle", with = "humantime_serde")]
     #[schemars(schema_with = "crate::schema::duration")]
     #[arg(long, default_value = "1s", value_parser = humantime_serde::re::humantime::parse_duration)]
     pub idle: Duration,
-    /// Size of the pattern body of each answer. Default: 1k.
+    /// Size of the pattern body of each answer.
     #[serde(default = "default_body_size")]
     #[arg(long, default_value_t = default_body_size())]
     pub body_size: ByteSize,
-    /// `race` or `timer`, see the module docs. Default: race.
+    /// `race` or `timer`, see the module docs.
     #[serde(default)]
     #[arg(long, value_enum, default_value_t = IdleMode::Race)]
     pub mode: IdleMode,

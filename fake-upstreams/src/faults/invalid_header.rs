@@ -21,8 +21,8 @@ const BODY_SIZE: usize = 1024;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct InvalidHeader {
-    /// The bad header line, sent right after the status line (without CRLF). Default:
-    /// `X-Bad Header: yes` (a space in the name, which nginx 1.22 rejects).
+    /// The bad header line, sent right after the status line (without CRLF); the default has
+    /// a space in the name, which nginx 1.22 rejects.
     #[serde(default = "default_line")]
     #[arg(long, default_value_t = default_line())]
     pub line: String,

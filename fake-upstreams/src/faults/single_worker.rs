@@ -37,11 +37,11 @@ use crate::size::ByteSize;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct SingleWorker {
-    /// Size of the pattern body of each answer. Default: 1k.
+    /// Size of the pattern body of each answer.
     #[serde(default = "default_body_size")]
     #[arg(long, default_value_t = default_body_size())]
     pub body_size: ByteSize,
-    /// Connections served at once; at least 1. Default: 1.
+    /// Connections served at once; at least 1.
     #[serde(default = "default_workers")]
     #[arg(long, default_value_t = default_workers())]
     pub workers: u32,

@@ -34,7 +34,7 @@ const FILL_LIMIT: Duration = Duration::from_secs(1);
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct SlowAccept {
-    /// The listener's `listen()` backlog, at most 128. Default: 1.
+    /// The listener's `listen()` backlog, at most 128.
     #[serde(default = "default_backlog")]
     #[arg(long, default_value_t = default_backlog())]
     pub backlog: u32,

@@ -24,7 +24,7 @@ pub struct Stall {
     #[schemars(schema_with = "crate::schema::optional_duration")]
     #[arg(long, value_parser = humantime_serde::re::humantime::parse_duration)]
     pub delay: Option<Duration>,
-    /// Size of the pattern body sent once the delay is over. Default: 1k.
+    /// Size of the pattern body sent once the delay is over.
     #[serde(default = "default_body_size")]
     #[arg(long, default_value_t = default_body_size())]
     pub body_size: ByteSize,

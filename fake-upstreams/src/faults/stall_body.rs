@@ -22,11 +22,11 @@ use crate::size::ByteSize;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct StallBody {
-    /// Body size announced in `Content-Length` (and the digest header). Default: 16k.
+    /// Body size announced in `Content-Length` (and the digest header).
     #[serde(default = "default_body_size")]
     #[arg(long, default_value_t = default_body_size())]
     pub body_size: ByteSize,
-    /// Bytes of the body sent before the stall; less than `body_size`. Default: 4k.
+    /// Bytes of the body sent before the stall; less than `body_size`.
     #[serde(default = "default_send")]
     #[arg(long, default_value_t = default_send())]
     pub send: ByteSize,
