@@ -68,34 +68,48 @@ pub struct Observed<'a> {
     pub upstreams: &'a BTreeMap<String, CounterSnapshot>,
 }
 
+/// How one kind of expectation turns what a phase showed into checks (none when the phase
+/// does not state it, or when it needs traffic and none ran).
+type Kind = fn(&Expect, &Observed<'_>) -> Vec<Check>;
+
+/// One row per expectation kind, in the order a phase's checks are listed. A new kind is its
+/// field in [`Expect`], its file in this folder and one row here.
+const KINDS: &[Kind] = &[
+    |e, seen| vec![config::check(e.config_rejected.as_ref(), seen.config)],
+    |e, seen| with_load(seen, |load| traffic::outcomes(&e.outcomes, load)),
+    |e, seen| {
+        with_load(seen, |load| {
+            e.body_intact.then(|| traffic::body_intact(load))
+        })
+    },
+    |e, seen| with_load(seen, |load| traffic::methods(&e.methods, load)),
+    |e, seen| with_load(seen, |load| traffic::windows(&e.windows, load)),
+    |e, seen| {
+        with_load(seen, |load| {
+            let dup = |x| upstreams::duplicates(x, load.total, seen.upstreams);
+            e.duplicates.as_ref().map(dup)
+        })
+    },
+    |e, seen| {
+        with_load(seen, |load| {
+            upstreams::duplicate_methods(&e.duplicate_methods, load, seen.upstreams)
+        })
+    },
+    |e, seen| log::check(&e.log, seen.log),
+    |e, seen| upstreams::check(&e.upstreams, seen.upstreams),
+];
+
 /// Evaluate every expectation of a phase.
 pub fn evaluate(expect: &Expect, seen: &Observed<'_>) -> Vec<Check> {
-    let mut checks = vec![config::check(expect.config_rejected.as_ref(), seen.config)];
-    if let Some(load) = seen.load {
-        checks.extend(traffic::outcomes(&expect.outcomes, load));
-        if expect.body_intact {
-            checks.push(traffic::body_intact(load));
-        }
-        checks.extend(traffic::methods(&expect.methods, load));
-        checks.extend(expect.windows.iter().flat_map(|w| traffic::window(w, load)));
-        if let Some(expr) = &expect.duplicates {
-            checks.push(upstreams::duplicates(expr, load.total, seen.upstreams));
-        }
-        for (method, expr) in &expect.duplicate_methods {
-            let sent = load.total_method(method);
-            let method_of = |id: u64| load.methods.get(&id) == Some(method);
-            checks.push(upstreams::duplicates_of(
-                method,
-                expr,
-                sent,
-                seen.upstreams,
-                method_of,
-            ));
-        }
-    }
-    checks.extend(log::check(&expect.log, seen.log));
-    checks.extend(upstreams::check(&expect.upstreams, seen.upstreams));
-    checks
+    KINDS.iter().flat_map(|kind| kind(expect, seen)).collect()
+}
+
+/// The checks `f` makes of the load, or none when no traffic ran (the config was rejected).
+fn with_load<T>(seen: &Observed<'_>, f: impl FnOnce(&LoadReport) -> T) -> Vec<Check>
+where
+    T: IntoIterator<Item = Check>,
+{
+    seen.load.map(f).into_iter().flatten().collect()
 }
 
 /// Quote at most a few lines as evidence.

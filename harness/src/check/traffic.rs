@@ -55,7 +55,12 @@ pub(super) fn methods(
     checks
 }
 
-pub(super) fn window(w: &Window, load: &LoadReport) -> Vec<Check> {
+/// `windows:`: the checks of each time window.
+pub(super) fn windows(windows: &[Window], load: &LoadReport) -> Vec<Check> {
+    windows.iter().flat_map(|w| window(w, load)).collect()
+}
+
+fn window(w: &Window, load: &LoadReport) -> Vec<Check> {
     let counts = load.window(w.from, w.to);
     let total: u64 = counts.values().sum();
     let all = counts

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use fake_upstreams::counters::CounterSnapshot;
 
 use super::Check;
+use crate::load::LoadReport;
 use crate::scenario::{CounterExpect, ShareExpr};
 
 pub(super) fn check(
@@ -46,7 +47,7 @@ pub(super) fn check(
     checks
 }
 
-/// Request ids that reached the upstream servers more than once in total.
+/// `duplicates:`: request ids that reached the upstream servers more than once in total.
 pub(super) fn duplicates(
     expr: &ShareExpr,
     sent: u64,
@@ -56,17 +57,19 @@ pub(super) fn duplicates(
     duplicate_check("duplicate requests", "requests", expr, sent, &dup)
 }
 
-/// Like [`duplicates`], for the requests sent with one method.
-pub(super) fn duplicates_of(
-    method: &str,
-    expr: &ShareExpr,
-    sent: u64,
+/// `duplicate_methods:`: like [`duplicates`], for the requests sent with each method.
+pub(super) fn duplicate_methods(
+    expected: &BTreeMap<String, ShareExpr>,
+    load: &LoadReport,
     seen: &BTreeMap<String, CounterSnapshot>,
-    is_method: impl Fn(u64) -> bool,
-) -> Check {
-    let dup = duplicate_ids(seen, is_method);
-    let what = format!("duplicate {method} requests");
-    duplicate_check(&what, &format!("{method} requests"), expr, sent, &dup)
+) -> Vec<Check> {
+    let check = |(method, expr): (&String, &ShareExpr)| {
+        let dup = duplicate_ids(seen, |id| load.methods.get(&id) == Some(method));
+        let what = format!("duplicate {method} requests");
+        let sent = load.total_method(method);
+        duplicate_check(&what, &format!("{method} requests"), expr, sent, &dup)
+    };
+    expected.iter().map(check).collect()
 }
 
 fn duplicate_ids(seen: &BTreeMap<String, CounterSnapshot>, keep: impl Fn(u64) -> bool) -> Vec<u64> {
