@@ -3,7 +3,8 @@
 //! words (title, guide step, the last phase's `about`).
 //!
 //! `check` and `diagnose` point users at these instead of repeating advice: the YAML is the one
-//! place a fix is written down, and `badgateway run` proves it.
+//! place a fix is written down, and `badgateway run` proves it. Which scenario is the reference
+//! for a fault or a log line is what the scenario itself declares (`proves:`).
 
 use std::path::{Path, PathBuf};
 

@@ -1,9 +1,9 @@
 //! The closed set of ways a fake upstream can (mis)behave, and the one registry of them.
 //!
 //! Each fault is one small file, like toxiproxy's toxics: its config struct is its YAML shape
-//! (with defaults, docs and schema), and it implements [`Behavior`] — how it serves a
+//! (with defaults, docs and schema), and it implements `Behavior` — how it serves a
 //! connection, how it validates, and the short fixed [`Probe`] with which `check` plays it.
-//! The [`registry!`] list at the bottom is the only other place a fault is named: it makes
+//! The `registry!` list at the bottom is the only other place a fault is named: it makes
 //! the [`Fault`] enum (`kind:` in YAML, one CLI subcommand per fault) and the fieldless
 //! [`FaultKind`]. Settings every fault shares (probability, limits, schedule, transport) are
 //! not here but in [`ServerSpec`](crate::spec::ServerSpec). `CREATING_FAULTS.md` walks
@@ -141,7 +141,7 @@ macro_rules! registry {
                 }
             }
 
-            /// What real nginx does with this fault (Markdown, see [`Behavior::NGINX`]).
+            /// What real nginx does with this fault (Markdown, the fault file's `NGINX`).
             pub fn nginx_does(self) -> &'static str {
                 match self {
                     $(FaultKind::$variant => <$ty as Behavior>::NGINX,)*

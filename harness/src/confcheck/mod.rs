@@ -1,11 +1,11 @@
 //! `check` and `compare`: run a user's complete nginx config against fake upstreams playing
-//! the fault catalogue, and report per upstream × fault what clients got, with the catalogue
+//! every fault that declares a probe in the fake upstreams' registry ([`faults`]), and report per upstream × fault what clients got, with the catalogue
 //! scenario (and its proven fix) for every fault the config does not survive.
 //!
-//! Steps: [`analyze`] the config (upstreams, targets, what cannot be tested), [`rewrite`] it
+//! Steps: [`analyze()`] the config (upstreams, targets, what cannot be tested), [`rewrite`] it
 //! for the harness, `nginx -t` it, run it once with every upstream healthy (the control: a
 //! target whose requests do not reach its upstream as 2xx is listed as untested), then once per
-//! upstream and fault ([`cell`]). Plain data only; `app` prints.
+//! upstream and fault (`cell`). Plain data only; `report/` renders it.
 
 pub mod analyze;
 mod cell;

@@ -57,7 +57,7 @@ pub struct CauseReport {
     pub count: u64,
     pub first: String,
     pub last: String,
-    /// `http://host:port` → lines; at most [`MAX_KEYS`], the rest under `other`.
+    /// `http://host:port` → lines; at most `MAX_KEYS`, the rest under `other`.
     pub upstreams: BTreeMap<String, u64>,
     pub methods: BTreeMap<String, u64>,
     /// The first line of this cause, as nginx wrote it.
