@@ -2,7 +2,7 @@
 //!
 //! Shaped like mini-redis: [`spawn_spec`] binds and starts an accept loop that gives every
 //! connection its own task. The loop also applies the spec's generic settings: it asks the
-//! [`Gate`] whether each connection gets the fault, a healthy answer, or is turned away by a
+//! `Gate` whether each connection gets the fault, a healthy answer, or is turned away by a
 //! limit, and it switches behaviour (and opens or shuts the socket) at each schedule step.
 //! Shutdown is one token: the accept loop and every connection task watch it, and the loop
 //! waits for its tasks before it returns, so [`Server::stop`] returning means no socket of
