@@ -141,7 +141,7 @@ async fn drive_nginx(
 }
 
 /// `a` with the readiness server on `ports[0]` and each listen key on the next one.
-fn with_ports(a: &Assignment, listens: &[String], ports: &[u16]) -> Assignment {
+pub(super) fn with_ports(a: &Assignment, listens: &[String], ports: &[u16]) -> Assignment {
     let mut a = a.clone();
     a.ready_port = ports[0];
     a.ports = listens

@@ -267,13 +267,7 @@ async fn nginx_t(ctx: &cell::Ctx<'_>, path: &Path, dir: &Path) -> Result<(), Che
     let listens = &ctx.analysis.listens;
     let binary = ctx.nginx.binary();
     let mapped = |ports: &[u16]| {
-        let mut a = a.clone();
-        a.ready_port = ports[0];
-        a.ports = listens
-            .iter()
-            .cloned()
-            .zip(ports[1..].iter().copied())
-            .collect();
+        let a = cell::with_ports(&a, listens, ports);
         rewrite::render_mapped(ctx.config, binary, &dir, &a)
     };
     let session = Session::new(ctx.nginx, dir.clone(), Vec::new());
