@@ -80,7 +80,7 @@ impl Catalogue {
     pub fn matching_log_line(&self, line: &str) -> Vec<Advice> {
         self.scenarios
             .iter()
-            .filter(|l| l.scenario.proof_lines().iter().any(|pat| pat.matches(line)))
+            .filter(|l| l.scenario.proof_lines().any(|pat| pat.matches(line)))
             .map(advice_of)
             .collect()
     }

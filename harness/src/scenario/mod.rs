@@ -153,12 +153,18 @@ pub struct Traffic {
     #[serde(default)]
     pub body_size: ByteSize,
     /// Client-side limit for one request, from connect to the last body byte.
-    #[serde(default = "Traffic::default_timeout", with = "humantime_serde")]
+    #[serde(
+        default = "Traffic::default_timeout",
+        with = "fake_upstreams::duration"
+    )]
     #[schemars(schema_with = "fake_upstreams::schema::duration")]
     pub timeout: Duration,
     /// Upper bound on the whole phase's load, whatever the request count; requests still in
     /// flight then are cut and count as `timeout`.
-    #[serde(default = "Traffic::default_max_duration", with = "humantime_serde")]
+    #[serde(
+        default = "Traffic::default_max_duration",
+        with = "fake_upstreams::duration"
+    )]
     #[schemars(schema_with = "fake_upstreams::schema::duration")]
     pub max_duration: Duration,
     /// A weighted mix of methods, e.g. `{ GET: 1, POST: 1 }`; replaces `method`. Each
@@ -167,14 +173,14 @@ pub struct Traffic {
     pub methods: BTreeMap<String, u32>,
     /// Pause between one connection's requests (± `jitter`, drawn from the seed), e.g. to
     /// space requests around an upstream's keep-alive idle timeout.
-    #[serde(default, with = "humantime_serde")]
+    #[serde(default, with = "fake_upstreams::duration")]
     #[schemars(schema_with = "fake_upstreams::schema::optional_duration")]
     pub spacing: Option<Duration>,
-    #[serde(default, with = "humantime_serde")]
+    #[serde(default, with = "fake_upstreams::duration")]
     #[schemars(schema_with = "fake_upstreams::schema::optional_duration")]
     pub jitter: Option<Duration>,
     /// Stop issuing new requests after this long (requests in flight finish normally).
-    #[serde(default, with = "humantime_serde")]
+    #[serde(default, with = "fake_upstreams::duration")]
     #[schemars(schema_with = "fake_upstreams::schema::optional_duration")]
     pub duration: Option<Duration>,
     /// Slow clients: send the request body in `chunk`-byte pieces, `interval` apart.
@@ -187,7 +193,7 @@ pub struct Traffic {
 #[serde(deny_unknown_fields)]
 pub struct SlowBody {
     pub chunk: ByteSize,
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "fake_upstreams::duration")]
     #[schemars(schema_with = "fake_upstreams::schema::duration")]
     pub interval: Duration,
 }
@@ -286,12 +292,11 @@ impl Scenario {
             })
     }
 
-    /// The error.log lines that point at this scenario (see [`Proves::log`]).
-    pub fn proof_lines(&self) -> &[LogPattern] {
-        match (&self.proves.log[..], self.phases.first()) {
-            ([], Some(first)) => &first.expect.log.contains,
-            (lines, _) => lines,
-        }
+    /// The error.log lines that point at this scenario: those it declares (`proves.log`) and
+    /// those its first phase, the broken config, expects.
+    pub fn proof_lines(&self) -> impl Iterator<Item = &LogPattern> {
+        let first = self.phases.first().map(|p| &p.expect.log.contains[..]);
+        self.proves.log.iter().chain(first.unwrap_or_default())
     }
 
     /// The traffic a phase sends.
