@@ -8,6 +8,7 @@
 
 pub mod body;
 pub mod counters;
+pub mod duration;
 pub mod endpoint;
 pub mod faults;
 mod gate;

@@ -32,6 +32,10 @@ pub struct ByteSizeError {
 }
 
 impl ByteSize {
+    /// The largest size a config may ask for (64m): every body and head the fake upstreams and
+    /// the load driver send is built in memory, and this keeps a typo from exhausting it.
+    pub const MAX: ByteSize = ByteSize(64 * MIB);
+
     /// `n` KiB, for defaults in code that read like the configs.
     pub const fn kib(n: u64) -> Self {
         Self(n * KIB)
@@ -64,7 +68,8 @@ impl FromStr for ByteSize {
         let n: u64 = digits.parse().map_err(|_| err("the number is too large"))?;
         n.checked_mul(multiplier)
             .map(ByteSize)
-            .ok_or_else(|| err("the size is too large"))
+            .filter(|size| *size <= ByteSize::MAX)
+            .ok_or_else(|| err("the size is above the limit of 64m"))
     }
 }
 
@@ -101,7 +106,7 @@ impl schemars::JsonSchema for ByteSize {
         schemars::json_schema!({
             "description": "A byte size: an integer, or a string like \"512\", \"12k\", \"1m\" (binary multiples).",
             "anyOf": [
-                { "type": "integer", "minimum": 0 },
+                { "type": "integer", "minimum": 0, "maximum": 67108864 },
                 { "type": "string", "pattern": "^\\s*[0-9]+[kKmM]?\\s*$" }
             ]
         })
@@ -118,13 +123,30 @@ impl Visitor<'_> for ByteSizeVisitor {
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<ByteSize, E> {
-        Ok(ByteSize(v))
+        match ByteSize(v) {
+            size if size <= ByteSize::MAX => Ok(size),
+            _ => Err(E::custom(format!(
+                "byte size {v} is above the limit of 64m"
+            ))),
+        }
     }
 
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<ByteSize, E> {
-        u64::try_from(v)
-            .map(ByteSize)
-            .map_err(|_| E::custom(format!("invalid byte size {v}: it must not be negative")))
+        let v = u64::try_from(v)
+            .map_err(|_| E::custom(format!("invalid byte size {v}: it must not be negative")))?;
+        self.visit_u64(v)
+    }
+
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<ByteSize, E> {
+        Err(E::custom(format!(
+            "byte size {v} is above the limit of 64m"
+        )))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<ByteSize, E> {
+        Err(E::custom(format!(
+            "invalid byte size {v}: a whole number of bytes"
+        )))
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<ByteSize, E> {

@@ -155,7 +155,7 @@ pub enum OverLimit {
 #[schemars(extend("unevaluatedProperties" = false))]
 pub struct Step {
     /// When the step starts, since spawn, e.g. `2s`, `500ms`.
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "crate::duration")]
     #[schemars(schema_with = "crate::schema::duration")]
     pub after: Duration,
     /// The behaviour from then on.

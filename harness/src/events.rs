@@ -1,11 +1,12 @@
-//! Progress events: what the runner tells a progress display while a run goes, kept apart from
-//! both so the display does not depend on the runner. The runner prints nothing itself; `report::progress` renders these (bars on a terminal, plain lines
-//! otherwise), and `--quiet` simply does not listen.
+//! Progress events: what the runner tells whoever listens while a run goes, kept apart from
+//! both so listeners do not depend on the runner. The runner prints and saves nothing itself:
+//! `report::progress` renders these (bars on a terminal, plain lines otherwise; not under
+//! `--quiet`), and `run` saves each scenario's result so far into result.json as it comes.
 
 use tokio::sync::{mpsc, watch};
 
 use crate::load::LiveCounts;
-use crate::result::Verdict;
+use crate::result::{ScenarioResult, Verdict};
 
 /// Which phase of which scenario attempt an event is about.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -32,6 +33,9 @@ pub enum Event {
         requests: u64,
         wall_ms: u64,
     },
+    /// A scenario attempt as far as it got: after each of its phases, and when it ended (then
+    /// complete). A later update of the same attempt replaces an earlier one.
+    ScenarioSoFar(Box<ScenarioResult>),
 }
 
 /// Where the runner sends its events (`RunOptions::progress`).

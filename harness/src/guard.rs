@@ -1,7 +1,8 @@
 //! The one place that guarantees no nginx outlives the harness.
 //!
 //! Every nginx master is started in its own process group and registered here. Dropping its
-//! handle kills the group; a panic hook kills every registered group; Ctrl-C and SIGTERM cancel
+//! handle kills the group (also while a panicking task unwinds); a panic on the main thread
+//! kills every registered group; Ctrl-C and SIGTERM cancel
 //! the run (so phases tear down normally), and a second signal kills everything and exits at
 //! once. Fake upstreams are tasks inside this process, so they end with it. Anything else that
 //! must not outlive the harness (an nginx container) registers a cleanup: a name and a blocking
@@ -83,7 +84,12 @@ fn install_panic_hook() {
     HOOK.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            kill_all();
+            // A panic in a scenario's task is caught by its runtime: that scenario fails alone
+            // and its own handles kill its nginx as they unwind. Only a panic nothing catches
+            // (the main thread's, or any under panic=abort) kills every nginx here.
+            if std::thread::current().name() == Some("main") || cfg!(panic = "abort") {
+                kill_all();
+            }
             previous(info);
         }));
     });
@@ -107,7 +113,7 @@ pub fn cancel_on_signals(token: CancellationToken) {
                 _ = term.recv() => {}
             }
             if round == 0 {
-                eprintln!("\ninterrupted: stopping nginx and fake upstreams (again to force)");
+                crate::errln!("\ninterrupted: stopping nginx and fake upstreams (again to force)");
                 token.cancel();
             }
         }

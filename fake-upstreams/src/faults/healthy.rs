@@ -48,7 +48,7 @@ pub struct Healthy {
     #[arg(long, default_value_t = default_body_size())]
     pub body_size: ByteSize,
     /// Wait this long before each response, e.g. `50ms`. Default: no wait.
-    #[serde(default, with = "humantime_serde")]
+    #[serde(default, with = "crate::duration")]
     #[schemars(schema_with = "crate::schema::optional_duration")]
     #[arg(long, value_parser = humantime_serde::re::humantime::parse_duration)]
     pub delay: Option<Duration>,
@@ -92,7 +92,9 @@ impl Healthy {
     /// The response this config sends, or why it is not valid HTTP.
     fn prepare(&self) -> Result<Prepared, String> {
         let status = StatusCode::from_u16(self.status)
-            .map_err(|_| format!("healthy: invalid status {}", self.status))?;
+            .ok()
+            .filter(|_| (100..600).contains(&self.status))
+            .ok_or_else(|| format!("healthy: invalid status {} (use 100 to 599)", self.status))?;
         let mut headers = HeaderMap::new();
         for (name, value) in &self.headers {
             let name = HeaderName::from_bytes(name.as_bytes())

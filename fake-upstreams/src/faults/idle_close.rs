@@ -45,7 +45,7 @@ pub enum IdleMode {
 #[serde(deny_unknown_fields)]
 pub struct IdleClose {
     /// Keep-alive idle timeout, e.g. `5s` like Node.js.
-    #[serde(default = "default_idle", with = "humantime_serde")]
+    #[serde(default = "default_idle", with = "crate::duration")]
     #[schemars(schema_with = "crate::schema::duration")]
     #[arg(long, default_value = "1s", value_parser = humantime_serde::re::humantime::parse_duration)]
     pub idle: Duration,

@@ -48,7 +48,7 @@ pub struct SingleWorker {
     /// Time a worker spends on each request after reading it, before answering, e.g.
     /// `200ms`. The worker stays busy even if the client hangs up meanwhile; only the
     /// server stopping cuts it short. Default: none (answer at once).
-    #[serde(default, with = "humantime_serde")]
+    #[serde(default, with = "crate::duration")]
     #[schemars(schema_with = "crate::schema::optional_duration")]
     #[arg(long, value_parser = humantime_serde::re::humantime::parse_duration)]
     pub delay: Option<Duration>,

@@ -29,7 +29,7 @@ pub struct SlowHeaders {
     #[arg(long, default_value_t = default_chunk())]
     pub chunk: ByteSize,
     /// Pause between two writes of the head, e.g. `100ms`.
-    #[serde(default = "default_interval", with = "humantime_serde")]
+    #[serde(default = "default_interval", with = "crate::duration")]
     #[schemars(schema_with = "crate::schema::duration")]
     #[arg(long, default_value = "100ms", value_parser = humantime_serde::re::humantime::parse_duration)]
     pub interval: Duration,

@@ -20,7 +20,7 @@ use crate::size::ByteSize;
 #[serde(deny_unknown_fields)]
 pub struct Stall {
     /// How long to wait before a healthy answer, e.g. `500ms`, `5s`. Default: forever.
-    #[serde(default, with = "humantime_serde")]
+    #[serde(default, with = "crate::duration")]
     #[schemars(schema_with = "crate::schema::optional_duration")]
     #[arg(long, value_parser = humantime_serde::re::humantime::parse_duration)]
     pub delay: Option<Duration>,

@@ -32,7 +32,7 @@ pub struct StallBody {
     pub send: ByteSize,
     /// How long to stall before sending the rest, e.g. `5s`. Default: forever (until the
     /// client closes or the server stops).
-    #[serde(default, with = "humantime_serde")]
+    #[serde(default, with = "crate::duration")]
     #[schemars(schema_with = "crate::schema::optional_duration")]
     #[arg(long, value_parser = humantime_serde::re::humantime::parse_duration)]
     pub delay: Option<Duration>,

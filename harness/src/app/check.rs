@@ -13,12 +13,12 @@ pub(super) fn check(args: CheckArgs) -> Exit {
         Err(exit) => return exit,
     };
     if s.json {
-        println!(
+        crate::outln!(
             "{}",
             serde_json::to_string_pretty(&report).expect("report serializes")
         );
     } else {
-        print!("{}", crate::report::check_text::check(&report));
+        crate::out!("{}", crate::report::check_text::check(&report));
     }
     super::common::write_reports(&s.report, Subject::Check(&report)).unwrap_or(Exit::Passed)
 }

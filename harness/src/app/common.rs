@@ -20,7 +20,7 @@ use crate::report::confcheck::Subject;
 pub(super) fn check_configs(paths: &[&Path], s: &CheckSettings) -> Result<Vec<CheckReport>, Exit> {
     let catalogue = load_catalogue(s.scenarios.clone())?;
     let nginx = locate(s.nginx.as_deref()).map_err(|msg| {
-        eprintln!("error: {msg}");
+        crate::errln!("error: {msg}");
         Exit::Infrastructure
     })?;
     let root = work_root();
@@ -35,7 +35,7 @@ pub(super) fn check_configs(paths: &[&Path], s: &CheckSettings) -> Result<Vec<Ch
                 upstreams: s.upstream.clone(),
                 faults: s.fault.clone(),
             };
-            eprintln!(
+            crate::errln!(
                 "badgateway: checking {} (nginx {})",
                 path.display(),
                 nginx.version
@@ -46,12 +46,12 @@ pub(super) fn check_configs(paths: &[&Path], s: &CheckSettings) -> Result<Vec<Ch
     });
     let keep = s.keep || matches!(result, Err(CheckError::Rejected { .. }));
     if keep {
-        eprintln!("run folders kept in {}", root.display());
+        crate::errln!("run folders kept in {}", root.display());
     } else {
         let _ = std::fs::remove_dir_all(&root);
     }
     result.map_err(|e| {
-        eprintln!("{}", error_text(&e));
+        crate::errln!("{}", error_text(&e));
         match e {
             CheckError::Input(_) => Exit::BadInput,
             CheckError::Rejected { .. } => Exit::ConfigRejected,
@@ -66,12 +66,12 @@ pub(super) fn write_reports(targets: &[Target], subject: Subject<'_>) -> Option<
     match crate::report::confcheck::write(targets, subject) {
         Ok(written) => {
             for (format, path) in written {
-                eprintln!("{format}: {}", path.display());
+                crate::errln!("{format}: {}", path.display());
             }
             None
         }
         Err(e) => {
-            eprintln!("error: cannot write the reports: {e}");
+            crate::errln!("error: cannot write the reports: {e}");
             Some(Exit::Infrastructure)
         }
     }
@@ -81,7 +81,7 @@ pub(super) fn write_reports(targets: &[Target], subject: Subject<'_>) -> Option<
 pub(super) fn load_catalogue(dir: Option<PathBuf>) -> Result<Catalogue, Exit> {
     let dir = dir.unwrap_or_else(Catalogue::default_dir);
     Catalogue::load(&[dir]).map_err(|e| {
-        eprintln!("{e}");
+        crate::errln!("{e}");
         Exit::BadInput
     })
 }

@@ -15,12 +15,12 @@ pub(super) fn compare(args: CompareArgs) -> Exit {
     let before = reports.pop().expect("two reports");
     let c = diff(before, after);
     if s.json {
-        println!(
+        crate::outln!(
             "{}",
             serde_json::to_string_pretty(&c).expect("comparison serializes")
         );
     } else {
-        print!("{}", crate::report::check_text::compare(&c));
+        crate::out!("{}", crate::report::check_text::compare(&c));
     }
     let subject = crate::report::confcheck::Subject::Compare(&c);
     if let Some(exit) = super::common::write_reports(&s.report, subject) {

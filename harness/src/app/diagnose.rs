@@ -22,7 +22,7 @@ pub(super) fn diagnose(args: DiagnoseArgs) -> Exit {
         match open(p) {
             Ok(s) => sources.push(s),
             Err(e) => {
-                eprintln!(
+                crate::errln!(
                     "{}: error: cannot read: {e}\n  hint: pass nginx error.log files, or - for standard input",
                     p.display()
                 );
@@ -34,7 +34,7 @@ pub(super) fn diagnose(args: DiagnoseArgs) -> Exit {
     let d = match analyze(sources, &catalogue) {
         Ok(d) => d,
         Err(e) => {
-            eprintln!(
+            crate::errln!(
                 "error: reading {}: {e}\n  hint: a .gz file must be gzip; others plain text",
                 names.join(", ")
             );
@@ -42,7 +42,7 @@ pub(super) fn diagnose(args: DiagnoseArgs) -> Exit {
         }
     };
     if d.nginx_lines == 0 {
-        eprintln!(
+        crate::errln!(
             "{}: error: no nginx error.log lines among {} lines read{}\n  hint: pass nginx's error.log (lines like `2026/01/01 12:00:00 [error] 12#12: *1 ...`), not access.log",
             names.join(", "),
             d.lines,
@@ -54,12 +54,12 @@ pub(super) fn diagnose(args: DiagnoseArgs) -> Exit {
         return Exit::BadInput;
     }
     if args.json {
-        println!(
+        crate::outln!(
             "{}",
             serde_json::to_string_pretty(&d).expect("diagnosis serializes")
         );
     } else {
-        print!("{}", crate::report::diagnose_text::diagnose(&d));
+        crate::out!("{}", crate::report::diagnose_text::diagnose(&d));
     }
     Exit::Passed
 }

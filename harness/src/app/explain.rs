@@ -11,13 +11,13 @@ pub(super) fn explain(args: &ExplainArgs) -> Exit {
     };
     let Some(loaded) = scenarios.iter().find(|l| l.scenario.name == args.name) else {
         let names: Vec<&str> = scenarios.iter().map(|l| l.scenario.name.as_str()).collect();
-        eprintln!(
+        crate::errln!(
             "error: no scenario named `{}`\n  hint: known scenarios: {}",
             args.name,
             names.join(", ")
         );
         return Exit::BadInput;
     };
-    print!("{}", crate::report::explain_text::explain(&loaded.scenario));
+    crate::out!("{}", crate::report::explain_text::explain(&loaded.scenario));
     Exit::Passed
 }

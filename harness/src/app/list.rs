@@ -10,7 +10,7 @@ pub(super) fn list(paths: &[PathBuf], markdown: bool) -> Exit {
         Err(exit) => return exit,
     };
     if markdown {
-        print!("{}", crate::catalogue::markdown(&scenarios));
+        crate::out!("{}", crate::catalogue::markdown(&scenarios));
         return Exit::Passed;
     }
     let width = scenarios
@@ -19,17 +19,17 @@ pub(super) fn list(paths: &[PathBuf], markdown: bool) -> Exit {
         .max()
         .unwrap_or(4)
         .max(4);
-    println!("{:width$}  {:28}  TITLE", "NAME", "PHASES");
+    crate::outln!("{:width$}  {:28}  TITLE", "NAME", "PHASES");
     for loaded in &scenarios {
         let s = &loaded.scenario;
         let phases: Vec<&str> = s.phases.iter().map(|p| p.name.as_str()).collect();
-        println!("{:width$}  {:28}  {}", s.name, phases.join(", "), s.title);
+        crate::outln!("{:width$}  {:28}  {}", s.name, phases.join(", "), s.title);
     }
     Exit::Passed
 }
 
 /// `list --faults`: the README's fault table.
 pub(super) fn faults() -> Exit {
-    print!("{}", crate::fault_table::markdown());
+    crate::out!("{}", crate::fault_table::markdown());
     Exit::Passed
 }

@@ -28,14 +28,14 @@ pub(super) fn load(args: &LoadArgs) -> Exit {
     };
     if args.json {
         match serde_json::to_string_pretty(&report) {
-            Ok(json) => println!("{json}"),
+            Ok(json) => crate::outln!("{json}"),
             Err(e) => {
-                eprintln!("error: cannot print the report: {e}");
+                crate::errln!("error: cannot print the report: {e}");
                 return Exit::Infrastructure;
             }
         }
     } else {
-        print!(
+        crate::out!(
             "{}",
             crate::report::load_text::load(&args.url.url, args.connections, args.duration, &report)
         );

@@ -38,7 +38,7 @@ pub fn execute(cli: Cli) -> Exit {
 /// Load scenarios or print the input error; `Err` carries the exit to use.
 fn load_scenarios(paths: &[std::path::PathBuf]) -> Result<Vec<LoadedScenario>, Exit> {
     discover(paths).map_err(|e: InputError| {
-        eprintln!("{e}");
+        crate::errln!("{e}");
         Exit::BadInput
     })
 }

@@ -9,7 +9,7 @@ pub(super) fn report(args: &ReportArgs) -> Exit {
     let result = match json::read(&args.result) {
         Ok(r) => r,
         Err(msg) => {
-            eprintln!(
+            crate::errln!(
                 "error: {msg}\n  hint: pass the result.json a `badgateway run` wrote into \
                  reports/<run-id>/"
             );
@@ -17,16 +17,16 @@ pub(super) fn report(args: &ReportArgs) -> Exit {
         }
     };
     let Some(out) = &args.out else {
-        print!("{}", args.format.render(&result));
+        crate::out!("{}", args.format.render(&result));
         return Exit::Passed;
     };
     match report::write(args.format, &result, out) {
         Ok(path) => {
-            println!("{}: {}", args.format, path.display());
+            crate::outln!("{}: {}", args.format, path.display());
             Exit::Passed
         }
         Err(e) => {
-            eprintln!("error: cannot write {}: {e}", out.display());
+            crate::errln!("error: cannot write {}: {e}", out.display());
             Exit::Infrastructure
         }
     }

@@ -1,14 +1,19 @@
-//! `badgateway run`: load scenarios, find nginx, run, print the summary, save result.json.
+//! `badgateway run`: load scenarios, find nginx, make a run folder of its own, run (saving
+//! result.json after every phase), print the summary, write the reports.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::RunArgs;
+use crate::events::{Event, ProgressSender};
 use crate::exit::Exit;
 use crate::guard;
 use crate::nginx::{NginxBackend, docker_api};
 use crate::report;
+use crate::result::ScenarioResult;
 use crate::runner::{self, RunOptions};
 
 pub(super) fn run(args: RunArgs) -> Exit {
@@ -23,7 +28,7 @@ pub(super) fn run(args: RunArgs) -> Exit {
                 .any(|f| l.scenario.name.contains(f.as_str()))
         });
         if scenarios.is_empty() {
-            eprintln!(
+            crate::errln!(
                 "error: no scenario matches --filter {}\n  hint: see `badgateway list`",
                 args.filter.join(", ")
             );
@@ -33,7 +38,7 @@ pub(super) fn run(args: RunArgs) -> Exit {
     if !args.nginx_image.is_empty() {
         // Before any runtime thread exists: it may point DOCKER_HOST at an API-version shim.
         if let Err(msg) = docker_api::prepare() {
-            eprintln!("error: --nginx-image needs Docker: {msg}");
+            crate::errln!("error: --nginx-image needs Docker: {msg}");
             return Exit::Infrastructure;
         }
         docker_api::sweep_stale();
@@ -42,17 +47,25 @@ pub(super) fn run(args: RunArgs) -> Exit {
     let nginx = match runtime.block_on(NginxBackend::resolve(&args.nginx, &args.nginx_image)) {
         Ok(n) => n,
         Err(msg) => {
-            eprintln!("error: {msg}");
+            crate::errln!("error: {msg}");
             return Exit::Infrastructure;
         }
     };
     let runs = scenarios.len() * args.repeat as usize * nginx.len();
     let jobs = args.jobs.resolve(runs);
     let seed = args.seed.unwrap_or_else(rand::random);
-    let run_id = run_id();
-    let out_dir = args.out.join(&run_id);
+    let (run_id, out_dir) = match create_run_dir(&args.out) {
+        Ok(pair) => pair,
+        Err(e) => {
+            crate::errln!(
+                "error: cannot create a run folder in {}: {e}",
+                args.out.display()
+            );
+            return Exit::Infrastructure;
+        }
+    };
     if !args.quiet {
-        eprintln!(
+        crate::errln!(
             "badgateway: {} scenarios, {}, seed {seed}, jobs {}, output {}",
             scenarios.len(),
             nginx
@@ -83,11 +96,18 @@ pub(super) fn run(args: RunArgs) -> Exit {
                 Box::new(std::io::stderr()),
             )
         });
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let recorder = tokio::spawn(record(
+            rx,
+            opts.clone(),
+            display.as_ref().map(|(tx, _)| tx.clone()),
+        ));
         let opts = RunOptions {
-            progress: display.as_ref().map(|(tx, _)| tx.clone()),
+            progress: Some(tx),
             ..opts
         };
         let result = runner::run(scenarios, opts, cancel).await;
+        let _ = recorder.await;
         if let Some((tx, task)) = display {
             drop(tx);
             let _ = task.await;
@@ -107,22 +127,66 @@ pub(super) fn run(args: RunArgs) -> Exit {
             }
         }
         Err(e) => {
-            eprintln!("error: cannot write the reports: {e}");
+            crate::errln!("error: cannot write the reports: {e}");
             return Exit::Infrastructure;
         }
     }
     Exit::from_verdict(result.verdict)
 }
 
-/// `20261126T154218Z-1a2b`: sortable, unique enough across parallel invocations.
+/// Pass every event on to the progress display, and save result.json again whenever a
+/// scenario attempt gets further, so that a run killed at any point leaves a valid result of
+/// what it finished (scenarios still running show as interrupted). Ends with the runner.
+async fn record(
+    mut events: tokio::sync::mpsc::UnboundedReceiver<Event>,
+    opts: RunOptions,
+    display: Option<ProgressSender>,
+) {
+    let started_at = runner::start_time();
+    let started = std::time::Instant::now();
+    let mut so_far: BTreeMap<(String, u32, String), ScenarioResult> = BTreeMap::new();
+    while let Some(event) = events.recv().await {
+        if let Event::ScenarioSoFar(result) = &event {
+            let key = (
+                result.name.clone(),
+                result.attempt,
+                result.nginx_version.clone(),
+            );
+            so_far.insert(key, (**result).clone());
+            let wall_ms = started.elapsed().as_millis() as u64;
+            let scenarios = so_far.values().cloned().collect();
+            let partial = runner::assemble(&opts, started_at.clone(), wall_ms, scenarios);
+            if let Err(e) = report::json::save(&partial, &opts.out_dir) {
+                tracing::warn!(%e, "cannot save the result so far");
+            }
+        }
+        if let Some(display) = &display {
+            let _ = display.send(event);
+        }
+    }
+}
+
+/// A fresh run folder under `out` and its id. The folder is made with `create_dir`, which fails
+/// when it exists, so two runs can never share one (a collision draws another id).
+fn create_run_dir(out: &Path) -> std::io::Result<(String, PathBuf)> {
+    std::fs::create_dir_all(out)?;
+    let mut last = None;
+    for _ in 0..8 {
+        let id = run_id();
+        let dir = out.join(&id);
+        match std::fs::create_dir(&dir) {
+            Ok(()) => return Ok((id, dir)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.expect("eight collisions were seen"))
+}
+
+/// `20261126T154218Z-1a2b3c4d`: sortable by start time, then 32 random bits.
 fn run_id() -> String {
-    let now = SystemTime::now();
-    let stamp = humantime::format_rfc3339_seconds(now)
+    let stamp = humantime::format_rfc3339_seconds(SystemTime::now())
         .to_string()
         .replace([':', '-'], "");
-    let nanos = now
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!("{stamp}-{:04x}", (nanos ^ std::process::id()) & 0xffff)
+    format!("{stamp}-{:08x}", rand::random::<u32>())
 }

@@ -4,7 +4,7 @@ use crate::cli::reports::{SchemaArgs, SchemaKind};
 use crate::exit::Exit;
 
 pub(super) fn schema(args: &SchemaArgs) -> Exit {
-    print!(
+    crate::out!(
         "{}",
         match args.which {
             SchemaKind::Result => crate::schema::result(),

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use crate::cli::ValidateArgs;
 use crate::exit::Exit;
 use crate::nginx::{ConfigTest, NginxBackend, Render, RunDir, Session, locate, render};
+use crate::paths;
 use crate::scenario::{Addresses, Fragments, LoadedScenario, expand};
 
 pub(super) fn validate(args: ValidateArgs) -> Exit {
@@ -16,7 +17,7 @@ pub(super) fn validate(args: ValidateArgs) -> Exit {
     let nginx: NginxBackend = match locate(args.nginx.as_deref()) {
         Ok(n) => n.into(),
         Err(msg) => {
-            eprintln!("error: {msg}");
+            crate::errln!("error: {msg}");
             return Exit::Infrastructure;
         }
     };
@@ -28,7 +29,7 @@ pub(super) fn validate(args: ValidateArgs) -> Exit {
                 Ok(true) => {}
                 Ok(false) => exit = Exit::CheckFailed,
                 Err(e) => {
-                    eprintln!("error: {e}");
+                    crate::errln!("error: {e}");
                     return Exit::Infrastructure;
                 }
             }
@@ -55,7 +56,7 @@ async fn validate_one(
             http: expand_one(&raw.http),
             location: expand_one(&raw.location),
         };
-        let dir = RunDir::create(scratch.join(&s.name).join(&phase.name))
+        let dir = RunDir::create(paths::under(&paths::under(scratch, &s.name), &phase.name))
             .map_err(|e| format!("cannot create a scratch dir: {e}"))?;
         let header = format!("validate {} / {}", s.name, phase.name);
         let (binary, settings) = (nginx.binary(), s.nginx_for(phase));
@@ -81,7 +82,7 @@ async fn validate_one(
             ),
         };
         all_ok &= ok;
-        println!(
+        crate::outln!(
             "{} {} / {}: {what}",
             if ok { "ok  " } else { "FAIL" },
             s.name,

@@ -52,6 +52,15 @@ impl Check {
         }
     }
 
+    /// A check that failed, for verdicts made outside the expectation kinds (a panic).
+    pub fn failed(
+        what: impl Into<String>,
+        expected: impl Into<String>,
+        actual: impl Into<String>,
+    ) -> Self {
+        Check::new(what, false, expected, actual)
+    }
+
     fn with_evidence(mut self, evidence: Vec<String>) -> Self {
         self.evidence = evidence;
         self

@@ -10,6 +10,7 @@ mod cause;
 mod source;
 
 use std::collections::BTreeMap;
+use std::io::BufRead;
 
 use serde::{Deserialize, Serialize};
 
@@ -27,6 +28,10 @@ const MAX_OTHER: usize = 30;
 const MAX_KEYS: usize = 16;
 /// Longest example line kept.
 const MAX_EXAMPLE: usize = 2000;
+/// Longest line read: the rest of a longer line is skipped (and the line counted in
+/// [`Diagnosis::cut_lines`]), so memory stays bounded whatever the input. nginx's own error.log
+/// lines are at most about 2 KiB (`NGX_MAX_ERROR_STR`).
+pub const MAX_LINE: usize = 64 * 1024;
 
 /// What a log showed.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -45,6 +50,9 @@ pub struct Diagnosis {
     pub other: Vec<OtherMessage>,
     /// Lines whose cause or message did not fit the caps above (counted only).
     pub dropped: u64,
+    /// Lines longer than [`MAX_LINE`] bytes, read only up to that length.
+    #[serde(default)]
+    pub cut_lines: u64,
 }
 
 /// One cause and everything seen about it.
@@ -203,14 +211,45 @@ pub fn analyze(sources: Vec<Source>, catalogue: &Catalogue) -> std::io::Result<D
     for mut source in sources {
         loop {
             buf.clear();
-            if source.reader.read_until(b'\n', &mut buf)? == 0 {
+            let Some(cut) = read_line(&mut source.reader, &mut buf, MAX_LINE)? else {
                 break;
-            }
+            };
+            analyzer.d.cut_lines += u64::from(cut);
             let text = String::from_utf8_lossy(&buf);
             analyzer.feed(text.trim_end_matches(['\n', '\r']));
         }
     }
     Ok(analyzer.finish(catalogue))
+}
+
+/// Read one line into `buf`, at most `max` bytes of it; the rest of a longer line is read and
+/// thrown away. `None` at the end of the input; `Some(true)` when the line was cut.
+fn read_line(
+    reader: &mut dyn BufRead,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> std::io::Result<Option<bool>> {
+    let mut cut = false;
+    let mut any = false;
+    loop {
+        let chunk = reader.fill_buf()?;
+        if chunk.is_empty() {
+            return Ok(any.then_some(cut));
+        }
+        any = true;
+        let (line, done) = match chunk.iter().position(|&b| b == b'\n') {
+            Some(i) => (&chunk[..=i], true),
+            None => (chunk, false),
+        };
+        let room = max.saturating_sub(buf.len());
+        cut |= line.len() > room;
+        buf.extend_from_slice(&line[..line.len().min(room)]);
+        let used = line.len();
+        reader.consume(used);
+        if done {
+            return Ok(Some(cut));
+        }
+    }
 }
 
 #[cfg(test)]

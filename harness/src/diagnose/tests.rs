@@ -272,3 +272,19 @@ fn gzip_and_plain_files_read_alike() {
     let d = analyze(sources, &Catalogue::default()).unwrap();
     assert_eq!(d.causes[0].count, 2);
 }
+
+#[test]
+fn a_huge_line_is_read_only_up_to_the_limit_and_counted() {
+    let line = "2026/11/26 15:42:18 [error] 11#11: *1 upstream sent too big header while reading \
+                response header from upstream, client: 127.0.0.1";
+    let huge = format!("{line}{}\n{line}\n", "x".repeat(3 * MAX_LINE));
+    let source = Source {
+        name: "huge".into(),
+        reader: Box::new(std::io::Cursor::new(huge.into_bytes())),
+    };
+    let d = analyze(vec![source], &catalogue()).unwrap();
+    assert_eq!((d.lines, d.cut_lines), (2, 1));
+    assert_eq!(d.causes.len(), 1);
+    assert_eq!(d.causes[0].count, 2);
+    assert!(d.causes[0].example.len() <= MAX_EXAMPLE + 3);
+}

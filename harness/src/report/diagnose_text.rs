@@ -35,6 +35,13 @@ pub fn diagnose(d: &Diagnosis) -> String {
             d.unknown_lines
         ));
     }
+    if d.cut_lines > 0 {
+        out.push_str(&format!(
+            "{} lines longer than {} KiB were read only that far\n",
+            d.cut_lines,
+            crate::diagnose::MAX_LINE / 1024
+        ));
+    }
     if d.dropped > 0 {
         out.push_str(&format!(
             "{} lines of further distinct messages counted only\n",

@@ -1,7 +1,7 @@
 //! `result.json`: the complete run result, for CI artifacts and for re-rendering later. Its
 //! JSON Schema is `schemas/result.schema.json` (`badgateway schema result`).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::result::RunResult;
 
@@ -14,6 +14,16 @@ pub fn render(result: &RunResult) -> String {
 /// `--json` prints.
 pub fn render_value<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string_pretty(value).expect("reports always serialize") + "\n"
+}
+
+/// Save `result` as `dir/result.json` atomically (written beside it, then renamed over it), so
+/// that a reader, or a run killed at any moment, only ever sees a complete file.
+pub fn save(result: &RunResult, dir: &Path) -> std::io::Result<PathBuf> {
+    let path = dir.join("result.json");
+    let partial = dir.join(".result.json.partial");
+    std::fs::write(&partial, render(result))?;
+    std::fs::rename(&partial, &path)?;
+    Ok(path)
 }
 
 /// Read a `result.json` a run wrote.

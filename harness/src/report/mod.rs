@@ -62,6 +62,10 @@ pub fn write(format: Format, result: &RunResult, path: &Path) -> std::io::Result
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)?;
     }
+    if format == Format::RESULT && path.file_name().is_some_and(|n| n == "result.json") {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        return json::save(result, dir);
+    }
     std::fs::write(&path, format.render(result))?;
     Ok(path)
 }

@@ -132,6 +132,7 @@ impl Display {
                 );
                 self.line(&text);
             }
+            Event::ScenarioSoFar(_) => {}
         }
     }
 

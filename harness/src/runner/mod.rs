@@ -64,7 +64,7 @@ impl Attempt {
     /// The attempt `number` of scenario `name` on `nginx` in a run with `opts`. The seed does
     /// not depend on the nginx, so every version sees the same decisions.
     pub fn new(opts: &RunOptions, name: &str, number: u32, nginx: &NginxBackend) -> Attempt {
-        let mut dir = opts.out_dir.join(name);
+        let mut dir = crate::paths::under(&opts.out_dir, name);
         if opts.nginx.len() > 1 {
             dir = dir.join(nginx.slug());
         }
@@ -94,7 +94,7 @@ pub async fn run(
     cancel: CancellationToken,
 ) -> RunResult {
     let started = Instant::now();
-    let started_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+    let started_at = start_time();
     let opts = Arc::new(opts);
     let slots = Arc::new(Semaphore::new(opts.jobs.max(1)));
     let mut set = JoinSet::new();
@@ -114,7 +114,7 @@ pub async fn run(
                 .await
                 .expect("semaphore is never closed");
             let attempt = Attempt::new(&opts, &loaded.scenario.name, number, &nginx);
-            (index, run_scenario(&loaded, &opts, &attempt, &cancel).await)
+            (index, run_isolated(loaded, opts, attempt, cancel).await)
         });
     }
     let mut results: Vec<(usize, ScenarioResult)> = Vec::new();
@@ -126,6 +126,18 @@ pub async fn run(
     }
     results.sort_by_key(|(i, _)| *i);
     let scenarios: Vec<ScenarioResult> = results.into_iter().map(|(_, r)| r).collect();
+    let wall_ms = started.elapsed().as_millis() as u64;
+    assemble(&opts, started_at, wall_ms, scenarios)
+}
+
+/// The result of a run with `opts` made of `scenarios`: the run's verdict is the worst of
+/// theirs. Also what `run` saves while the run goes, from the scenarios so far.
+pub fn assemble(
+    opts: &RunOptions,
+    started_at: String,
+    wall_ms: u64,
+    scenarios: Vec<ScenarioResult>,
+) -> RunResult {
     let verdict = scenarios
         .iter()
         .fold(Verdict::Pass, |v, s| v.worst(s.verdict));
@@ -141,9 +153,87 @@ pub async fn run(
             .expect("a run has at least one nginx"),
         nginx_matrix: opts.nginx.clone(),
         out_dir: opts.out_dir.clone(),
-        wall_ms: started.elapsed().as_millis() as u64,
+        wall_ms,
         verdict,
         scenarios,
+    }
+}
+
+/// The time a run starts, as result.json states it.
+pub fn start_time() -> String {
+    humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
+}
+
+/// [`run_scenario`] in a task of its own, so that a panic in it (or in its fake upstreams)
+/// fails this scenario alone: its nginx and fakes are stopped as their handles unwind, and the
+/// scenario is reported as an error with the panic message while the others go on.
+async fn run_isolated(
+    loaded: LoadedScenario,
+    opts: Arc<RunOptions>,
+    attempt: Attempt,
+    cancel: CancellationToken,
+) -> ScenarioResult {
+    let (number, seed) = (attempt.number, attempt.seed);
+    let fallback = (loaded.clone(), attempt.nginx.clone());
+    let run = async move { run_scenario(&loaded, &opts, &attempt, &cancel).await };
+    match in_own_task(run).await {
+        Ok(result) => result,
+        Err(message) => {
+            tracing::error!(scenario = %fallback.0.scenario.name, %message, "scenario panicked");
+            panicked(&fallback.0, &fallback.1, number, seed, &message)
+        }
+    }
+}
+
+/// Run `fut` as a task of its own; a panic in it comes back as its message.
+async fn in_own_task<T: Send + 'static>(
+    fut: impl std::future::Future<Output = T> + Send + 'static,
+) -> Result<T, String> {
+    match tokio::spawn(fut).await {
+        Ok(value) => Ok(value),
+        Err(e) => Err(match e.try_into_panic() {
+            Ok(payload) => panic_message(payload.as_ref()),
+            Err(e) => e.to_string(),
+        }),
+    }
+}
+
+/// The text of a panic payload.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    let text = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned());
+    text.unwrap_or_else(|| "a panic without a message".into())
+}
+
+/// The result of a scenario whose task panicked: an error, no phases, the message as a check.
+fn panicked(
+    loaded: &LoadedScenario,
+    nginx: &NginxBackend,
+    attempt: u32,
+    seed: u64,
+    message: &str,
+) -> ScenarioResult {
+    let s = &loaded.scenario;
+    ScenarioResult {
+        name: s.name.clone(),
+        attempt,
+        seed,
+        title: s.title.clone(),
+        story: s.story.clone(),
+        file: loaded.path.clone(),
+        guide_step: s.guide_step.clone(),
+        nginx_version: nginx.version().to_string(),
+        nginx_source: nginx.source(),
+        verdict: Verdict::Error,
+        wall_ms: 0,
+        phases: Vec::new(),
+        checks: vec![crate::check::Check::failed(
+            "the scenario ran to its end",
+            "no panic",
+            format!("panicked: {message}"),
+        )],
     }
 }
 
@@ -189,7 +279,28 @@ pub async fn run_scenario(
             wall_ms: result.wall_ms,
         });
         phases.push(result);
+        if phases.len() < applicable.len() {
+            let so_far = scenario_result(loaded, attempt, &phases, applicable.len(), started);
+            emit(opts, || events::Event::ScenarioSoFar(Box::new(so_far)));
+        }
     }
+    let result = scenario_result(loaded, attempt, &phases, applicable.len(), started);
+    emit(opts, || {
+        events::Event::ScenarioSoFar(Box::new(result.clone()))
+    });
+    result
+}
+
+/// A scenario attempt's result from the `phases` it ran of the `planned` ones: the worst phase
+/// verdict, a failure when a fault never fired, `interrupted` when phases are missing.
+fn scenario_result(
+    loaded: &LoadedScenario,
+    attempt: &Attempt,
+    phases: &[crate::result::PhaseResult],
+    planned: usize,
+    started: Instant,
+) -> ScenarioResult {
+    let s = &loaded.scenario;
     let counters: Vec<_> = phases
         .iter()
         .map(|p| (p.name.as_str(), &p.upstreams))
@@ -199,7 +310,7 @@ pub async fn run_scenario(
     if checks.iter().any(|c| !c.passed) {
         verdict = verdict.worst(Verdict::Fail);
     }
-    if phases.len() < applicable.len() {
+    if phases.len() < planned {
         verdict = Verdict::Interrupted;
     }
     ScenarioResult {
@@ -210,11 +321,11 @@ pub async fn run_scenario(
         story: s.story.clone(),
         file: loaded.path.clone(),
         guide_step: s.guide_step.clone(),
-        nginx_version: version.to_string(),
+        nginx_version: attempt.nginx.version().to_string(),
         nginx_source: attempt.nginx.source(),
         verdict,
         wall_ms: started.elapsed().as_millis() as u64,
-        phases,
+        phases: phases.to_vec(),
         checks,
     }
 }
@@ -223,5 +334,20 @@ pub async fn run_scenario(
 fn emit(opts: &RunOptions, event: impl FnOnce() -> events::Event) {
     if let Some(tx) = &opts.progress {
         let _ = tx.send(event());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_task_comes_back_as_its_message() {
+        let ok = in_own_task(async { 7 }).await;
+        assert_eq!(ok, Ok(7));
+        let boom: Result<(), String> = in_own_task(async { panic!("fake server broke") }).await;
+        assert_eq!(boom, Err("fake server broke".to_string()));
+        let formatted: Result<(), String> = in_own_task(async { panic!("code {}", 42) }).await;
+        assert_eq!(formatted, Err("code 42".to_string()));
     }
 }

@@ -25,7 +25,7 @@ pub async fn run_phase(
     cancel: &CancellationToken,
 ) -> PhaseResult {
     let started = Instant::now();
-    let dir_path = attempt.dir.join(&phase.name);
+    let dir_path = crate::paths::under(&attempt.dir, &phase.name);
     let mut result = PhaseResult {
         name: phase.name.clone(),
         about: phase.about.clone(),

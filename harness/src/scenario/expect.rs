@@ -52,10 +52,10 @@ pub struct Expect {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Window {
-    #[serde(with = "humantime_serde")]
+    #[serde(with = "fake_upstreams::duration")]
     #[schemars(schema_with = "fake_upstreams::schema::duration")]
     pub from: Duration,
-    #[serde(default, with = "humantime_serde")]
+    #[serde(default, with = "fake_upstreams::duration")]
     #[schemars(schema_with = "fake_upstreams::schema::optional_duration")]
     pub to: Option<Duration>,
     pub outcomes: BTreeMap<Outcome, ShareExpr>,

@@ -105,6 +105,12 @@ fn strip_position_prefix(message: &str) -> &str {
 
 fn check(path: &Path, source: &str, s: &Scenario) -> Result<(), InputError> {
     let err = |needle: &str, msg: String| InputError::at_text(path, source, needle, msg);
+    check_names(s).map_err(|(needle, msg)| {
+        err(&needle, msg).with_hint(
+            "names are slugs: 1 to 64 of a-z, 0-9, `-` and `_`, starting with a letter or digit \
+             (they become folder names and nginx identifiers)",
+        )
+    })?;
     if s.phases.is_empty() {
         return Err(err("phases:", "a scenario needs at least one phase".into())
             .with_hint("add phases such as `baseline` (the broken config) and `fix`"));
@@ -113,7 +119,8 @@ fn check(path: &Path, source: &str, s: &Scenario) -> Result<(), InputError> {
         return Err(err(
             "upstreams:",
             "every upstream needs at least one server".into(),
-        ));
+        )
+        .with_hint("give each upstream a server, e.g. `app: { primary: { kind: healthy } }`"));
     }
     for (upstream, servers) in &s.upstreams {
         for (name, fault) in servers {
@@ -122,6 +129,11 @@ fn check(path: &Path, source: &str, s: &Scenario) -> Result<(), InputError> {
                     &format!("{name}:"),
                     format!("server {upstream}.{name}: {m}"),
                 )
+                .with_hint(format!(
+                    "the settings of `kind: {}` are listed in the README's fault table \
+                     (`badgateway list --faults`)",
+                    fault.fault.kind()
+                ))
             })?;
         }
     }
@@ -173,6 +185,45 @@ fn check(path: &Path, source: &str, s: &Scenario) -> Result<(), InputError> {
     Ok(())
 }
 
+/// The longest name a scenario, phase, upstream or server may have.
+pub const MAX_NAME: usize = 64;
+
+/// Whether `name` is a slug: safe as a path component, a placeholder key and an nginx name.
+pub fn is_slug(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    let first_ok = bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    first_ok
+        && name.len() <= MAX_NAME
+        && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+/// Every name of the scenario is a slug; else where the first bad one is and what it is.
+fn check_names(s: &Scenario) -> Result<(), (String, String)> {
+    let bad = |what: &str, name: &str, needle: String| {
+        let shown: String = name.chars().take(80).collect();
+        (needle, format!("{what} name {shown:?} is not a slug"))
+    };
+    if !is_slug(&s.name) {
+        return Err(bad("scenario", &s.name, "name:".into()));
+    }
+    for phase in &s.phases {
+        if !is_slug(&phase.name) {
+            return Err(bad("phase", &phase.name, format!("name: {}", phase.name)));
+        }
+    }
+    for (upstream, servers) in &s.upstreams {
+        if !is_slug(upstream) {
+            return Err(bad("upstream", upstream, format!("{upstream}:")));
+        }
+        if let Some(name) = servers.keys().find(|n| !is_slug(n)) {
+            return Err(bad("server", name, format!("{name}:")));
+        }
+    }
+    Ok(())
+}
+
 type Problem = (String, String, Option<String>);
 
 fn check_phase(phase: &super::Phase, addrs: &Addresses) -> Result<(), Problem> {
@@ -195,6 +246,17 @@ fn check_phase(phase: &super::Phase, addrs: &Addresses) -> Result<(), Problem> {
             "expects config_rejected, so no traffic runs: other expectations cannot be checked"
                 .into(),
             None,
+        ));
+    }
+    if let Some(w) = e
+        .windows
+        .iter()
+        .find(|w| w.to.is_some_and(|to| to <= w.from))
+    {
+        return Err((
+            "windows:".into(),
+            format!("window {} ends before it starts", w.label()),
+            Some("`to` must be later than `from`; leave `to` out for \"until the end\"".into()),
         ));
     }
     let methods = e.methods.keys().chain(e.duplicate_methods.keys());

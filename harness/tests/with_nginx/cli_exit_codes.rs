@@ -59,6 +59,63 @@ fn malformed_scenarios_exit_2_with_file_line_and_column() {
         ":5:1:".into(),
         "the scenario proves stall, but no server plays it".into(),
     ));
+    let ok = scenario("proxy_pass http://{{upstream.app.a}};", "100%");
+    let variants: [(&str, &str, &str, &str, &str); 7] = [
+        (
+            "slug.yaml",
+            "name: bad\n",
+            "name: ../evil\n",
+            ":1:1:",
+            "scenario name \"../evil\" is not a slug",
+        ),
+        (
+            "server.yaml",
+            "    a: {",
+            "    a/b: {",
+            ":7:5:",
+            "server name \"a/b\" is not a slug",
+        ),
+        (
+            "size.yaml",
+            "  requests: 2\n",
+            "  requests: 2\n  body_size: 100000m\n",
+            ":13:14:",
+            "above the limit of 64m",
+        ),
+        (
+            "bigint.yaml",
+            "  requests: 2\n",
+            "  requests: 2\n  body_size: 9223372036854775808\n",
+            ":13:14:",
+            "above the limit of 64m",
+        ),
+        (
+            "duration.yaml",
+            "  requests: 2\n",
+            "  requests: 2\n  timeout: 100000h\n",
+            ":13:12:",
+            "above the limit of 1h",
+        ),
+        (
+            "status.yaml",
+            "kind: healthy }",
+            "kind: healthy, status: 999 }",
+            ":7:5:",
+            "invalid status 999",
+        ),
+        (
+            "window.yaml",
+            "      outcomes:\n",
+            "      windows: [{ from: 2s, to: 1s, outcomes: { 200: 0 } }]\n      outcomes:\n",
+            ":16:7:",
+            "window 2s..1s ends before it starts",
+        ),
+    ];
+    for (name, from, to, position, message) in variants {
+        let content = ok.replacen(from, to, 1);
+        assert_ne!(content, ok, "{name}: the variant changes the scenario");
+        cases.push((name.into(), content, position.into(), message.into()));
+    }
     for (name, content, position, message) in cases {
         let path = write(dir.path(), &name, &content);
         for command in ["run", "validate"] {
