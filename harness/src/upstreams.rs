@@ -7,8 +7,8 @@
 //! removed when the servers stop.
 
 use std::collections::BTreeMap;
-use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use fake_upstreams::{CounterSnapshot, Server, ServerSpec, SpawnOptions, spawn_spec};
@@ -105,6 +105,35 @@ impl Servers {
     }
 }
 
+/// Remove the `bgw-<pid>-<n>` folders in `tmp` of processes that are gone (a badgateway
+/// killed with SIGKILL cannot remove its own), and only those this user owns.
+pub fn sweep_stale_socket_dirs(tmp: &Path) {
+    let Ok(entries) = std::fs::read_dir(tmp) else {
+        return;
+    };
+    // SAFETY: geteuid has no preconditions.
+    let me = unsafe { libc::geteuid() };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = stale_owner(&name.to_string_lossy()) else {
+            continue;
+        };
+        let ours = entry.metadata().is_ok_and(|m| m.is_dir() && m.uid() == me);
+        if ours && !Path::new(&format!("/proc/{pid}")).exists() {
+            tracing::info!(dir = %entry.path().display(), pid, "removing a socket folder of a killed run");
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// The pid in a `bgw-<pid>-<n>` folder name.
+fn stale_owner(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix("bgw-")?;
+    let (pid, n) = rest.split_once('-')?;
+    n.parse::<u64>().ok()?;
+    pid.parse().ok()
+}
+
 impl Drop for Servers {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.socket_dir);
@@ -112,11 +141,36 @@ impl Drop for Servers {
 }
 
 /// A fresh `/tmp/bgw-<pid>-<n>` folder that nginx's workers (often `nobody`) can search.
+/// The first one of a process also removes those that killed processes left behind.
 fn socket_dir() -> std::io::Result<PathBuf> {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    if n == 0 {
+        sweep_stale_socket_dirs(&std::env::temp_dir());
+    }
     let dir = std::env::temp_dir().join(format!("bgw-{}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755))?;
     Ok(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_folders_of_dead_processes_are_swept() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dead = tmp.path().join("bgw-999999999-0"); // above any pid_max
+        let mine = tmp.path().join(format!("bgw-{}-77", std::process::id()));
+        let other = tmp.path().join("bgw-notapid-1");
+        for d in [&dead, &mine, &other] {
+            std::fs::create_dir(d).unwrap();
+        }
+        sweep_stale_socket_dirs(tmp.path());
+        assert!(!dead.exists());
+        assert!(mine.exists() && other.exists());
+        assert_eq!(stale_owner("bgw-12-3"), Some(12));
+        assert_eq!(stale_owner("bgw-12"), None);
+    }
 }

@@ -88,11 +88,13 @@ impl Nginx {
         cmd.stdout(Stdio::null())
             .stderr(Stdio::null())
             .process_group(0);
-        // SAFETY: prctl is async-signal-safe; it asks the kernel to SIGKILL nginx's master if the
-        // harness dies without running any cleanup (e.g. SIGKILL).
+        // SAFETY: prctl is async-signal-safe. It asks the kernel to send nginx's master SIGTERM
+        // if the harness dies without running any cleanup (SIGKILL, an abort): SIGTERM is
+        // nginx's fast shutdown, in which the master stops its workers before it exits (a
+        // SIGKILLed master would leave them serving).
         unsafe {
             cmd.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
                 Ok(())
             });
         }

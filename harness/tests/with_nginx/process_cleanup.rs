@@ -88,6 +88,123 @@ fn interrupt_leaves_nothing(signal: i32, test: &str) {
     assert!(text(&output).contains("INTERRUPTED"), "{}", text(&output));
 }
 
+/// A quick phase nginx answers itself, then one whose upstream stalls for a minute: a
+/// SIGKILL in the second phase finds the first one finished.
+const FAST_THEN_STALLED: &str = "name: fast-then-stalled\ntitle: t\nstory: s\nguide_step: g\n\
+upstreams:\n  app:\n    slow: { kind: stall }\n\
+config:\n  location: |\n    return 200 \"ok\\n\";\n\
+traffic:\n  requests: 2\n  concurrency: 2\n  timeout: 60s\nphases:\n  - name: quick\n    \
+expect:\n      outcomes:\n        200: \"100%\"\n  - name: stalled\n    config:\n      location: |\n        \
+proxy_pass http://{{upstream.app.slow}};\n        proxy_read_timeout 60s;\n    expect:\n      outcomes:\n        504: \"100%\"\n";
+
+/// A scenario that passes in well under a second.
+const HEALTHY: &str = "name: healthy\ntitle: t\nstory: s\nguide_step: g\nupstreams:\n  app:\n    a: { kind: healthy }\n\
+config:\n  location: |\n    proxy_pass http://{{upstream.app.a}};\ntraffic:\n  requests: 2\nphases:\n  - name: ok\n    \
+expect:\n      outcomes:\n        200: \"100%\"\n";
+
+/// Every process whose command line mentions `needle`.
+fn processes_mentioning(needle: &str) -> Vec<i32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            String::from_utf8_lossy(&cmdline).contains(needle)
+        })
+        .collect()
+}
+
+#[test]
+fn sigkill_mid_phase_leaves_no_nginx_and_a_valid_result_and_the_next_run_sweeps() {
+    let test = "sigkill_mid_phase_leaves_no_nginx_and_a_valid_result_and_the_next_run_sweeps";
+    if common::nginx_or_skip(test).is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(dir.path(), "two.yaml", FAST_THEN_STALLED);
+    let out_root = dir.path().join("out");
+    let mut child = common::badgateway()
+        .args([
+            "run",
+            &scenario,
+            "--quiet",
+            "--out",
+            out_root.to_str().unwrap(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let killed = child.id();
+    // Safety bounds only: each waits for something that happens within a second or two.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let pid_file = loop {
+        let found = walk(&out_root)
+            .into_iter()
+            .find(|p| p.ends_with("stalled/nginx.pid"));
+        if let Some(p) =
+            found.filter(|p| std::fs::read_to_string(p).is_ok_and(|t| !t.trim().is_empty()))
+        {
+            break p;
+        }
+        assert!(Instant::now() < deadline, "the second phase never started");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let pid: i32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(group_alive(pid), "nginx of the stalled phase runs");
+    child.kill().unwrap(); // SIGKILL: no cleanup code of badgateway runs
+    child.wait().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while group_alive(pid) {
+        assert!(
+            Instant::now() < deadline,
+            "nginx (group {pid}) outlived its killed harness"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let run_dir = pid_file.ancestors().nth(3).unwrap().to_path_buf();
+    assert!(processes_mentioning(&run_dir.display().to_string()).is_empty());
+    let result = common::read_result(&out_root);
+    let s = &result.scenarios[0];
+    assert_eq!(s.verdict, badgateway::result::Verdict::Interrupted);
+    assert_eq!(
+        s.phases.len(),
+        1,
+        "the finished phase is in the saved result"
+    );
+    assert_eq!(s.phases[0].verdict, badgateway::result::Verdict::Pass);
+    // The next run removes what the killed one could not: its socket folders.
+    let leftovers = || {
+        std::fs::read_dir(std::env::temp_dir())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with(&format!("bgw-{killed}-"))
+            })
+            .count()
+    };
+    let healthy = write(dir.path(), "healthy.yaml", HEALTHY);
+    let next_out = dir.path().join("next");
+    let next = common::run_cli(&[
+        "run",
+        &healthy,
+        "--quiet",
+        "--out",
+        next_out.to_str().unwrap(),
+    ]);
+    assert_eq!(next.status.code(), Some(0), "{}", text(&next));
+    assert_eq!(leftovers(), 0, "socket folders of the killed run are swept");
+}
+
 #[test]
 fn sigint_mid_run_leaves_no_nginx_behind() {
     interrupt_leaves_nothing(libc::SIGINT, "sigint_mid_run_leaves_no_nginx_behind");
