@@ -1,6 +1,7 @@
 //! What several commands share: checking configs with one set of `check` settings (for
-//! `check` and `compare`), writing their `--report` files, and loading the scenario catalogue
-//! the advice comes from (for those two and `diagnose`). Each command file calls these; no
+//! `check` and `compare`), writing their `--report` files, loading the scenario catalogue
+//! the advice comes from (for those two and `diagnose`), and refusing scenarios that listen
+//! beyond loopback (for `run` and `validate`). Each command file calls these; no
 //! command file calls another.
 
 use std::path::{Path, PathBuf};
@@ -103,4 +104,27 @@ fn work_root() -> PathBuf {
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
     std::env::temp_dir().join(format!("badgateway-check-{}-{nanos:x}", std::process::id()))
+}
+
+/// Print where a scenario listens beyond loopback and return the exit for it, if one does.
+pub(super) fn refuse_open_listens(scenarios: &[crate::scenario::LoadedScenario]) -> Option<Exit> {
+    for loaded in scenarios {
+        let Some(listen) = crate::scenario::first_non_loopback_listen(&loaded.scenario) else {
+            continue;
+        };
+        let source = std::fs::read_to_string(&loaded.path).unwrap_or_default();
+        let err = crate::input_error::InputError::at_text(
+            &loaded.path,
+            &source,
+            &listen,
+            format!("`{listen}` listens beyond loopback"),
+        )
+        .with_hint(
+            "scenarios keep everything on 127.0.0.1; listen on 127.0.0.1:PORT, or pass \
+             --allow-any-listen if this scenario really must (scenario files are code)",
+        );
+        crate::errln!("{err}");
+        return Some(Exit::BadInput);
+    }
+    None
 }

@@ -35,6 +35,11 @@ pub(super) fn run(args: RunArgs) -> Exit {
             return Exit::BadInput;
         }
     }
+    if !args.allow_any_listen
+        && let Some(exit) = super::common::refuse_open_listens(&scenarios)
+    {
+        return exit;
+    }
     if !args.nginx_image.is_empty() {
         // Before any runtime thread exists: it may point DOCKER_HOST at an API-version shim.
         if let Err(msg) = docker_api::prepare() {
@@ -114,6 +119,10 @@ pub(super) fn run(args: RunArgs) -> Exit {
         }
         result
     });
+    if !args.nginx_image.is_empty() {
+        docker_api::remove_shim("docker-api-shim");
+        crate::guard::unregister_cleanup("docker-api-shim");
+    }
     // A closed stdout (`| head`) must not turn a finished run into a panic.
     let _ = std::io::Write::write_all(
         &mut std::io::stdout(),

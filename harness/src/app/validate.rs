@@ -14,6 +14,11 @@ pub(super) fn validate(args: ValidateArgs) -> Exit {
         Ok(s) => s,
         Err(exit) => return exit,
     };
+    if !args.allow_any_listen
+        && let Some(exit) = super::common::refuse_open_listens(&scenarios)
+    {
+        return exit;
+    }
     let nginx: NginxBackend = match locate(args.nginx.as_deref()) {
         Ok(n) => n.into(),
         Err(msg) => {

@@ -99,6 +99,10 @@ pub struct RunArgs {
     /// it, all four go into `<out>/<run-id>/`.
     #[arg(long, value_name = "FORMAT=PATH")]
     pub report: Vec<crate::report::Target>,
+    /// Let scenario fragments `listen` beyond loopback (scenario files are code: they can make
+    /// nginx do anything it can; by default a non-loopback `listen` is refused).
+    #[arg(long)]
+    pub allow_any_listen: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -107,6 +111,9 @@ pub struct ValidateArgs {
     pub paths: PathArgs,
     #[arg(long, value_name = "PATH")]
     pub nginx: Option<PathBuf>,
+    /// Accept scenario fragments that `listen` beyond loopback (as `run --allow-any-listen`).
+    #[arg(long)]
+    pub allow_any_listen: bool,
 }
 
 #[derive(Debug, clap::Args)]

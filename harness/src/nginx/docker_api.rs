@@ -153,6 +153,7 @@ fn start_shim(daemon: PathBuf, prefix: String) -> Result<PathBuf, String> {
     remove_dead_shim_dirs();
     let dir = std::env::temp_dir().join(format!("bgw-docker-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    crate::guard::register_cleanup("docker-api-shim", remove_shim);
     // Whoever reaches this socket controls the daemon: only our user may enter the folder.
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))
         .map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -188,6 +189,13 @@ fn start_shim(daemon: PathBuf, prefix: String) -> Result<PathBuf, String> {
         })
         .map_err(|e| format!("cannot start the Docker API shim: {e}"))?;
     Ok(socket)
+}
+
+/// Remove this process's shim folder (its socket), when there is one: at the end of a run, and
+/// on the guard's abnormal exit paths. The shim thread dies with the process.
+pub fn remove_shim(_name: &str) {
+    let dir = std::env::temp_dir().join(format!("bgw-docker-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// The shim folders of earlier runs whose process is gone (a socket file each).

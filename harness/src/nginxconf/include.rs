@@ -29,6 +29,33 @@ fn read_file(file: &Path) -> Result<Vec<Node>, InputError> {
     parse(&source, file).map_err(|e| e.to_input_error(Some(&source)))
 }
 
+/// [`read_file`] for an included file. One outside the main file's folder tree (an `include`
+/// of `/etc/shadow`, say) may not be a config at all, so its errors name the path and the
+/// position only, never a word or a line of what it holds.
+fn read_included(file: &Path, prefix: &Path) -> Result<Vec<Node>, InputError> {
+    let inside = match (file.canonicalize(), prefix.canonicalize()) {
+        (Ok(f), Ok(p)) => f.starts_with(p),
+        _ => false,
+    };
+    if inside {
+        return read_file(file);
+    }
+    let source = std::fs::read_to_string(file).map_err(|e| {
+        InputError::whole_file(file, format!("cannot read the included file: {e}"))
+            .with_hint("check the include's path")
+    })?;
+    parse(&source, file).map_err(|e| {
+        let mut err = InputError::whole_file(
+            file,
+            "the included file (outside the config's folder) is not nginx syntax; its \
+             content is not shown",
+        )
+        .with_hint("check the include's path: it names a file that is not an nginx config");
+        err.position = Some((e.line as u64, e.col as u64));
+        err
+    })
+}
+
 /// Replace every `include PATTERN;` in `nodes` (at any depth) by the files it names, in the
 /// sorted order nginx reads them, each preceded by a comment naming it.
 pub fn inline_includes(nodes: Vec<Node>, prefix: &Path) -> Result<Vec<Node>, InputError> {
@@ -62,7 +89,7 @@ fn inline(nodes: Vec<Node>, prefix: &Path, depth: usize) -> Result<Vec<Node>, In
                     "# badgateway: from include {}",
                     file.display()
                 )));
-                out.extend(inline(read_file(&file)?, prefix, depth + 1)?);
+                out.extend(inline(read_included(&file, prefix)?, prefix, depth + 1)?);
             }
             continue;
         }
@@ -140,5 +167,26 @@ mod tests {
         let main = dir.path().join("nginx.conf");
         std::fs::write(&main, "include nginx.conf;\n").unwrap();
         assert!(load(&main).unwrap_err().message.contains("too deep"));
+    }
+
+    #[test]
+    fn a_file_outside_the_config_tree_is_never_quoted() {
+        let outside = tempfile::tempdir().unwrap();
+        let secret = outside.path().join("shadow");
+        std::fs::write(&secret, "root:SECRET-HASH:19000:0:99999:7:::\n").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let main = dir.path().join("nginx.conf");
+        std::fs::write(&main, format!("include {};\n", secret.display())).unwrap();
+        let e = load(&main).unwrap_err();
+        let shown = e.to_string();
+        assert!(
+            !shown.contains("SECRET") && !shown.contains("root:"),
+            "{shown}"
+        );
+        assert!(shown.contains("shadow") && e.position.is_some(), "{shown}");
+        // Inside the tree, the offending line is quoted as usual.
+        std::fs::write(dir.path().join("bad.conf"), "oops {\n").unwrap();
+        std::fs::write(&main, "include bad.conf;\n").unwrap();
+        assert!(load(&main).unwrap_err().to_string().contains("oops"));
     }
 }

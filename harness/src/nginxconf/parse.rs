@@ -48,11 +48,17 @@ enum Token {
     Comment(String),
 }
 
+/// How deep blocks may nest: far beyond any real config, and far below what would exhaust the
+/// stack of the parser and of the passes that walk the tree.
+pub const MAX_NESTING: usize = 100;
+
 struct Lexer<'a> {
     chars: std::iter::Peekable<std::str::Chars<'a>>,
     line: usize,
     col: usize,
     file: &'a Path,
+    /// Blocks open at the current token.
+    depth: usize,
 }
 
 impl Lexer<'_> {
@@ -180,6 +186,7 @@ pub fn parse(source: &str, file: &Path) -> Result<Vec<Node>, ParseError> {
         line: 1,
         col: 1,
         file,
+        depth: 0,
     };
     let nodes = parse_body(&mut lexer, None)?;
     Ok(nodes)
@@ -223,7 +230,17 @@ fn parse_body(lx: &mut Lexer, open: Option<(usize, usize)>) -> Result<Vec<Node>,
             }
             Token::Semi => nodes.push(Node::Directive(directive(lx, &mut words, None))),
             Token::Open => {
+                if lx.depth >= MAX_NESTING {
+                    return Err(lx.error(
+                        line,
+                        col,
+                        format!("blocks nested deeper than {MAX_NESTING}"),
+                        "this cannot be a real config; check for a generated or corrupted file",
+                    ));
+                }
+                lx.depth += 1;
                 let body = parse_body(lx, Some((line, col)))?;
+                lx.depth -= 1;
                 nodes.push(Node::Directive(directive(lx, &mut words, Some(body))));
             }
             Token::Close => {
@@ -293,6 +310,16 @@ mod tests {
         assert_eq!(b.arg(0).as_deref(), Some("q\"r"));
         assert_eq!(b.args[1].raw, "${v}z");
         assert_eq!((b.at.line, b.at.col), (3, 8));
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let deep = "a {".repeat(10_000);
+        let err = p(&deep).unwrap_err();
+        assert!(err.message.contains("nested deeper than 100"), "{err}");
+        assert_eq!((err.line, err.col), (1, 3 * MAX_NESTING + 3));
+        let ok = format!("{}{}", "a {".repeat(MAX_NESTING), "}".repeat(MAX_NESTING));
+        assert!(p(&ok).is_ok());
     }
 
     #[test]

@@ -8,6 +8,7 @@
 mod config_text;
 mod expect;
 mod file;
+mod listens;
 mod pattern;
 mod placeholder;
 mod share;
@@ -25,6 +26,7 @@ use serde::{Deserialize, Serialize};
 pub use config_text::{config_diff, config_text, fragments_text};
 pub use expect::{CounterExpect, Expect, LogExpect, Window};
 pub use file::{LoadedScenario, MAX_NAME, discover, is_slug, load_file};
+pub use listens::first_non_loopback_listen;
 pub use pattern::LogPattern;
 pub use placeholder::{Addresses, expand};
 pub use share::{Cmp, ShareExpr, Unit};

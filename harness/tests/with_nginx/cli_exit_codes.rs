@@ -60,7 +60,14 @@ fn malformed_scenarios_exit_2_with_file_line_and_column() {
         "the scenario proves stall, but no server plays it".into(),
     ));
     let ok = scenario("proxy_pass http://{{upstream.app.a}};", "100%");
-    let variants: [(&str, &str, &str, &str, &str); 7] = [
+    let variants: [(&str, &str, &str, &str, &str); 8] = [
+        (
+            "listen.yaml",
+            "config:\n",
+            "config:\n  http: |\n    server { listen 0.0.0.0:9999; return 200; }\n",
+            ":10:14:",
+            "`listen 0.0.0.0:9999` listens beyond loopback",
+        ),
         (
             "slug.yaml",
             "name: bad\n",
