@@ -16,6 +16,10 @@ pub enum Exit {
     Infrastructure = 3,
     /// `nginx -t` refused the user's own config (`check`, `compare`); nothing was started.
     ConfigRejected = 4,
+    /// Nothing failed for certain, but a phase failed while the load driver was starved of CPU
+    /// (verdict `inconclusive`): run again on a quieter machine, or with
+    /// `--retry-inconclusive`.
+    Inconclusive = 5,
     /// Stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).
     Interrupted = 130,
 }
@@ -25,6 +29,7 @@ impl Exit {
     pub fn from_verdict(v: Verdict) -> Exit {
         match v {
             Verdict::Pass => Exit::Passed,
+            Verdict::Inconclusive => Exit::Inconclusive,
             Verdict::Fail => Exit::CheckFailed,
             Verdict::Error => Exit::Infrastructure,
             Verdict::Interrupted => Exit::Interrupted,

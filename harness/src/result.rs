@@ -15,6 +15,11 @@ use crate::errorlog::LogSummary;
 use crate::load::LoadReport;
 use crate::nginx::{NginxBackend, NginxBinary};
 
+/// A driver stall of this many milliseconds or more turns a phase's failure into
+/// [`Verdict::Inconclusive`]: several times the wake-up lateness of a healthy machine (a few
+/// ms), and about the smallest timing margin of the bundled scenarios.
+pub const STALL_LIMIT_MS: u64 = 250;
+
 /// How a phase, a scenario or a run ended.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
@@ -22,6 +27,11 @@ use crate::nginx::{NginxBackend, NginxBinary};
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Pass,
+    /// An expectation did not hold while the load driver was starved of CPU (it woke
+    /// [`STALL_LIMIT_MS`] or more late): the harness could not keep its timing, so the failure
+    /// says nothing certain about nginx. Counted apart; `run --retry-inconclusive` runs such a
+    /// scenario once more.
+    Inconclusive,
     /// An expectation did not hold.
     Fail,
     /// The harness could not run the phase (nginx would not start, a port could not be bound).
@@ -32,14 +42,15 @@ pub enum Verdict {
 
 impl Verdict {
     /// Every verdict, best first.
-    pub const ALL: [Verdict; 4] = [
+    pub const ALL: [Verdict; 5] = [
         Verdict::Pass,
+        Verdict::Inconclusive,
         Verdict::Fail,
         Verdict::Error,
         Verdict::Interrupted,
     ];
 
-    /// The worse of two verdicts: Interrupted > Error > Fail > Pass.
+    /// The worse of two verdicts: Interrupted > Error > Fail > Inconclusive > Pass.
     pub fn worst(self, other: Verdict) -> Verdict {
         self.max(other)
     }
@@ -47,6 +58,7 @@ impl Verdict {
     pub fn label(self) -> &'static str {
         match self {
             Verdict::Pass => "PASS",
+            Verdict::Inconclusive => "INCONCLUSIVE",
             Verdict::Fail => "FAIL",
             Verdict::Error => "ERROR",
             Verdict::Interrupted => "INTERRUPTED",
@@ -100,6 +112,10 @@ pub struct ScenarioResult {
     /// Checks over the whole scenario, e.g. that every fault fired.
     #[serde(default)]
     pub checks: Vec<Check>,
+    /// This is a second try: the first was inconclusive and the run had
+    /// `--retry-inconclusive` (the first try's folder is kept beside this one's).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub retried: bool,
 }
 
 fn first_attempt() -> u32 {

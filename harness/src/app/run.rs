@@ -91,6 +91,7 @@ pub(super) fn run(args: RunArgs) -> Exit {
         run_id,
         progress: None,
         repeat: args.repeat,
+        retry_inconclusive: args.retry_inconclusive,
     };
     let result = runtime.block_on(async {
         let cancel = CancellationToken::new();

@@ -103,6 +103,10 @@ pub struct RunArgs {
     /// nginx do anything it can; by default a non-loopback `listen` is refused).
     #[arg(long)]
     pub allow_any_listen: bool,
+    /// Run a scenario once more when it is inconclusive (it failed while the load driver was
+    /// starved of CPU); the second try's verdict counts.
+    #[arg(long)]
+    pub retry_inconclusive: bool,
 }
 
 #[derive(Debug, clap::Args)]

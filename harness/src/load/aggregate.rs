@@ -141,6 +141,7 @@ impl Aggregator {
             wall_ms: duration_millis(wall),
             requests_per_sec: if secs > 0.0 { total as f64 / secs } else { 0.0 },
             cancelled,
+            max_stall_ms: 0,
             outcomes: self.outcomes,
             by_method: self.by_method,
             methods: self.methods,

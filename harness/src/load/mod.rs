@@ -20,6 +20,7 @@ mod live;
 mod plan;
 mod report;
 mod sample;
+pub mod stall;
 mod worker;
 
 use std::sync::Arc;
@@ -141,10 +142,14 @@ pub async fn drive_live(
     // Live counts are published once per batch, so a busy run wakes its watchers once per
     // batch rather than once per request.
     let publish = |batch: &[Sample]| live::record_all(live, batch.iter().map(|s| s.outcome));
+    let stop_monitor = CancellationToken::new();
+    let monitor = tokio::spawn(stall::watch(stop_monitor.clone()));
     let aggregator = run_workers(0..count, shared, publish).await;
+    stop_monitor.cancel();
     let wall = run_start.elapsed();
     let cancelled = cancel.is_cancelled();
-    let report = aggregator.finish(wall, cancelled);
+    let mut report = aggregator.finish(wall, cancelled);
+    report.max_stall_ms = monitor.await.map_or(0, |d| d.as_millis() as u64);
     debug!(
         total = report.total,
         wall_ms = report.wall_ms,

@@ -38,6 +38,10 @@ pub struct LoadReport {
     pub requests_per_sec: f64,
     /// True when the run was stopped by its cancellation token.
     pub cancelled: bool,
+    /// The longest the driver's runtime was late to wake while the load ran (see
+    /// [`stall`](super::stall)): large on a starved machine.
+    #[serde(default)]
+    pub max_stall_ms: u64,
     /// The method each finished request (by id) was sent with; for checks, not reports.
     #[serde(skip)]
     pub methods: BTreeMap<u64, String>,
@@ -162,6 +166,7 @@ mod tests {
             wall_ms: 10,
             requests_per_sec: 300.0,
             cancelled: false,
+            max_stall_ms: 0,
             methods: BTreeMap::new(),
         };
         let json = serde_json::to_string(&report).unwrap();

@@ -54,6 +54,11 @@ fn phase_case(s: &ScenarioResult, p: &PhaseResult, repeat: u32) -> TestCase {
             st.set_message("interrupted by Ctrl-C or SIGTERM");
             st
         }
+        Verdict::Inconclusive => {
+            let mut st = TestCaseStatus::skipped();
+            st.set_message("inconclusive: the load driver was starved of CPU while it failed");
+            st
+        }
     };
     let mut case = TestCase::new(case_name(&p.name, s.attempt, repeat), status);
     case.set_classname(s.name.as_str());

@@ -14,7 +14,7 @@ pub fn render(result: &RunResult) -> String {
     let _ = writeln!(
         out,
         "## badgateway run `{}`: {}\n\nnginx {} · seed {} · {} passed, {} failed, {} errors, {} \
-         interrupted in {:.1}s\n",
+         interrupted{} in {:.1}s\n",
         result.run_id,
         badge(result.verdict),
         cell(&result.nginx.version),
@@ -23,6 +23,7 @@ pub fn render(result: &RunResult) -> String {
         result.count(Verdict::Fail),
         result.count(Verdict::Error),
         result.count(Verdict::Interrupted),
+        super::terminal::inconclusive(result),
         result.wall_ms as f64 / 1000.0,
     );
     if result.repeat > 1 {
@@ -48,6 +49,7 @@ pub fn render(result: &RunResult) -> String {
 fn badge(v: Verdict) -> String {
     let icon = match v {
         Verdict::Pass => "✅",
+        Verdict::Inconclusive => "❔",
         Verdict::Fail => "❌",
         Verdict::Error => "💥",
         Verdict::Interrupted => "⏹️",

@@ -56,6 +56,7 @@ fn load() -> LoadReport {
         wall_ms: 300,
         requests_per_sec: 133.0,
         cancelled: false,
+        max_stall_ms: 0,
         methods: BTreeMap::new(),
     }
 }
@@ -113,6 +114,7 @@ fn scenario(
         wall_ms: 700,
         phases,
         checks,
+        retried: false,
     }
 }
 

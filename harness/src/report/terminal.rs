@@ -39,11 +39,12 @@ pub fn render(result: &RunResult) -> String {
     }
     let _ = writeln!(
         out,
-        "\n{} passed, {} failed, {} errors, {} interrupted in {:.1}s; results in {}",
+        "\n{} passed, {} failed, {} errors, {} interrupted{} in {:.1}s; results in {}",
         result.count(Verdict::Pass),
         result.count(Verdict::Fail),
         result.count(Verdict::Error),
         result.count(Verdict::Interrupted),
+        inconclusive(result),
         result.wall_ms as f64 / 1000.0,
         result.out_dir.display()
     );
@@ -186,5 +187,13 @@ fn failed_check(out: &mut String, c: &Check) {
         for l in line.lines() {
             let _ = writeln!(out, "      > {l}");
         }
+    }
+}
+
+/// `, 2 inconclusive` when a run has such scenarios; nothing otherwise.
+pub(crate) fn inconclusive(result: &RunResult) -> String {
+    match result.count(Verdict::Inconclusive) {
+        0 => String::new(),
+        n => format!(", {n} inconclusive"),
     }
 }

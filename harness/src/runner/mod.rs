@@ -41,6 +41,8 @@ pub struct RunOptions {
     pub progress: Option<events::ProgressSender>,
     /// Runs of each scenario, to measure how stable its verdict is.
     pub repeat: u32,
+    /// Run a scenario attempt whose verdict is inconclusive once more (the second try counts).
+    pub retry_inconclusive: bool,
 }
 
 /// One run of one scenario: which repetition, its seed and its output folder.
@@ -175,7 +177,21 @@ async fn run_isolated(
 ) -> ScenarioResult {
     let (number, seed) = (attempt.number, attempt.seed);
     let fallback = (loaded.clone(), attempt.nginx.clone());
-    let run = async move { run_scenario(&loaded, &opts, &attempt, &cancel).await };
+    let run = async move {
+        let first = run_scenario(&loaded, &opts, &attempt, &cancel).await;
+        if first.verdict != Verdict::Inconclusive || !opts.retry_inconclusive {
+            return first;
+        }
+        tracing::info!(scenario = %loaded.scenario.name, "inconclusive: trying once more");
+        let again = Attempt {
+            dir: attempt.dir.join("retry"),
+            ..attempt.clone()
+        };
+        ScenarioResult {
+            retried: true,
+            ..run_scenario(&loaded, &opts, &again, &cancel).await
+        }
+    };
     match in_own_task(run).await {
         Ok(result) => result,
         Err(message) => {
@@ -234,6 +250,7 @@ fn panicked(
             "no panic",
             format!("panicked: {message}"),
         )],
+        retried: false,
     }
 }
 
@@ -327,6 +344,7 @@ fn scenario_result(
         wall_ms: started.elapsed().as_millis() as u64,
         phases: phases.to_vec(),
         checks,
+        retried: false,
     }
 }
 

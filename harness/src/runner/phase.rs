@@ -7,11 +7,11 @@ use std::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::{Attempt, RunOptions};
-use crate::check::{Observed, evaluate};
+use crate::check::{Check, Observed, evaluate};
 use crate::errorlog;
 use crate::load::{LoadPlan, LoadReport, LoadShape, SlowBody, drive_live};
 use crate::nginx::{ConfigTest, Logs, Render, RunDir, Session, render};
-use crate::result::{PhaseResult, Verdict};
+use crate::result::{PhaseResult, STALL_LIMIT_MS, Verdict};
 use crate::scenario::{Addresses, Fragments, Phase, Scenario, config_text, expand};
 use crate::upstreams::{Seeding, Servers};
 
@@ -79,13 +79,7 @@ pub async fn run_phase(
         ConfigTest::Rejected(msg) => Some(msg),
         ConfigTest::Accepted => None,
     };
-    result.verdict = if load.as_ref().is_some_and(|l| l.cancelled) {
-        Verdict::Interrupted
-    } else if result.checks.iter().all(|c| c.passed) {
-        Verdict::Pass
-    } else {
-        Verdict::Fail
-    };
+    result.verdict = verdict(load.as_ref(), &mut result.checks);
     result.load = load;
     result.nginx_port = port;
     result.wall_ms = started.elapsed().as_millis() as u64;
@@ -169,5 +163,63 @@ fn plan_for(s: &Scenario, phase: &Phase, port: u16, seed: u64) -> LoadPlan {
                 interval: b.interval,
             }),
         },
+    }
+}
+
+/// A phase's verdict from its load and checks: interrupted when the load was cancelled, pass
+/// when every check held, else fail, or inconclusive when the driver was starved of CPU for
+/// [`STALL_LIMIT_MS`] or more (a check saying so is added).
+fn verdict(load: Option<&LoadReport>, checks: &mut Vec<Check>) -> Verdict {
+    let stall_ms = load.map_or(0, |l| l.max_stall_ms);
+    if load.is_some_and(|l| l.cancelled) {
+        Verdict::Interrupted
+    } else if checks.iter().all(|c| c.passed) {
+        Verdict::Pass
+    } else if stall_ms >= STALL_LIMIT_MS {
+        checks.push(Check::failed(
+            "the load driver kept its timing",
+            format!("woke less than {STALL_LIMIT_MS} ms late"),
+            format!("woke {stall_ms} ms late (starved of CPU): the failure is inconclusive"),
+        ));
+        Verdict::Inconclusive
+    } else {
+        Verdict::Fail
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(stall_ms: u64, cancelled: bool) -> LoadReport {
+        LoadReport {
+            max_stall_ms: stall_ms,
+            cancelled,
+            ..crate::load::Aggregator::new().finish(std::time::Duration::ZERO, false)
+        }
+    }
+
+    #[test]
+    fn a_failure_while_the_driver_starved_is_inconclusive() {
+        let failed = || vec![Check::failed("outcome 200", "100%", "50%")];
+        assert_eq!(
+            verdict(Some(&load(10, false)), &mut failed()),
+            Verdict::Fail
+        );
+        let mut checks = failed();
+        assert_eq!(
+            verdict(Some(&load(400, false)), &mut checks),
+            Verdict::Inconclusive
+        );
+        assert!(checks.last().unwrap().actual.contains("400 ms late"));
+        assert_eq!(
+            verdict(Some(&load(400, false)), &mut Vec::new()),
+            Verdict::Pass
+        );
+        assert_eq!(
+            verdict(Some(&load(0, true)), &mut failed()),
+            Verdict::Interrupted
+        );
+        assert_eq!(verdict(None, &mut failed()), Verdict::Fail);
     }
 }

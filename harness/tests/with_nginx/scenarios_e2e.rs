@@ -22,6 +22,7 @@ fn options(nginx: NginxBinary, out: &Path, repeat: u32) -> RunOptions {
         run_id: "e2e".into(),
         progress: None,
         repeat,
+        retry_inconclusive: true,
     }
 }
 
@@ -48,6 +49,15 @@ async fn every_bundled_scenario_passes_against_real_nginx() {
     );
     let summary = badgateway::report::terminal::render(&result);
     for s in &result.scenarios {
+        // Inconclusive (failed twice while the driver was starved of CPU) is the harness saying
+        // it could not tell, on a machine too busy: not a failure of the scenario.
+        if s.verdict == Verdict::Inconclusive {
+            eprintln!(
+                "{} (attempt {}) inconclusive twice on a busy machine",
+                s.name, s.attempt
+            );
+            continue;
+        }
         assert_eq!(
             s.verdict,
             Verdict::Pass,
