@@ -150,16 +150,21 @@ fn check(path: &Path, source: &str, s: &Scenario) -> Result<(), InputError> {
     for phase in &s.phases {
         if !names.insert(phase.name.as_str()) {
             let needle = format!("name: {}", phase.name);
-            return Err(err(
-                &needle,
-                format!("two phases are named `{}`", phase.name),
-            ));
+            return Err(
+                err(&needle, format!("two phases are named `{}`", phase.name)).with_hint(
+                    "give each phase a name of its own (it names its folder and report row)",
+                ),
+            );
         }
     }
     for traffic in
         std::iter::once(&s.traffic).chain(s.phases.iter().filter_map(|p| p.traffic.as_ref()))
     {
-        check_traffic(traffic).map_err(|m| err("traffic:", m))?;
+        check_traffic(traffic).map_err(|m| {
+            err("traffic:", m).with_hint(
+                "see the `traffic:` keys and their ranges in the README's Scenario format",
+            )
+        })?;
     }
     let servers = s
         .upstreams
@@ -245,7 +250,11 @@ fn check_phase(phase: &super::Phase, addrs: &Addresses) -> Result<(), Problem> {
             at_name,
             "expects config_rejected, so no traffic runs: other expectations cannot be checked"
                 .into(),
-            None,
+            Some(
+                "keep only config_rejected (and log.absent) in this phase; move the rest to \
+                 a phase whose config nginx accepts"
+                    .into(),
+            ),
         ));
     }
     if let Some(w) = e

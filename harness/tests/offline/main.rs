@@ -11,4 +11,5 @@ mod load_support;
 mod config_model;
 mod load_driver;
 mod load_shapes;
+mod malformed;
 mod schemas;
