@@ -61,12 +61,17 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<LoadedScenario>, InputError> {
 pub fn load_file(path: &Path) -> Result<LoadedScenario, InputError> {
     let source = std::fs::read_to_string(path)
         .map_err(|e| InputError::whole_file(path, format!("cannot read scenario: {e}")))?;
-    let scenario = parse(path, &source)?;
-    check(path, &source, &scenario)?;
     Ok(LoadedScenario {
         path: path.to_path_buf(),
-        scenario,
+        scenario: load_text(path, &source)?,
     })
+}
+
+/// Parse and check the text of a scenario file (`path` names it in errors; nothing is read).
+pub fn load_text(path: &Path, source: &str) -> Result<Scenario, InputError> {
+    let scenario = parse(path, source)?;
+    check(path, source, &scenario)?;
+    Ok(scenario)
 }
 
 fn parse(path: &Path, source: &str) -> Result<Scenario, InputError> {

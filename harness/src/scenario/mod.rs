@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 
 pub use config_text::{config_diff, config_text, fragments_text};
 pub use expect::{CounterExpect, Expect, LogExpect, Window};
-pub use file::{LoadedScenario, MAX_NAME, discover, is_slug, load_file};
+pub use file::{LoadedScenario, MAX_NAME, discover, is_slug, load_file, load_text};
 pub use listens::first_non_loopback_listen;
 pub use pattern::LogPattern;
 pub use placeholder::{Addresses, expand};

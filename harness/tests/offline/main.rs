@@ -9,6 +9,7 @@ mod common;
 mod load_support;
 
 mod config_model;
+mod fuzz;
 mod load_driver;
 mod load_shapes;
 mod malformed;
