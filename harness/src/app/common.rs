@@ -46,6 +46,7 @@ pub(super) fn check_configs(paths: &[&Path], s: &CheckSettings) -> Result<Vec<Ch
         Ok(reports)
     });
     let keep = s.keep || matches!(result, Err(CheckError::Rejected { .. }));
+    guard::unregister_cleanup(&root.display().to_string());
     if keep {
         crate::errln!("run folders kept in {}", root.display());
     } else {
@@ -98,12 +99,22 @@ fn error_text(e: &CheckError) -> String {
     }
 }
 
+/// A fresh folder for the check's run folders, which hold copies of the user's config: others
+/// may pass through it (nginx's workers reach their temp folders inside) but not list it, and
+/// the guard removes it on the exit paths that skip normal teardown (second signal, panic).
 fn work_root() -> PathBuf {
+    use std::os::unix::fs::DirBuilderExt;
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
-    std::env::temp_dir().join(format!("badgateway-check-{}-{nanos:x}", std::process::id()))
+    let root =
+        std::env::temp_dir().join(format!("badgateway-check-{}-{nanos:x}", std::process::id()));
+    let _ = std::fs::DirBuilder::new().mode(0o711).create(&root);
+    guard::register_cleanup(&root.display().to_string(), |dir| {
+        let _ = std::fs::remove_dir_all(dir);
+    });
+    root
 }
 
 /// Print where a scenario listens beyond loopback and return the exit for it, if one does.

@@ -109,8 +109,14 @@ impl<'a> Session<'a> {
         let _ = std::fs::remove_dir_all(self.dir.tmp());
     }
 
+    /// Write the rendered config, readable by this user only: it can be a copy of the user's
+    /// own config (`check`), and nginx's master reads it as this user.
     fn write(&self, conf: &str) -> Result<(), String> {
-        std::fs::write(self.dir.conf(), conf).map_err(|e| format!("cannot write nginx.conf: {e}"))
+        use std::os::unix::fs::PermissionsExt;
+        let path = self.dir.conf();
+        std::fs::write(&path, conf).map_err(|e| format!("cannot write nginx.conf: {e}"))?;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| format!("cannot restrict nginx.conf: {e}"))
     }
 }
 
