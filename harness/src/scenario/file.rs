@@ -116,6 +116,24 @@ fn check(path: &Path, source: &str, s: &Scenario) -> Result<(), InputError> {
              (they become folder names and nginx identifiers)",
         )
     })?;
+    let servers: usize = s.upstreams.values().map(|servers| servers.len()).sum();
+    if servers > MAX_SERVERS {
+        return Err(err(
+            "upstreams:",
+            format!("{servers} fake servers; a scenario may start at most {MAX_SERVERS}"),
+        )
+        .with_hint("split the scenario, or give servers `probability`/`schedule` instead"));
+    }
+    if s.phases.len() > MAX_PHASES {
+        return Err(err(
+            "phases:",
+            format!(
+                "{} phases; a scenario may have at most {MAX_PHASES}",
+                s.phases.len()
+            ),
+        )
+        .with_hint("split the scenario into several files"));
+    }
     if s.phases.is_empty() {
         return Err(err("phases:", "a scenario needs at least one phase".into())
             .with_hint("add phases such as `baseline` (the broken config) and `fix`"));
@@ -197,6 +215,10 @@ fn check(path: &Path, source: &str, s: &Scenario) -> Result<(), InputError> {
 
 /// The longest name a scenario, phase, upstream or server may have.
 pub const MAX_NAME: usize = 64;
+/// Most fake servers one scenario may start (each is a listener and a task).
+pub const MAX_SERVERS: usize = 64;
+/// Most phases one scenario may have.
+pub const MAX_PHASES: usize = 64;
 
 /// Whether `name` is a slug: safe as a path component, a placeholder key and an nginx name.
 pub fn is_slug(name: &str) -> bool {

@@ -241,3 +241,33 @@ fn readme_catalogue_and_fault_table_match_the_sources() {
         "README.md's fault table {stale}"
     );
 }
+
+/// Run `args` with stdout a pipe whose reader is already gone (`| head -0`).
+fn with_closed_stdout(args: &[&str]) -> (std::process::Output, u32) {
+    let mut child = common::badgateway()
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let pid = child.id();
+    (child.wait_with_output().unwrap(), pid)
+}
+
+#[test]
+fn a_closed_stdout_is_not_a_panic_and_validate_still_cleans_up() {
+    let (out, _) = with_closed_stdout(&["list", common::scenarios_dir().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(!text(&out).contains("panicked"), "{}", text(&out));
+    if common::nginx_or_skip("a_closed_stdout_is_not_a_panic_and_validate_still_cleans_up")
+        .is_none()
+    {
+        return;
+    }
+    let (out, pid) = with_closed_stdout(&["validate", common::scenarios_dir().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(!text(&out).contains("panicked"), "{}", text(&out));
+    let scratch = std::env::temp_dir().join(format!("badgateway-validate-{pid}"));
+    assert!(!scratch.exists(), "validate left {}", scratch.display());
+}
