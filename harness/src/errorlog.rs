@@ -16,6 +16,9 @@ use serde::{Deserialize, Serialize};
 pub struct LogLine {
     pub level: String,
     pub text: String,
+    /// nginx's connection number (`*N`), the `$connection` of the access log: joins the line
+    /// to the requests of that client connection. `None` for lines of no connection.
+    pub connection: Option<u64>,
 }
 
 /// Parse every nginx error.log line of `log` (see [`split`]); others are skipped.
@@ -25,6 +28,7 @@ pub fn parse(log: &str) -> Vec<LogLine> {
             split(line).map(|l| LogLine {
                 level: l.level.to_string(),
                 text: line.to_string(),
+                connection: l.connection,
             })
         })
         .collect()
@@ -36,6 +40,8 @@ pub struct Line<'a> {
     /// `2026/11/26 15:42:18`.
     pub time: &'a str,
     pub level: &'a str,
+    /// The `cid` of `*cid`: nginx's connection number.
+    pub connection: Option<u64>,
     /// After `pid#tid: *cid `, before `, client: `.
     pub message: &'a str,
     pub method: Option<&'a str>,
@@ -64,14 +70,18 @@ pub fn split(line: &str) -> Option<Line<'_>> {
         Some((pid, after)) if pid.contains('#') => after,
         _ => rest,
     };
-    let rest = match rest.strip_prefix('*') {
-        Some(r) => r.split_once(' ').map_or(r, |(_, m)| m),
-        None => rest,
+    let (connection, rest) = match rest.strip_prefix('*') {
+        Some(r) => match r.split_once(' ') {
+            Some((cid, m)) => (cid.parse().ok(), m),
+            None => (None, r),
+        },
+        None => (None, rest),
     };
     let (message, tail) = rest.split_once(", client: ").unwrap_or((rest, ""));
     Some(Line {
         time,
         level,
+        connection,
         message,
         method: quoted_field(tail, "request: \"").and_then(|r| r.split(' ').next()),
         upstream: quoted_field(tail, "upstream: \"").map(authority),
@@ -216,6 +226,7 @@ not a log line
         let l = split(LINE).unwrap();
         assert_eq!(l.time, "2026/11/26 15:42:18");
         assert_eq!(l.level, "error");
+        assert_eq!(l.connection, Some(1));
         assert!(l.message.starts_with("connect() failed") && l.message.ends_with("upstream"));
         assert_eq!(l.method, Some("POST"));
         assert_eq!(l.upstream, Some("http://127.0.0.1:40001"));

@@ -5,6 +5,7 @@
 //! an [`nginx`] session, the phase's [`upstreams`], the [`load`] driver), [`check`] (expectations),
 //! [`result`] (plain data) and [`report`] (terminal and JSON). [`app`] wires them to the CLI.
 
+pub mod accesslog;
 pub mod app;
 pub mod catalogue;
 pub mod check;

@@ -1,12 +1,14 @@
 //! The harness-owned nginx.conf skeleton.
 //!
 //! nginx runs with its own prefix, pid, temp folders and error log inside the phase's run dir,
-//! listens on one loopback port, and gets the scenario's fragments at `http` level and inside
-//! `location /`. A fixed readiness location lets the supervisor poll until nginx answers.
+//! listens on one loopback port, writes nginx's per-request record beside the plain access log
+//! (see [`accesslog`](crate::accesslog)), and gets the scenario's fragments at `http` level and
+//! inside `location /`. A fixed readiness location lets the supervisor poll until nginx answers.
 
 use std::path::{Path, PathBuf};
 
 use super::NginxBinary;
+use crate::accesslog;
 use crate::scenario::{Fragments, NginxSettings};
 
 /// The path nginx answers 204 on once it is serving; never forwarded to an upstream.
@@ -39,6 +41,10 @@ impl RunDir {
     }
     pub fn access_log(&self) -> PathBuf {
         self.root.join("access.log")
+    }
+    /// The harness's JSON access log: nginx's record of each request (see [`accesslog`]).
+    pub fn requests_log(&self) -> PathBuf {
+        self.root.join(accesslog::FILE_NAME)
     }
     pub fn pid_file(&self) -> PathBuf {
         self.root.join("nginx.pid")
@@ -81,6 +87,8 @@ pub fn render(
          \n\
          http {{\n\
          \x20   access_log {access_log};\n\
+         \x20   {log_format}\n\
+         \x20   access_log {requests_log} {format_name};\n\
          {temp_paths}\
          \n    # --- scenario fragment: http ---\n{http}\n    # --- end fragment ---\n\n\
          \x20   server {{\n\
@@ -103,6 +111,9 @@ pub fn render(
         error_log = q(&dir.error_log()),
         token = dir.ready_token(),
         access_log = q(&dir.access_log()),
+        log_format = accesslog::log_format_directive(),
+        requests_log = q(&dir.requests_log()),
+        format_name = accesslog::FORMAT_NAME,
         http = indent(&fragments.http, 4),
         location = indent(&fragments.location, 12),
     )
@@ -159,6 +170,7 @@ mod tests {
         assert!(conf.contains("error_log \"/tmp/run/phase/error.log\" info;"));
         assert!(conf.contains("worker_processes 1;"));
         assert!(conf.contains("proxy_temp_path"));
+        assert!(conf.contains("access_log \"/tmp/run/phase/requests.jsonl\" badgateway_requests;"));
         assert!(!conf.contains("uwsgi_temp_path"), "module compiled out");
     }
 }

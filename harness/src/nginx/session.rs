@@ -43,6 +43,8 @@ pub struct Logs {
     /// nginx recovered from, not the config's doing).
     pub error_log: String,
     pub access_log: String,
+    /// The harness's JSON access log (see [`accesslog`](crate::accesslog)).
+    pub requests_log: String,
 }
 
 impl<'a> Session<'a> {
@@ -101,6 +103,7 @@ impl<'a> Session<'a> {
         Logs {
             error_log: without_own_bind_retries(&read(self.dir.error_log()), ports),
             access_log: read(self.dir.access_log()),
+            requests_log: read(self.dir.requests_log()),
         }
     }
 
