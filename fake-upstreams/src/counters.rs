@@ -50,6 +50,31 @@ pub struct CounterSnapshot {
     /// Values of [`REQUEST_ID_HEADER`] in arrival order (at most [`MAX_REQUEST_IDS`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub request_ids: Vec<u64>,
+    /// What each request was and what the server did with it, in arrival order (at most
+    /// [`MAX_REQUEST_IDS`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub received: Vec<Received>,
+}
+
+/// What one fake server received in one request, and what it did with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Received {
+    /// The load driver's x-badgateway-request id, when the request carried one.
+    pub id: Option<u64>,
+    pub method: String,
+    /// Request target as sent (path and query).
+    pub path: String,
+    /// "HTTP/1.0" or "HTTP/1.1" as on the request line.
+    pub http_version: String,
+    /// The Connection header's value, lowercased, when the request had one.
+    pub connection: Option<String>,
+    /// The fault kind that served the connection ("healthy" for a healthy server or the
+    /// healthy fallback of `probability`).
+    pub fault: String,
+    /// True when the fault misbehaved on this request.
+    pub fired: bool,
+    /// Which accepted connection of this server carried it (1-based, in accept order).
+    pub conn: u64,
 }
 
 impl Counters {
@@ -93,6 +118,7 @@ impl Counters {
             observable,
             over_limit: self.over_limit.load(Ordering::Relaxed),
             request_ids,
+            received: Vec::new(),
         }
     }
 }

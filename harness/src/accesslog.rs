@@ -12,6 +12,9 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+/// What is shown for nginx's status or tries of a request nginx has no record of.
+pub const NOT_LOGGED: &str = "not logged";
+
 /// The name of the harness's log format in every config it runs.
 pub const FORMAT_NAME: &str = "badgateway_requests";
 

@@ -49,7 +49,8 @@ pub struct Line<'a> {
     pub upstream: Option<&'a str>,
 }
 
-const LEVELS: [&str; 8] = [
+/// nginx's log levels, least severe first.
+pub const LEVELS: [&str; 8] = [
     "debug", "info", "notice", "warn", "error", "crit", "alert", "emerg",
 ];
 

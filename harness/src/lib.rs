@@ -31,3 +31,4 @@ pub mod runner;
 pub mod scenario;
 pub mod schema;
 pub mod upstreams;
+pub mod witness;

@@ -14,6 +14,7 @@ use crate::check::Check;
 use crate::errorlog::LogSummary;
 use crate::load::LoadReport;
 use crate::nginx::{NginxBackend, NginxBinary};
+use crate::witness::Evidence;
 
 /// A driver stall of this many milliseconds or more turns a phase's failure into
 /// [`Verdict::Inconclusive`]: several times the wake-up lateness of a healthy machine (a few
@@ -143,6 +144,10 @@ pub struct PhaseResult {
     pub load: Option<LoadReport>,
     /// Counters per fake server, keyed `upstream.server`.
     pub upstreams: BTreeMap<String, CounterSnapshot>,
+    /// What nginx logged and the upstreams received, per request, condensed; with samples
+    /// of failed requests seen by all three witnesses.
+    #[serde(default)]
+    pub evidence: Evidence,
     pub log: LogSummary,
     pub checks: Vec<Check>,
     /// What kept the harness from running the phase, for `Verdict::Error`.

@@ -1,17 +1,19 @@
-//! error.log checks: lines that must appear, lines that must not, and severe lines
-//! (`[crit]`, `[alert]`, `[emerg]`) that fail a phase unless expected.
+//! error.log checks: lines that must appear, lines that must not, how many lines match, and
+//! severe lines (`[crit]`, `[alert]`, `[emerg]`) that fail a phase unless expected.
 
 use super::{Check, quote};
 use crate::errorlog::{LogLine, SEVERE, summarize};
-use crate::scenario::{LogExpect, LogPattern};
+use crate::scenario::{LogExpect, LogPattern, ShareExpr};
 
 pub(super) fn check(expect: &LogExpect, log: &[LogLine]) -> Vec<Check> {
     let mut checks: Vec<Check> = expect.contains.iter().map(|p| contains(p, log)).collect();
     checks.extend(expect.absent.iter().map(|p| absent(p, log)));
+    checks.extend(expect.count.iter().map(|(p, n)| count(p, n, log)));
+    let mut expected = expect.contains.iter().chain(expect.count.keys());
     let unexpected: Vec<&str> = log
         .iter()
         .filter(|l| SEVERE.contains(&l.level.as_str()))
-        .filter(|l| !expect.contains.iter().any(|p| p.matches(&l.text)))
+        .filter(|l| !expected.any(|p| p.matches(&l.text)))
         .map(|l| l.text.as_str())
         .collect();
     if !unexpected.is_empty() {
@@ -54,6 +56,22 @@ fn contains(pattern: &LogPattern, log: &[LogLine]) -> Check {
     }
 }
 
+fn count(pattern: &LogPattern, expr: &ShareExpr, log: &[LogLine]) -> Check {
+    let hits: Vec<&str> = log
+        .iter()
+        .filter(|l| pattern.matches(&l.text))
+        .map(|l| l.text.as_str())
+        .collect();
+    let n = hits.len() as u64;
+    Check::new(
+        format!("error.log lines \"{pattern}\""),
+        expr.holds(n, n),
+        expr.to_string(),
+        format!("{n} lines"),
+    )
+    .with_evidence(quote(hits))
+}
+
 fn absent(pattern: &LogPattern, log: &[LogLine]) -> Check {
     let hits: Vec<&str> = log
         .iter()
@@ -72,6 +90,8 @@ fn absent(pattern: &LogPattern, log: &[LogLine]) -> Check {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
     use crate::errorlog::parse;
 
@@ -88,7 +108,37 @@ mod tests {
                 .iter()
                 .map(|p| LogPattern::parse(p).unwrap())
                 .collect(),
+            count: BTreeMap::new(),
         }
+    }
+
+    #[test]
+    fn counts_and_levels_pick_the_right_lines() {
+        let log = parse(LOG);
+        let mut e = expect(&[], &[]);
+        let pattern = |p: &str| LogPattern::parse(p).unwrap();
+        e.count.insert(
+            pattern("[alert] worker_connections"),
+            ">= 1".parse().unwrap(),
+        );
+        e.count.insert(
+            pattern("[warn] worker_connections"),
+            ">= 1".parse().unwrap(),
+        );
+        e.count.insert(pattern("timed out"), "2".parse().unwrap());
+        let checks = check(&e, &log);
+        let by_what = |w: &str| checks.iter().find(|c| c.what.contains(w)).unwrap();
+        assert!(by_what("[alert] worker_connections").passed);
+        assert!(
+            !by_what("[warn] worker_connections").passed,
+            "the line is an [alert]"
+        );
+        let timed = by_what("timed out");
+        assert!(!timed.passed && timed.actual == "1 lines", "{timed:?}");
+        assert!(
+            !checks.iter().any(|c| c.what.contains("unexpected")),
+            "a counted [alert] is expected"
+        );
     }
 
     #[test]

@@ -5,9 +5,11 @@
 
 mod config;
 mod fired;
+mod latency;
 mod log;
 mod traffic;
 mod upstreams;
+mod witnesses;
 
 pub use fired::{PhaseCounters, faults_fired};
 pub use traffic::histogram;
@@ -22,6 +24,7 @@ use crate::errorlog::LogLine;
 use crate::load::LoadReport;
 use crate::nginx::ConfigTest;
 use crate::scenario::Expect;
+use crate::witness::Trace;
 
 /// One expectation and how it turned out.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -75,6 +78,8 @@ pub struct Observed<'a> {
     pub load: Option<&'a LoadReport>,
     pub log: &'a [LogLine],
     pub upstreams: &'a BTreeMap<String, CounterSnapshot>,
+    /// Every request as the client, nginx and the upstreams saw it (empty without traffic).
+    pub traces: &'a [Trace],
 }
 
 /// How one kind of expectation turns what a phase showed into checks (none when the phase
@@ -85,7 +90,11 @@ type Kind = fn(&Expect, &Observed<'_>) -> Vec<Check>;
 /// field in [`Expect`], its file in this folder and one row here.
 const KINDS: &[Kind] = &[
     |e, seen| vec![config::check(e.config_rejected.as_ref(), seen.config)],
-    |e, seen| with_load(seen, |load| traffic::outcomes(&e.outcomes, load)),
+    |e, seen| {
+        with_load(seen, |load| {
+            traffic::outcomes(&e.outcomes, load, seen.traces)
+        })
+    },
     |e, seen| {
         with_load(seen, |load| {
             e.body_intact.then(|| traffic::body_intact(load))
@@ -106,6 +115,14 @@ const KINDS: &[Kind] = &[
     },
     |e, seen| log::check(&e.log, seen.log),
     |e, seen| upstreams::check(&e.upstreams, seen.upstreams),
+    |e, seen| {
+        with_load(seen, |_| {
+            witnesses::nginx_status(&e.nginx_status, seen.traces)
+        })
+    },
+    |e, seen| with_load(seen, |_| witnesses::tries(&e.tries, seen.traces)),
+    |e, seen| with_load(seen, |_| witnesses::received(&e.received, seen.traces)),
+    |e, seen| with_load(seen, |load| latency::check(&e.latency, load)),
 ];
 
 /// Evaluate every expectation of a phase.

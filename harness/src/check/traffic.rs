@@ -6,8 +6,15 @@ use super::Check;
 use crate::load::LoadReport;
 use crate::outcome::Outcome;
 use crate::scenario::{ShareExpr, Window};
+use crate::witness::{Trace, describe};
 
-pub(super) fn outcomes(expected: &BTreeMap<Outcome, ShareExpr>, load: &LoadReport) -> Vec<Check> {
+/// `outcomes:`. A failing check quotes the client's error texts and, for a few requests that
+/// ended otherwise than expected, what nginx and the upstreams saw and nginx's error.log lines.
+pub(super) fn outcomes(
+    expected: &BTreeMap<Outcome, ShareExpr>,
+    load: &LoadReport,
+    traces: &[Trace],
+) -> Vec<Check> {
     expected
         .iter()
         .map(|(outcome, expr)| {
@@ -19,7 +26,10 @@ pub(super) fn outcomes(expected: &BTreeMap<Outcome, ShareExpr>, load: &LoadRepor
                 percent(count, load.total),
                 histogram(load)
             );
-            let evidence = load.examples.get(outcome).cloned().unwrap_or_default();
+            let mut evidence = load.examples.get(outcome).cloned().unwrap_or_default();
+            if !passed {
+                evidence.extend(requests_against(*outcome, expr, load.total, traces));
+            }
             Check::new(
                 format!("outcome {outcome}"),
                 passed,
@@ -28,6 +38,28 @@ pub(super) fn outcomes(expected: &BTreeMap<Outcome, ShareExpr>, load: &LoadRepor
             )
             .with_evidence(evidence)
         })
+        .collect()
+}
+
+/// A few requests that went against an outcome expectation, each with its witnesses: ones
+/// that ended as `outcome` when it should be rarer, else ones that ended otherwise.
+fn requests_against(
+    outcome: Outcome,
+    expr: &ShareExpr,
+    total: u64,
+    traces: &[Trace],
+) -> Vec<String> {
+    const QUOTED: usize = 2;
+    let too_many = expr.holds(0, total);
+    traces
+        .iter()
+        .filter(|t| {
+            t.client
+                .as_ref()
+                .is_some_and(|c| (c.outcome == outcome) == too_many)
+        })
+        .take(QUOTED)
+        .flat_map(describe)
         .collect()
 }
 

@@ -64,7 +64,12 @@ pub(super) fn duplicate_methods(
     seen: &BTreeMap<String, CounterSnapshot>,
 ) -> Vec<Check> {
     let check = |(method, expr): (&String, &ShareExpr)| {
-        let dup = duplicate_ids(seen, |id| load.methods.get(&id) == Some(method));
+        let sent_with: BTreeMap<u64, &str> = load
+            .requests
+            .iter()
+            .map(|r| (r.id, r.method.as_str()))
+            .collect();
+        let dup = duplicate_ids(seen, |id| sent_with.get(&id) == Some(&method.as_str()));
         let what = format!("duplicate {method} requests");
         let sent = load.total_method(method);
         duplicate_check(&what, &format!("{method} requests"), expr, sent, &dup)

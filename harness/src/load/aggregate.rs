@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
-use super::report::{Integrity, LatencySummary, LoadReport, TimelineBucket};
+use super::report::{ClientRecord, Integrity, LatencySummary, LoadReport, TimelineBucket};
 use super::sample::{BodyCheck, Sample};
 use crate::outcome::Outcome;
 
@@ -30,7 +30,7 @@ pub struct Aggregator {
     timeline: BTreeMap<u64, BTreeMap<Outcome, u64>>,
     integrity: Integrity,
     examples: BTreeMap<Outcome, Vec<String>>,
-    methods: BTreeMap<u64, String>,
+    requests: Vec<ClientRecord>,
 }
 
 impl Default for Aggregator {
@@ -49,7 +49,7 @@ impl Aggregator {
             timeline: BTreeMap::new(),
             integrity: Integrity::default(),
             examples: BTreeMap::new(),
-            methods: BTreeMap::new(),
+            requests: Vec::new(),
         }
     }
 
@@ -62,7 +62,7 @@ impl Aggregator {
             None => self.by_method.entry(method.to_string()).or_default(),
         };
         *per_method.entry(sample.outcome).or_default() += 1;
-        self.methods.insert(sample.id, method.to_string());
+        self.requests.push(ClientRecord::of(sample));
         self.latency
             .saturating_record(duration_micros(sample.latency));
         let bucket = duration_millis(sample.started_at) / TIMELINE_BUCKET_MS;
@@ -98,7 +98,7 @@ impl Aggregator {
     /// Add everything `other` recorded, as if its samples had been recorded here.
     pub fn merge(&mut self, other: Aggregator) {
         add_counts(&mut self.outcomes, other.outcomes);
-        self.methods.extend(other.methods);
+        self.requests.extend(other.requests);
         for (method, counts) in other.by_method {
             add_counts(self.by_method.entry(method).or_default(), counts);
         }
@@ -128,8 +128,9 @@ impl Aggregator {
 
     /// The report for everything recorded, given the run's wall time and whether it was
     /// cancelled.
-    pub fn finish(self, wall: Duration, cancelled: bool) -> LoadReport {
+    pub fn finish(mut self, wall: Duration, cancelled: bool) -> LoadReport {
         let total = self.total();
+        self.requests.sort_by_key(|r| r.id);
         let secs = wall.as_secs_f64();
         LoadReport {
             total,
@@ -144,7 +145,7 @@ impl Aggregator {
             max_stall_ms: 0,
             outcomes: self.outcomes,
             by_method: self.by_method,
-            methods: self.methods,
+            requests: self.requests,
         }
     }
 }

@@ -35,7 +35,7 @@ pub use aggregate::{Aggregator, MAX_EXAMPLES, TIMELINE_BUCKET_MS};
 pub use classify::{Stage, classify, error_chain, io_kind};
 pub use live::{LiveCounts, LiveSender};
 pub use plan::{Decision, LoadPlan, LoadShape, REQUEST_ID_HEADER, SlowBody};
-pub use report::{Integrity, LatencySummary, LoadReport, TimelineBucket};
+pub use report::{ClientRecord, Integrity, LatencySummary, LoadReport, TimelineBucket};
 pub use sample::{BodyCheck, Sample};
 
 /// Samples buffered between workers and the aggregator before workers wait.

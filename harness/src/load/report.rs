@@ -42,9 +42,39 @@ pub struct LoadReport {
     /// [`stall`](super::stall)): large on a starved machine.
     #[serde(default)]
     pub max_stall_ms: u64,
-    /// The method each finished request (by id) was sent with; for checks, not reports.
+    /// Every finished request as the client saw it, by id; for joining
+    /// with nginx's and the upstreams' records, not serialized (reports keep samples).
     #[serde(skip)]
-    pub methods: BTreeMap<u64, String>,
+    pub requests: Vec<ClientRecord>,
+}
+
+/// One finished request as the client saw it: the client's witness of that request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ClientRecord {
+    /// The request id (`x-badgateway-request`).
+    pub id: u64,
+    pub method: String,
+    pub outcome: Outcome,
+    /// From issuing the request (connect included) to its outcome, in milliseconds.
+    pub latency_ms: f64,
+    /// When it was issued, in milliseconds since the load began.
+    pub started_ms: f64,
+    /// The client's error text or digest mismatch, for failures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+impl ClientRecord {
+    pub(crate) fn of(sample: &super::Sample) -> Self {
+        ClientRecord {
+            id: sample.id,
+            method: sample.method.as_str().to_string(),
+            outcome: sample.outcome,
+            latency_ms: sample.latency.as_secs_f64() * 1000.0,
+            started_ms: sample.started_at.as_secs_f64() * 1000.0,
+            detail: sample.detail.clone(),
+        }
+    }
 }
 
 impl LoadReport {
@@ -167,7 +197,7 @@ mod tests {
             requests_per_sec: 300.0,
             cancelled: false,
             max_stall_ms: 0,
-            methods: BTreeMap::new(),
+            requests: Vec::new(),
         };
         let json = serde_json::to_string(&report).unwrap();
         assert!(

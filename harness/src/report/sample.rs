@@ -57,7 +57,7 @@ fn load() -> LoadReport {
         requests_per_sec: 133.0,
         cancelled: false,
         max_stall_ms: 0,
-        methods: BTreeMap::new(),
+        requests: Vec::new(),
     }
 }
 
@@ -78,6 +78,7 @@ fn phase(name: &str, verdict: Verdict, checks: Vec<Check>, config: &str) -> Phas
         config_rejected: None,
         load: Some(load()),
         upstreams: BTreeMap::from([("app.primary".to_string(), counters)]),
+        evidence: Default::default(),
         log: LogSummary {
             by_level: BTreeMap::from([("error".to_string(), 20)]),
             messages: vec![LogMessage {

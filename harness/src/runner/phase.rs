@@ -7,6 +7,7 @@ use std::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::{Attempt, RunOptions};
+use crate::accesslog;
 use crate::check::{Check, Observed, evaluate};
 use crate::errorlog;
 use crate::load::{LoadPlan, LoadReport, LoadShape, SlowBody, drive_live};
@@ -14,6 +15,7 @@ use crate::nginx::{ConfigTest, Logs, Render, RunDir, Session, render};
 use crate::result::{PhaseResult, STALL_LIMIT_MS, Verdict};
 use crate::scenario::{Addresses, Fragments, Phase, Scenario, config_text, expand};
 use crate::upstreams::{Seeding, Servers};
+use crate::witness::{self, Evidence};
 
 /// Run one phase of `s` and return what it showed. Never panics on nginx or socket trouble:
 /// those become `Verdict::Error` with the reason.
@@ -36,6 +38,7 @@ pub async fn run_phase(
         config_rejected: None,
         load: None,
         upstreams: BTreeMap::new(),
+        evidence: Evidence::default(),
         log: Default::default(),
         checks: Vec::new(),
         error: None,
@@ -68,13 +71,27 @@ pub async fn run_phase(
     };
     let lines = errorlog::parse(&logs.error_log);
     result.log = errorlog::summarize(&lines);
+    let traces = match &load {
+        Some(load) => {
+            let nginx = accesslog::parse(&logs.requests_log);
+            witness::join(&load.requests, &nginx, &result.upstreams, &lines)
+        }
+        None => Vec::new(),
+    };
     let seen = Observed {
         config: &config,
         load: load.as_ref(),
         log: &lines,
         upstreams: &result.upstreams,
+        traces: &traces,
     };
     result.checks = evaluate(&phase.expect, &seen);
+    result.evidence = Evidence::of(&traces);
+    // Each request's upstream record now lives in its trace; the samples keep those that
+    // explain a failure.
+    for counters in result.upstreams.values_mut() {
+        counters.received.clear();
+    }
     result.config_rejected = match config {
         ConfigTest::Rejected(msg) => Some(msg),
         ConfigTest::Accepted => None,
@@ -113,7 +130,7 @@ async fn drive_nginx(
     let dir = session.dir();
     let conf: &Render = &|ports| render(binary, settings, &fragments, dir, ports[0], &header);
     let config = session.test(1, conf).await?;
-    if config != ConfigTest::Accepted || phase.expect.config_rejected.is_some() {
+    if config != ConfigTest::Accepted || phase.expect.config_only() {
         return Ok((config, None, None, Logs::default()));
     }
     let nginx = session.start(1, conf).await?;

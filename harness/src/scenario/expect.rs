@@ -1,5 +1,10 @@
 //! What a phase must show: outcome shares, error.log lines, body integrity, upstream counters,
-//! or a config that `nginx -t` refuses.
+//! what nginx logged per request (`nginx_status`, `tries`), what the upstreams `received`,
+//! `latency` bounds, or a config that `nginx -t` refuses (or accepts).
+
+// `log.count` is keyed by patterns: a Regex's interior mutability is its match cache, and
+// patterns order by their text, which never changes.
+#![allow(clippy::mutable_key_type)]
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -7,7 +12,9 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{LogPattern, ShareExpr};
+use super::{
+    LatencyBounds, LatencyKey, LogPattern, NginxStatusKey, ReceivedExpect, ShareExpr, TriesKey,
+};
 use crate::outcome::Outcome;
 
 /// The expectations of one phase. Every field is optional; a phase needs at least one.
@@ -27,6 +34,27 @@ pub struct Expect {
     /// traffic is sent.
     #[serde(default)]
     pub config_rejected: Option<LogPattern>,
+    /// `nginx -t` must accept the phase's config (no traffic is needed for this one).
+    #[serde(default)]
+    pub config_accepted: bool,
+    /// Share or count of requests by the status nginx's access log has for them, e.g.
+    /// `"009": "100%"` (an HTTP/0.9 relay the client sees as a parse error).
+    #[serde(default)]
+    pub nginx_status: BTreeMap<NginxStatusKey, ShareExpr>,
+    /// Share or count of requests by nginx's upstream tries: the status sequence of
+    /// `$upstream_status` (`"502, 200": ">= 1"`: a failed try, then a good one) or the number
+    /// of tries (`"2 tries": 0`).
+    #[serde(default)]
+    pub tries: BTreeMap<TriesKey, ShareExpr>,
+    /// Shares of what the fake servers received (`http_version`, `connection`, `method`,
+    /// `fault`), e.g. `connection: { close: "100%" }`.
+    #[serde(default)]
+    pub received: ReceivedExpect,
+    /// Bounds on the client-side latency per outcome (or `all`), e.g.
+    /// `"504": { min: ">= 1s" }`: behaviour (a 504 cannot come before proxy_read_timeout),
+    /// not a benchmark, so keep them generous.
+    #[serde(default)]
+    pub latency: BTreeMap<LatencyKey, LatencyBounds>,
     /// Counters of fake upstream servers, keyed `upstream.server`, e.g. `app.primary`.
     #[serde(default)]
     pub upstreams: BTreeMap<String, CounterExpect>,
@@ -38,8 +66,9 @@ pub struct Expect {
     /// show when 502s stop after an outage.
     #[serde(default)]
     pub windows: Vec<Window>,
-    /// Requests that reached the upstream servers more than once in total (nginx sent them
-    /// again, to another server or the same one), counted by the request-id header.
+    /// Requests that reached a fake server more than once in total (nginx sent them again, to
+    /// another server or the same one), counted by the request-id header. Tries that never
+    /// reached a fake (a refused connect) are not seen here: use `tries` for those.
     #[serde(default)]
     pub duplicates: Option<ShareExpr>,
     /// Duplicates of one method's requests (a share of that method's requests), e.g. to show
@@ -81,6 +110,10 @@ pub struct LogExpect {
     pub contains: Vec<LogPattern>,
     #[serde(default)]
     pub absent: Vec<LogPattern>,
+    /// How many lines match each pattern, e.g. `"[alert] worker_connections": ">= 1"` (plain
+    /// counts: a percentage of log lines means nothing).
+    #[serde(default)]
+    pub count: BTreeMap<LogPattern, ShareExpr>,
 }
 
 /// Expectations on one fake server's counters (plain counts, e.g. `"<= 32"`).
@@ -100,11 +133,27 @@ impl Expect {
             && self.log.absent.is_empty()
             && !self.body_intact
             && self.config_rejected.is_none()
+            && !self.config_accepted
+            && self.log.count.is_empty()
+            && self.nginx_status.is_empty()
+            && self.tries.is_empty()
+            && self.received.is_empty()
+            && self.latency.is_empty()
             && self.upstreams.is_empty()
             && self.methods.is_empty()
             && self.windows.is_empty()
             && self.duplicates.is_none()
             && self.duplicate_methods.is_empty()
+    }
+
+    /// Only `nginx -t` is asked about (`config_rejected`, or `config_accepted` with nothing
+    /// else but `log.absent`): the phase sends no traffic.
+    pub fn config_only(&self) -> bool {
+        self.config_rejected.is_some()
+            || (self.config_accepted
+                && !self.needs_traffic()
+                && self.log.contains.is_empty()
+                && self.log.count.is_empty())
     }
 
     /// Expectations that need traffic to have run.
@@ -116,5 +165,9 @@ impl Expect {
             || !self.windows.is_empty()
             || self.duplicates.is_some()
             || !self.duplicate_methods.is_empty()
+            || !self.nginx_status.is_empty()
+            || !self.tries.is_empty()
+            || !self.received.is_empty()
+            || !self.latency.is_empty()
     }
 }

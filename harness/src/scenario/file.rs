@@ -266,7 +266,8 @@ fn check_phase(phase: &super::Phase, addrs: &Addresses) -> Result<(), Problem> {
             at_name,
             "states no expectations".into(),
             Some(
-                "add `expect:` with outcomes, log, body_intact, upstreams or config_rejected"
+                "add `expect:` with outcomes, log, body_intact, upstreams, tries, nginx_status, \
+                 received, latency, config_accepted or config_rejected"
                     .into(),
             ),
         ));
@@ -282,6 +283,25 @@ fn check_phase(phase: &super::Phase, addrs: &Addresses) -> Result<(), Problem> {
                  a phase whose config nginx accepts"
                     .into(),
             ),
+        ));
+    }
+    if e.config_rejected.is_some() && e.config_accepted {
+        return Err((
+            "config_accepted:".into(),
+            "expects both config_accepted and config_rejected".into(),
+            Some("a phase's config is either accepted or refused by nginx -t: keep one".into()),
+        ));
+    }
+    if let Some((p, n)) = e
+        .log
+        .count
+        .iter()
+        .find(|(_, n)| n.unit == super::Unit::Percent)
+    {
+        return Err((
+            "count:".into(),
+            format!("log.count of \"{p}\" is a percentage ({n})"),
+            Some("log counts are plain numbers of lines, e.g. \">= 1\" or \"0\"".into()),
         ));
     }
     if let Some(w) = e

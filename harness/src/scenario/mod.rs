@@ -13,6 +13,7 @@ mod pattern;
 mod placeholder;
 mod share;
 mod versions;
+mod witness_expect;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -27,10 +28,13 @@ pub use config_text::{config_diff, config_text, fragments_text};
 pub use expect::{CounterExpect, Expect, LogExpect, Window};
 pub use file::{LoadedScenario, MAX_NAME, discover, is_slug, load_file, load_text};
 pub use listens::first_non_loopback_listen;
-pub use pattern::LogPattern;
+pub use pattern::{LogPattern, Matcher};
 pub use placeholder::{Addresses, expand};
 pub use share::{Cmp, ShareExpr, Unit};
 pub use versions::VersionRange;
+pub use witness_expect::{
+    DurationBound, LatencyBounds, LatencyKey, NginxStatusKey, ReceivedExpect, TriesKey,
+};
 
 /// One scenario: a cause from the troubleshooting guide, its broken config and its fix.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
