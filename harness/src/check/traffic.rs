@@ -27,6 +27,9 @@ pub(super) fn outcomes(
                 histogram(load)
             );
             let mut evidence = load.examples.get(outcome).cloned().unwrap_or_default();
+            if *outcome == Outcome::ParseError {
+                evidence.extend(http09_relays(traces));
+            }
             if !passed {
                 evidence.extend(requests_against(*outcome, expr, load.total, traces));
             }
@@ -39,6 +42,24 @@ pub(super) fn outcomes(
             .with_evidence(evidence)
         })
         .collect()
+}
+
+/// For parse errors: how many of them nginx logged as `009`, i.e. it relayed an upstream's
+/// non-HTTP answer as an HTTP/0.9 response (the client is right to refuse it).
+fn http09_relays(traces: &[Trace]) -> Option<String> {
+    let parse_errors = traces.iter().filter(|t| {
+        t.client
+            .as_ref()
+            .is_some_and(|c| c.outcome == Outcome::ParseError)
+    });
+    let (mut total, mut relayed) = (0, 0);
+    for t in parse_errors {
+        total += 1;
+        relayed += u64::from(t.nginx_status() == "009");
+    }
+    (relayed > 0).then(|| {
+        format!("nginx logged {relayed} of these {total} parse errors as 009: it relayed the upstream's bytes as HTTP/0.9")
+    })
 }
 
 /// A few requests that went against an outcome expectation, each with its witnesses: ones

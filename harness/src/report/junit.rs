@@ -45,7 +45,7 @@ fn case_name(name: &str, attempt: u32, repeat: u32) -> String {
 }
 
 fn phase_case(s: &ScenarioResult, p: &PhaseResult, repeat: u32) -> TestCase {
-    let status = match p.verdict {
+    let mut status = match p.verdict {
         Verdict::Pass => TestCaseStatus::success(),
         Verdict::Fail => failure(NonSuccessKind::Failure, &p.checks, None),
         Verdict::Error => failure(NonSuccessKind::Error, &p.checks, p.error.as_deref()),
@@ -60,6 +60,19 @@ fn phase_case(s: &ScenarioResult, p: &PhaseResult, repeat: u32) -> TestCase {
             st
         }
     };
+    let requests = super::requests::lines(p);
+    if p.verdict == Verdict::Fail && !requests.is_empty() {
+        let checks: String = p
+            .checks
+            .iter()
+            .filter(|c| !c.passed)
+            .map(describe)
+            .collect();
+        status.set_description(format!(
+            "{checks}requests (client · nginx · upstream):\n    {}\n",
+            requests.join("\n    ")
+        ));
+    }
     let mut case = TestCase::new(case_name(&p.name, s.attempt, repeat), status);
     case.set_classname(s.name.as_str());
     case.set_time(Duration::from_millis(p.wall_ms));

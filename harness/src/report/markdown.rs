@@ -135,6 +135,14 @@ fn details(out: &mut String, s: &ScenarioResult, repeat: u32) {
             .iter()
             .filter(|c| !c.passed)
             .for_each(|c| check(out, c));
+        let requests = super::requests::lines(p);
+        if !requests.is_empty() {
+            out.push_str("- requests (client · nginx · upstream):\n\n  ```text\n");
+            for line in requests {
+                let _ = writeln!(out, "  {}", line.replace("```", "'''"));
+            }
+            out.push_str("  ```\n");
+        }
     }
 }
 

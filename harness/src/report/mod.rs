@@ -20,6 +20,7 @@ pub mod load_text;
 pub mod markdown;
 pub mod matrix;
 pub mod progress;
+pub mod requests;
 #[cfg(test)]
 pub(crate) mod sample;
 pub mod terminal;

@@ -6,12 +6,14 @@ use std::path::PathBuf;
 
 use fake_upstreams::counters::CounterSnapshot;
 
+use crate::accesslog::{NginxRecord, UpstreamTry};
 use crate::check::Check;
 use crate::errorlog::{LogMessage, LogSummary};
-use crate::load::{Integrity, LatencySummary, LoadReport, TimelineBucket};
+use crate::load::{ClientRecord, Integrity, LatencySummary, LoadReport, TimelineBucket};
 use crate::nginx::NginxBinary;
 use crate::outcome::Outcome;
 use crate::result::{PhaseResult, RunResult, ScenarioResult, Verdict};
+use crate::witness::{Evidence, Trace};
 
 /// The quoted error.log line of the failing check.
 pub const QUOTED: &str = "[error] connect() failed (111: Connection refused) <while> \"x\"";
@@ -119,6 +121,49 @@ fn scenario(
     }
 }
 
+/// The line every format must show for the failing phase's sample request.
+pub const REQUEST_LINE: &str = "#3 client: 502 in 1.5 ms · nginx: 502 after 0.001s, tries 502 (127.0.0.1:9), conn *4 · upstream: not reached";
+
+/// The failing phase's evidence: 20 requests nginx logged as 502, one sampled.
+fn evidence() -> Evidence {
+    let trace = Trace {
+        id: 3,
+        client: Some(ClientRecord {
+            id: 3,
+            method: "GET".into(),
+            outcome: Outcome::Status(502),
+            latency_ms: 1.5,
+            started_ms: 0.0,
+            detail: None,
+        }),
+        nginx: Some(NginxRecord {
+            id: Some(3),
+            status: "502".into(),
+            tries: vec![UpstreamTry {
+                status: "502".into(),
+                addr: "127.0.0.1:9".into(),
+                connect_time: None,
+                header_time: None,
+                response_time: Some(0.0),
+            }],
+            request_time: 0.001,
+            connection: 4,
+            bytes_sent: 300,
+            method: "GET".into(),
+            uri: "/".into(),
+        }),
+        upstream: Vec::new(),
+        log: vec![QUOTED.into()],
+        log_shared: false,
+    };
+    Evidence {
+        nginx_status: BTreeMap::from([("502".to_string(), 20)]),
+        tries: BTreeMap::from([("502".to_string(), 20)]),
+        samples: vec![trace],
+        ..Evidence::default()
+    }
+}
+
 /// One passing and one failing scenario.
 pub fn result() -> RunResult {
     let passing = scenario(
@@ -140,15 +185,17 @@ pub fn result() -> RunResult {
         ],
         vec![check("fault fired", true, &[])],
     );
+    let mut broken = phase(
+        "baseline",
+        Verdict::Fail,
+        vec![check("outcome 502", false, &[QUOTED])],
+        "x\n",
+    );
+    broken.evidence = evidence();
     let failing = scenario(
         "broken<script>",
         "A title with <script>alert(1)</script>",
-        vec![phase(
-            "baseline",
-            Verdict::Fail,
-            vec![check("outcome 502", false, &[QUOTED])],
-            "x\n",
-        )],
+        vec![broken],
         vec![check("fault did not fire", false, &[])],
     );
     RunResult {

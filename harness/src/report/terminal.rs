@@ -174,6 +174,13 @@ fn details(out: &mut String, s: &ScenarioResult, matrix: bool) {
         for c in p.checks.iter().filter(|c| !c.passed) {
             failed_check(out, c);
         }
+        let requests = super::requests::lines(p);
+        if !requests.is_empty() {
+            let _ = writeln!(out, "  requests (client · nginx · upstream):");
+            for l in requests {
+                let _ = writeln!(out, "    {l}");
+            }
+        }
     }
 }
 

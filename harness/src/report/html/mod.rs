@@ -179,6 +179,16 @@ fn phase(out: &mut String, p: &PhaseResult, previous: Option<&PhaseResult>) {
         );
     }
     out.push_str(&parts::checks(&p.checks));
+    let requests = super::requests::lines(p);
+    if !requests.is_empty() {
+        let quoted: Vec<String> = requests.iter().map(|l| esc(l)).collect();
+        let _ = write!(
+            out,
+            "<h4>Requests <span class=\"muted\">(client · nginx · upstream)</span></h4>\
+             <pre class=\"quote\">{}</pre>",
+            quoted.join("\n")
+        );
+    }
     if let Some(load) = &p.load {
         let _ = write!(
             out,
