@@ -5,7 +5,8 @@
 //! load driver sent (`x-badgateway-request`), the status nginx logged (`"009"` for an HTTP/0.9
 //! relay), every upstream try (`$upstream_status`, `$upstream_addr` and their timings, comma
 //! separated per try and ` : ` between internal redirects), `$request_time`, the client
-//! connection number (`$connection`, the `*N` of error.log lines) and `$bytes_sent`. nginx
+//! connection number (`$connection`, the `*N` of error.log lines) with the request's place on
+//! it (`$connection_requests`) and `$bytes_sent`. nginx
 //! writes it with `escape=json`, so every value is a JSON string and parsing never depends on
 //! what an upstream sent.
 
@@ -29,6 +30,7 @@ pub const LOG_FORMAT: &str = concat!(
     r#""upstream_header_time":"$upstream_header_time","#,
     r#""upstream_response_time":"$upstream_response_time","#,
     r#""request_time":"$request_time","connection":"$connection","#,
+    r#""connection_requests":"$connection_requests","#,
     r#""bytes_sent":"$bytes_sent","method":"$request_method","uri":"$request_uri"}'"#
 );
 
@@ -50,6 +52,9 @@ pub struct NginxRecord {
     pub request_time: f64,
     /// `$connection`: the client connection's number, `*N` in error.log.
     pub connection: u64,
+    /// `$connection_requests`: which request of its client connection this was (1-based).
+    #[serde(default)]
+    pub connection_requests: u64,
     pub bytes_sent: u64,
     pub method: String,
     pub uri: String,
@@ -95,6 +100,8 @@ struct RawLine {
     upstream_response_time: String,
     request_time: String,
     connection: String,
+    #[serde(default)]
+    connection_requests: String,
     bytes_sent: String,
     method: String,
     uri: String,
@@ -114,6 +121,7 @@ pub fn parse_line(line: &str) -> Option<NginxRecord> {
         status: raw.status,
         request_time: raw.request_time.parse().unwrap_or(0.0),
         connection: raw.connection.parse().unwrap_or(0),
+        connection_requests: raw.connection_requests.parse().unwrap_or(0),
         bytes_sent: raw.bytes_sent.parse().unwrap_or(0),
         method: raw.method,
         uri: raw.uri,
@@ -159,7 +167,7 @@ mod tests {
 
     fn line(id: &str, status: &str, us: &str, addr: &str, times: &str) -> String {
         format!(
-            r#"{{"id":"{id}","status":"{status}","upstream_status":"{us}","upstream_addr":"{addr}","upstream_connect_time":"{times}","upstream_header_time":"{times}","upstream_response_time":"{times}","request_time":"0.012","connection":"7","bytes_sent":"1234","method":"GET","uri":"/x?a=1"}}"#
+            r#"{{"id":"{id}","status":"{status}","upstream_status":"{us}","upstream_addr":"{addr}","upstream_connect_time":"{times}","upstream_header_time":"{times}","upstream_response_time":"{times}","request_time":"0.012","connection":"7","connection_requests":"2","bytes_sent":"1234","method":"GET","uri":"/x?a=1"}}"#
         )
     }
 
@@ -181,6 +189,7 @@ mod tests {
         assert_eq!(r.tries[0].connect_time, None);
         assert_eq!(r.tries[1].connect_time, Some(0.001));
         assert_eq!(r.connection, 7);
+        assert_eq!(r.connection_requests, 2);
         assert_eq!(r.bytes_sent, 1234);
         assert_eq!(r.uri, "/x?a=1");
     }

@@ -148,6 +148,7 @@ fn evidence() -> Evidence {
             }],
             request_time: 0.001,
             connection: 4,
+            connection_requests: 1,
             bytes_sent: 300,
             method: "GET".into(),
             uri: "/".into(),

@@ -166,6 +166,18 @@ pub fn describe(t: &Trace) -> Vec<String> {
     } else {
         ""
     };
-    lines.extend(t.log.iter().map(|l| format!("  error.log{shared}: {l}")));
+    const SHOWN: usize = 3;
+    lines.extend(
+        t.log
+            .iter()
+            .take(SHOWN)
+            .map(|l| format!("  error.log{shared}: {l}")),
+    );
+    if t.log.len() > SHOWN {
+        lines.push(format!(
+            "  error.log: (+{} more lines)",
+            t.log.len() - SHOWN
+        ));
+    }
     lines
 }

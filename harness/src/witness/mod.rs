@@ -7,11 +7,12 @@
 //! request id seen by any witness, in id order. Expectations (`tries`, `nginx_status`,
 //! `received`, `latency`) read the traces; [`Evidence`] condenses them for results and reports.
 //!
-//! error.log lines carry nginx's client connection number (`*N`), not the request: a line is
-//! given to the requests of connection N whose nginx record shows trouble (a failed try, a
-//! status of 500 or more, `009` or `499`), or to every request of N when none does. On a
-//! kept-alive client connection that carried several troubled requests, each gets all of the
-//! connection's lines (`log_shared` says so).
+//! error.log lines carry nginx's client connection number (`*N`), not the request: the lines
+//! (`[warn]` and above) of connection N go to its requests whose nginx record shows trouble (a
+//! failed try, a status of 500 or more, `009` or `499`), or to every request of N when none
+//! does. A kept-alive connection runs its requests one after another, so when its lines divide
+//! evenly among those requests (in `$connection_requests` order) the k-th gets the k-th run;
+//! otherwise each gets all of them and `log_shared` says so.
 
 mod evidence;
 
@@ -123,36 +124,59 @@ fn entry(traces: &mut BTreeMap<u64, Trace>, id: u64) -> &mut Trace {
     })
 }
 
-/// Give each error.log line with a connection number to the requests of that connection.
+/// Give the error.log lines (`[warn]` and above) of each client connection to its requests.
 fn attach_log(traces: &mut BTreeMap<u64, Trace>, log: &[LogLine]) {
     let mut by_conn: BTreeMap<u64, Vec<&str>> = BTreeMap::new();
-    for line in log {
+    for line in log.iter().filter(|l| ATTACHED.contains(&l.level.as_str())) {
         if let Some(conn) = line.connection {
             by_conn.entry(conn).or_default().push(&line.text);
         }
     }
-    let mut requests: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
+    // The requests of each connection in the order they ran on it.
+    let mut requests: BTreeMap<u64, Vec<(u64, u64)>> = BTreeMap::new();
     for t in traces.values() {
         if let Some(n) = &t.nginx {
-            requests.entry(n.connection).or_default().push(t.id);
+            let on_conn = requests.entry(n.connection).or_default();
+            on_conn.push((n.connection_requests, t.id));
         }
     }
     for (conn, lines) in by_conn {
-        let Some(ids) = requests.get(&conn) else {
+        let Some(ids) = requests.get_mut(&conn) else {
             continue;
         };
+        ids.sort_unstable();
+        let ids: Vec<u64> = ids.iter().map(|(_, id)| *id).collect();
         let troubled: Vec<u64> = ids
             .iter()
             .copied()
             .filter(|id| traces[id].nginx.as_ref().is_some_and(troubled))
             .collect();
-        let owners = if troubled.is_empty() { ids } else { &troubled };
-        for id in owners {
-            let t = traces.get_mut(id).expect("owner ids come from the traces");
-            t.log.extend(lines.iter().map(|l| l.to_string()));
-            t.log_shared = owners.len() > 1;
+        let owners = if troubled.is_empty() { &ids } else { &troubled };
+        for (id, share, shared) in split_lines(owners, &lines) {
+            let t = traces.get_mut(&id).expect("owner ids come from the traces");
+            t.log.extend(share.iter().map(|l| l.to_string()));
+            t.log_shared = shared;
         }
     }
+}
+
+/// Levels whose lines are joined to requests; lower ones are about connections and workers.
+const ATTACHED: [&str; 5] = ["warn", "error", "crit", "alert", "emerg"];
+
+/// Requests on one connection run one after another, so when its lines divide evenly among
+/// the owners, the k-th owner gets the k-th run of lines; otherwise each gets them all,
+/// marked shared.
+fn split_lines<'a>(owners: &[u64], lines: &'a [&'a str]) -> Vec<(u64, &'a [&'a str], bool)> {
+    if owners.len() == 1 || lines.len() % owners.len() != 0 {
+        let shared = owners.len() > 1;
+        return owners.iter().map(|id| (*id, lines, shared)).collect();
+    }
+    let per = lines.len() / owners.len();
+    owners
+        .iter()
+        .zip(lines.chunks(per))
+        .map(|(id, chunk)| (*id, chunk, false))
+        .collect()
 }
 
 /// nginx's record shows something went wrong: a failed try, a 5xx, an HTTP/0.9 relay or a

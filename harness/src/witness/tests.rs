@@ -30,6 +30,7 @@ fn nginx(id: u64, status: &str, tries: &[&str], connection: u64) -> NginxRecord 
             .collect(),
         request_time: 0.001,
         connection,
+        connection_requests: id,
         bytes_sent: 10,
         method: "GET".into(),
         uri: "/".into(),

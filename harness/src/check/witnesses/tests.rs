@@ -34,6 +34,7 @@ fn trace(id: u64, outcome: u16, status: &str, tries: &[&str], version: &str) -> 
                 .collect(),
             request_time: 0.0,
             connection: id,
+            connection_requests: 1,
             bytes_sent: 0,
             method: "GET".into(),
             uri: "/".into(),
