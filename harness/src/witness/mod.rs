@@ -167,7 +167,7 @@ const ATTACHED: [&str; 5] = ["warn", "error", "crit", "alert", "emerg"];
 /// the owners, the k-th owner gets the k-th run of lines; otherwise each gets them all,
 /// marked shared.
 fn split_lines<'a>(owners: &[u64], lines: &'a [&'a str]) -> Vec<(u64, &'a [&'a str], bool)> {
-    if owners.len() == 1 || lines.len() % owners.len() != 0 {
+    if owners.len() == 1 || !lines.len().is_multiple_of(owners.len()) {
         let shared = owners.len() > 1;
         return owners.iter().map(|id| (*id, lines, shared)).collect();
     }
