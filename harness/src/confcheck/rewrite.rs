@@ -1,13 +1,16 @@
 //! The user's config made safe to run under the harness: upstream servers and literal `*_pass`
 //! addresses point at fake upstreams (every server parameter and upstream directive kept),
 //! `listen`s move to harness ports on 127.0.0.1 (`server_name`s kept), pid, logs, temp and
-//! cache paths move into the run dir, `user`/`daemon` go, client-side TLS goes, and a readiness
+//! cache paths move into the run dir (your `access_log`s keep their formats and parameters,
+//! and the harness's JSON request log is added beside each, see
+//! [`accesslog`](crate::accesslog)), `user`/`daemon` go, client-side TLS goes, and a readiness
 //! server is added. Everything else stays as written.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::analyze::{PASS_DIRECTIVES, listen_key, split_pass};
+use crate::accesslog;
 use crate::nginx::{NginxBinary, READY_HEADER, READY_PATH, RunDir};
 use crate::nginxconf::{Arg, Config, Directive, Location, Node, write_mapped};
 
@@ -62,7 +65,7 @@ pub fn render_mapped(
         line: 0,
         col: 0,
     };
-    let mut cache = 0;
+    let mut files = Files::default();
     let mut nodes = vec![
         Node::Comment(format!("# badgateway check of {}", config.file.display())),
         Node::Directive(Directive::simple("daemon", &["off"], &at)),
@@ -78,7 +81,7 @@ pub fn render_mapped(
             Node::Directive(d) if MAIN_DROPPED.contains(&d.name.as_str()) => {}
             Node::Directive(d) if d.name == "http" => {
                 let mut http = d.clone();
-                http.block = Some(http_body(d, nginx, dir, a, &mut cache));
+                http.block = Some(http_body(d, nginx, dir, a, &mut files));
                 nodes.push(Node::Directive(http));
             }
             Node::Directive(d) if d.name == "load_module" => {
@@ -115,14 +118,18 @@ fn http_body(
     nginx: &NginxBinary,
     dir: &RunDir,
     a: &Assignment,
-    cache: &mut usize,
+    files: &mut Files,
 ) -> Vec<Node> {
     let at = &http.at;
-    let mut body = vec![Node::Directive(Directive::simple(
-        "access_log",
-        &[&path(&dir.access_log())],
-        at,
-    ))];
+    let mut body = vec![
+        Node::Directive(Directive::simple(
+            "access_log",
+            &[&path(&dir.access_log())],
+            at,
+        )),
+        Node::Directive(requests_log_format(at)),
+        Node::Directive(requests_log(dir, at)),
+    ];
     for m in ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"] {
         if m == "client_body" || m == "proxy" || nginx.has_http_module(m) {
             let p = path(&dir.tmp().join(m));
@@ -137,7 +144,7 @@ fn http_body(
         http.block.as_deref().unwrap_or(&[]),
         dir,
         a,
-        cache,
+        files,
     ));
     body.push(Node::Directive(ready_server(
         a.ready_port,
@@ -147,8 +154,41 @@ fn http_body(
     body
 }
 
+/// How many cache folders and access logs the rewrite has moved into the run dir so far, to
+/// name the next one.
+#[derive(Debug, Default)]
+struct Files {
+    caches: usize,
+    logs: usize,
+}
+
+/// The harness's `log_format` (see [`accesslog`]).
+fn requests_log_format(at: &Location) -> Directive {
+    Directive {
+        name: "log_format".into(),
+        args: vec![
+            Arg::new(accesslog::FORMAT_NAME),
+            Arg::new("escape=json"),
+            Arg {
+                raw: accesslog::LOG_FORMAT.to_string(),
+            },
+        ],
+        block: None,
+        at: at.clone(),
+    }
+}
+
+/// The harness's JSON request log, in the run dir.
+fn requests_log(dir: &RunDir, at: &Location) -> Directive {
+    Directive::simple(
+        "access_log",
+        &[&path(&dir.requests_log()), accesslog::FORMAT_NAME],
+        at,
+    )
+}
+
 /// Apply the edits to every directive below `http`.
-fn edit_nodes(nodes: &[Node], dir: &RunDir, a: &Assignment, cache: &mut usize) -> Vec<Node> {
+fn edit_nodes(nodes: &[Node], dir: &RunDir, a: &Assignment, files: &mut Files) -> Vec<Node> {
     let mut out = Vec::with_capacity(nodes.len());
     for node in nodes {
         let Node::Directive(d) = node else {
@@ -161,17 +201,28 @@ fn edit_nodes(nodes: &[Node], dir: &RunDir, a: &Assignment, cache: &mut usize) -
         let mut d = d.clone();
         match d.name.as_str() {
             "upstream" => d.block = Some(upstream_body(&d, a)),
-            "server" if d.block.is_some() => d.block = Some(server_body(&d, dir, a, cache)),
+            "server" if d.block.is_some() => d.block = Some(server_body(&d, dir, a, files)),
             n if n.ends_with("_cache_path") => {
-                *cache += 1;
+                files.caches += 1;
                 if let Some(first) = d.args.first_mut() {
-                    *first = Arg::new(&path(&dir.root.join(format!("cache-{cache}"))));
+                    let name = format!("cache-{}", files.caches);
+                    *first = Arg::new(&path(&dir.root.join(name)));
                 }
             }
             n if PASS_DIRECTIVES.contains(&n) => repoint_pass(&mut d, a),
+            "access_log" if d.arg(0).as_deref() != Some("off") => {
+                // A log at this level replaces the inherited ones: add the harness's beside it.
+                files.logs += 1;
+                let name = format!("access-{}.log", files.logs);
+                d.args[0] = Arg::new(&path(&dir.root.join(name)));
+                let ours = requests_log(dir, &d.at);
+                out.push(Node::Directive(d));
+                out.push(Node::Directive(ours));
+                continue;
+            }
             _ => {
                 if let Some(block) = &d.block {
-                    d.block = Some(edit_nodes(block, dir, a, cache));
+                    d.block = Some(edit_nodes(block, dir, a, files));
                 }
             }
         }
@@ -181,8 +232,7 @@ fn edit_nodes(nodes: &[Node], dir: &RunDir, a: &Assignment, cache: &mut usize) -
 }
 
 fn dropped(name: &str) -> bool {
-    name == "access_log"
-        || name == "error_log"
+    name == "error_log"
         || name.ends_with("_temp_path")
         || name == "ssl"
         || name.starts_with("ssl_")
@@ -212,7 +262,7 @@ fn upstream_body(up: &Directive, a: &Assignment) -> Vec<Node> {
     out
 }
 
-fn server_body(server: &Directive, dir: &RunDir, a: &Assignment, cache: &mut usize) -> Vec<Node> {
+fn server_body(server: &Directive, dir: &RunDir, a: &Assignment, files: &mut Files) -> Vec<Node> {
     let block = server.block.as_deref().unwrap_or(&[]);
     let has_listen = server.children().any(|d| d.name == "listen");
     let mut out = Vec::new();
@@ -229,7 +279,7 @@ fn server_body(server: &Directive, dir: &RunDir, a: &Assignment, cache: &mut usi
                     .any(|x| matches!(x.value().as_str(), "default_server" | "default"));
                 out.push(Node::Directive(listen(&key, default, a, &d.at)));
             }
-            other => out.extend(edit_nodes(std::slice::from_ref(other), dir, a, cache)),
+            other => out.extend(edit_nodes(std::slice::from_ref(other), dir, a, files)),
         }
     }
     out
@@ -290,5 +340,45 @@ fn ready_server(port: u16, token: &str, at: &Location) -> Directive {
             Node::Directive(ready),
         ]),
         at: at.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::nginxconf::load;
+
+    #[test]
+    fn your_access_logs_move_into_the_run_dir_and_the_request_log_sits_beside_each() {
+        let file =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/nginx/shop-backup.conf");
+        let nginx = NginxBinary {
+            path: "/usr/sbin/nginx".into(),
+            version: "1.22.1".into(),
+            configure_args: String::new(),
+        };
+        let dir = RunDir {
+            root: "/run/check".into(),
+        };
+        let conf = render(&load(&file).unwrap(), &nginx, &dir, &Assignment::default());
+        assert!(!conf.contains("/var/log/nginx"), "{conf}");
+        assert!(
+            conf.contains("access_log /run/check/access-1.log;"),
+            "{conf}"
+        );
+        assert!(conf.contains("access_log off;"), "kept as written: {conf}");
+        let ours = "access_log /run/check/requests.jsonl badgateway_requests;";
+        assert_eq!(
+            conf.matches(ours).count(),
+            2,
+            "at http level and beside the server's: {conf}"
+        );
+        assert_eq!(
+            conf.matches("log_format badgateway_requests escape=json '{")
+                .count(),
+            1
+        );
     }
 }
