@@ -5,14 +5,22 @@
 use std::collections::BTreeMap;
 
 use crate::result::{PhaseResult, Verdict};
-use crate::witness::describe;
+use crate::witness::{Evidence, describe};
 
-/// The evidence lines of `p`, or none when it passed or ran no traffic.
+/// The evidence lines of `p`: its [`summary`] and its sample failed requests; none when it
+/// passed or ran no traffic.
 pub fn lines(p: &PhaseResult) -> Vec<String> {
     let e = &p.evidence;
     if p.verdict == Verdict::Pass || (e.nginx_status.is_empty() && e.samples.is_empty()) {
         return Vec::new();
     }
+    let mut out = summary(e);
+    out.extend(e.samples.iter().flat_map(describe));
+    out
+}
+
+/// What nginx logged, its upstream tries and what the fakes received, in counts.
+pub fn summary(e: &Evidence) -> Vec<String> {
     let mut out = vec![
         format!("nginx logged: {}", counts(&e.nginx_status)),
         format!("upstream tries: {}", counts(&e.tries)),
@@ -31,7 +39,6 @@ pub fn lines(p: &PhaseResult) -> Vec<String> {
             u.not_in_nginx_log, u.not_in_client
         ));
     }
-    out.extend(e.samples.iter().flat_map(describe));
     out
 }
 

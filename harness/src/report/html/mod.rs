@@ -180,6 +180,17 @@ fn phase(out: &mut String, p: &PhaseResult, previous: Option<&PhaseResult>) {
     }
     out.push_str(&parts::checks(&p.checks));
     let requests = super::requests::lines(p);
+    if requests.is_empty() && !p.evidence.nginx_status.is_empty() {
+        let summary: Vec<String> = super::requests::summary(&p.evidence)
+            .iter()
+            .map(|l| esc(l))
+            .collect();
+        let _ = write!(
+            out,
+            "<h4>nginx and the upstreams</h4><pre class=\"quote\">{}</pre>",
+            summary.join("\n")
+        );
+    }
     if !requests.is_empty() {
         let quoted: Vec<String> = requests.iter().map(|l| esc(l)).collect();
         let _ = write!(
