@@ -9,11 +9,11 @@ pub(super) fn check(expect: &LogExpect, log: &[LogLine]) -> Vec<Check> {
     let mut checks: Vec<Check> = expect.contains.iter().map(|p| contains(p, log)).collect();
     checks.extend(expect.absent.iter().map(|p| absent(p, log)));
     checks.extend(expect.count.iter().map(|(p, n)| count(p, n, log)));
-    let mut expected = expect.contains.iter().chain(expect.count.keys());
+    let expected = || expect.contains.iter().chain(expect.count.keys());
     let unexpected: Vec<&str> = log
         .iter()
         .filter(|l| SEVERE.contains(&l.level.as_str()))
-        .filter(|l| !expected.any(|p| p.matches(&l.text)))
+        .filter(|l| !expected().any(|p| p.matches(&l.text)))
         .map(|l| l.text.as_str())
         .collect();
     if !unexpected.is_empty() {
