@@ -12,7 +12,9 @@ pub mod duration;
 pub mod endpoint;
 pub mod faults;
 mod gate;
+pub mod headers;
 mod listener;
+pub mod raw_bytes;
 mod request;
 pub mod schema;
 pub mod server;
@@ -20,7 +22,7 @@ pub mod size;
 pub mod spec;
 pub mod yaml;
 
-pub use counters::{CounterSnapshot, Counters, REQUEST_ID_HEADER};
+pub use counters::{CounterSnapshot, Counters, REQUEST_ID_HEADER, Received};
 pub use endpoint::{Endpoint, Listen};
 pub use faults::Fault;
 pub use server::{Server, SpawnOptions, spawn, spawn_spec};

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 use crate::body;
-use crate::counters::{Counters, REQUEST_ID_HEADER};
+use crate::counters::{Counters, REQUEST_ID_HEADER, Received, ReceivedSlot};
 use crate::listener::BoxStream;
 
 /// What a connection task needs besides its socket.
@@ -25,6 +25,40 @@ use crate::listener::BoxStream;
 pub(crate) struct ConnCtx {
     pub counters: Arc<Counters>,
     pub shutdown: CancellationToken,
+    /// This connection's 1-based number in the server's accept order ([`Received::conn`]).
+    pub conn: u64,
+    /// The kind of the fault serving it ([`Received::fault`]).
+    pub fault: &'static str,
+}
+
+impl ConnCtx {
+    /// Count a request read on this connection and keep its [`Received`] record
+    /// (`fired: false`; [`Counters::fire_on`] marks it when the fault misbehaves on it).
+    pub(crate) fn record(&self, head: RequestLine) -> ReceivedSlot {
+        self.counters.request(Received {
+            id: head.id,
+            method: head.method,
+            path: head.target,
+            http_version: head.version,
+            connection: head.connection,
+            fault: self.fault.to_owned(),
+            fired: false,
+            conn: self.conn,
+        })
+    }
+}
+
+/// What a request's head says about it, for its [`Received`] record.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct RequestLine {
+    pub method: String,
+    pub target: String,
+    /// As on the request line, e.g. `HTTP/1.1`.
+    pub version: String,
+    /// The `Connection` header, lowercased.
+    pub connection: Option<String>,
+    /// The load driver's [`REQUEST_ID_HEADER`], when valid.
+    pub id: Option<u64>,
 }
 
 /// Largest request head we accept; nginx's own default limits are far below this.
@@ -59,10 +93,8 @@ enum Framing {
 
 /// The request line and what the body parser and the counters need from the headers.
 struct Head {
-    method: String,
-    target: String,
+    line: RequestLine,
     framing: Framing,
-    id: Option<u64>,
 }
 
 /// One accepted connection, spoken to by hand.
@@ -70,6 +102,8 @@ pub(crate) struct RawConn {
     stream: BoxStream,
     buf: BytesMut,
     ctx: ConnCtx,
+    /// The record of the last request read, for [`fire`](Self::fire).
+    last: Option<ReceivedSlot>,
 }
 
 impl RawConn {
@@ -78,6 +112,7 @@ impl RawConn {
             stream,
             buf: BytesMut::with_capacity(8 * 1024),
             ctx,
+            last: None,
         }
     }
 
@@ -110,17 +145,43 @@ impl RawConn {
             return Ok(None);
         };
         let head = parse_head(&head)?;
-        self.ctx.counters.request(head.id);
+        let (method, target, id) = (
+            head.line.method.clone(),
+            head.line.target.clone(),
+            head.line.id,
+        );
+        self.last = Some(self.ctx.record(head.line));
         let body_len = match head.framing {
             Framing::Length(n) => self.skip(n).await?,
             Framing::Chunked => self.skip_chunked().await?,
         };
         Ok(body_len.map(|body_len| Request {
-            method: head.method,
-            target: head.target,
+            method,
+            target,
             body_len,
-            id: head.id,
+            id,
         }))
+    }
+
+    /// Read one request head and record it, leaving its body unread (for a fault that never
+    /// reads the request, only sees that it came). `None` as for
+    /// [`read_request`](Self::read_request).
+    pub(crate) async fn read_head_only(&mut self) -> io::Result<Option<RequestLine>> {
+        let Some(head) = self.read_head().await? else {
+            return Ok(None);
+        };
+        let line = parse_head(&head)?.line;
+        self.last = Some(self.ctx.record(line.clone()));
+        Ok(Some(line))
+    }
+
+    /// Count one misbehaviour on the request read last, marking its [`Received`] record
+    /// fired; with no request read yet, count it alone.
+    pub(crate) fn fire(&self) {
+        match self.last {
+            Some(slot) => self.ctx.counters.fire_on(slot),
+            None => self.ctx.counters.fire(),
+        }
     }
 
     /// The preamble of most faults: read one request, log what the fault does to it
@@ -132,7 +193,7 @@ impl RawConn {
         let request = self.read_request().await?;
         if let Some(req) = &request {
             tracing::debug!(?req, action);
-            self.ctx.counters.fire();
+            self.fire();
         }
         Ok(request)
     }
@@ -323,11 +384,15 @@ pub(crate) fn padding_headers(size: usize) -> Vec<u8> {
 fn parse_head(head: &str) -> io::Result<Head> {
     let mut lines = head.split("\r\n");
     let mut request_line = lines.next().unwrap_or("").split(' ');
-    let method = request_line.next().unwrap_or("").to_owned();
-    let target = request_line.next().unwrap_or("").to_owned();
-    let (mut framing, mut id) = (Framing::Length(0), None);
-    for line in lines.filter(|l| !l.is_empty()) {
-        let (name, value) = line
+    let mut line = RequestLine {
+        method: request_line.next().unwrap_or("").to_owned(),
+        target: request_line.next().unwrap_or("").to_owned(),
+        version: request_line.next().unwrap_or("").to_owned(),
+        ..RequestLine::default()
+    };
+    let mut framing = Framing::Length(0);
+    for header in lines.filter(|l| !l.is_empty()) {
+        let (name, value) = header
             .split_once(':')
             .ok_or_else(|| invalid("bad header line"))?;
         let value = value.trim();
@@ -339,15 +404,12 @@ fn parse_head(head: &str) -> io::Result<Head> {
         {
             framing = Framing::Chunked;
         } else if name.eq_ignore_ascii_case(REQUEST_ID_HEADER) {
-            id = value.parse().ok();
+            line.id = value.parse().ok();
+        } else if name.eq_ignore_ascii_case("connection") {
+            line.connection = Some(value.to_ascii_lowercase());
         }
     }
-    Ok(Head {
-        method,
-        target,
-        framing,
-        id,
-    })
+    Ok(Head { line, framing })
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {

@@ -1,10 +1,18 @@
-//! `garbage`: read the request, answer with bytes that are not HTTP, close.
+//! `garbage`: answer with bytes that are not HTTP, close.
 //!
-//! A backend that speaks another protocol on the port (a misrouted `proxy_pass` to a Redis or
-//! FastCGI port, a TLS port spoken to in plain text) answers something nginx cannot parse as
-//! a status line. nginx 1.22 then logs "upstream sent no valid HTTP/1.0 header while reading
-//! response header from upstream" and relays the bytes to the client as an HTTP/0.9
-//! response (no status line at all), which a modern client reports as a parse error.
+//! A backend that speaks another protocol on the port (a misrouted `proxy_pass` to a Redis,
+//! FastCGI or SSH port, a TLS port spoken to in plain text) answers something nginx cannot
+//! parse as a status line. nginx then logs "upstream sent no valid HTTP/1.0 header while
+//! reading response header from upstream" and relays the bytes to the client as an HTTP/0.9
+//! response (no status line at all; access.log status 009), which a modern client reports as
+//! a parse error.
+//!
+//! `bytes` may be any byte sequence (`hex:`/`base64:`, see [`RawBytes`]). With `when:
+//! request` (default) they follow the request; with `when: accept` they are sent as soon as
+//! the connection is accepted, before anything is read, as an SSH server sends its banner
+//! (`SSH-2.0-OpenSSH_9.2p1\r\n`); the server then reads the request and closes, as sshd
+//! does after a client's invalid identification. Either way `fired` counts the request
+//! (its record is `fired: true`); a peer that leaves before sending one is not counted.
 
 use std::io;
 
@@ -12,29 +20,48 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{Behavior, Probe};
+use crate::raw_bytes::RawBytes;
 use crate::request::RawConn;
 
-/// Read the request, answer with bytes that are not HTTP, close.
+/// When `garbage` sends its bytes.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::ValueEnum,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum GarbageWhen {
+    /// As soon as the connection is accepted, before reading (a banner).
+    Accept,
+    /// After reading the request.
+    #[default]
+    Request,
+}
+
+/// Answer with bytes that are not HTTP (after the request, or on accept like a banner), close.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct Garbage {
-    /// What to send instead of a response (YAML escapes such as `"\r\n"` work in double
-    /// quotes).
+    /// What to send instead of a response: text (YAML escapes such as `"\r\n"` work in double
+    /// quotes), `hex:0d0a…` or `base64:…`.
     #[serde(default = "default_bytes")]
-    #[arg(long, default_value_t = default_bytes())]
-    pub bytes: String,
+    #[arg(long, default_value_t = default_bytes(), value_parser = crate::raw_bytes::parse)]
+    pub bytes: RawBytes,
+    /// `request` (after reading the request) or `accept` (before reading anything).
+    #[serde(default)]
+    #[arg(long, value_enum, default_value_t = GarbageWhen::Request)]
+    pub when: GarbageWhen,
 }
 
 impl Default for Garbage {
     fn default() -> Self {
         Self {
             bytes: default_bytes(),
+            when: GarbageWhen::Request,
         }
     }
 }
 
-fn default_bytes() -> String {
-    "HELLO this is not HTTP\r\n".into()
+fn default_bytes() -> RawBytes {
+    RawBytes::from("HELLO this is not HTTP\r\n")
 }
 
 impl Behavior for Garbage {
@@ -46,12 +73,17 @@ impl Behavior for Garbage {
     }
 
     async fn serve(&self, mut conn: RawConn) -> io::Result<()> {
+        let bytes = self.bytes.as_slice();
+        if self.when == GarbageWhen::Accept && !conn.write_all(bytes).await? {
+            return Ok(());
+        }
         let Some(_) = conn.read_request_and_fire("sending garbage").await? else {
             return Ok(());
         };
-        if conn.write_all(self.bytes.as_bytes()).await? {
-            conn.finish().await;
+        if self.when == GarbageWhen::Request && !conn.write_all(bytes).await? {
+            return Ok(());
         }
+        conn.finish().await;
         Ok(())
     }
 }
