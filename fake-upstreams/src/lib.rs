@@ -16,6 +16,7 @@ pub mod headers;
 mod listener;
 pub mod raw_bytes;
 mod request;
+mod request_head;
 pub mod schema;
 pub mod server;
 pub mod size;

@@ -17,8 +17,10 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 use crate::body;
-use crate::counters::{Counters, REQUEST_ID_HEADER, Received, ReceivedSlot};
+use crate::counters::{Counters, Received, ReceivedSlot};
 use crate::listener::BoxStream;
+pub(crate) use crate::request_head::RequestLine;
+use crate::request_head::{Framing, invalid, parse_head};
 
 /// What a connection task needs besides its socket.
 #[derive(Debug, Clone)]
@@ -48,19 +50,6 @@ impl ConnCtx {
     }
 }
 
-/// What a request's head says about it, for its [`Received`] record.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub(crate) struct RequestLine {
-    pub method: String,
-    pub target: String,
-    /// As on the request line, e.g. `HTTP/1.1`.
-    pub version: String,
-    /// The `Connection` header, lowercased.
-    pub connection: Option<String>,
-    /// The load driver's [`REQUEST_ID_HEADER`], when valid.
-    pub id: Option<u64>,
-}
-
 /// Largest request head we accept; nginx's own default limits are far below this.
 const MAX_HEAD: usize = 64 * 1024;
 
@@ -83,18 +72,6 @@ pub(crate) enum Fill {
     Eof,
     /// The server is stopping.
     Shutdown,
-}
-
-/// How the request body is framed.
-enum Framing {
-    Length(u64),
-    Chunked,
-}
-
-/// The request line and what the body parser and the counters need from the headers.
-struct Head {
-    line: RequestLine,
-    framing: Framing,
 }
 
 /// One accepted connection, spoken to by hand.
@@ -381,43 +358,8 @@ pub(crate) fn padding_headers(size: usize) -> Vec<u8> {
     out
 }
 
-fn parse_head(head: &str) -> io::Result<Head> {
-    let mut lines = head.split("\r\n");
-    let mut request_line = lines.next().unwrap_or("").split(' ');
-    let mut line = RequestLine {
-        method: request_line.next().unwrap_or("").to_owned(),
-        target: request_line.next().unwrap_or("").to_owned(),
-        version: request_line.next().unwrap_or("").to_owned(),
-        ..RequestLine::default()
-    };
-    let mut framing = Framing::Length(0);
-    for header in lines.filter(|l| !l.is_empty()) {
-        let (name, value) = header
-            .split_once(':')
-            .ok_or_else(|| invalid("bad header line"))?;
-        let value = value.trim();
-        if name.eq_ignore_ascii_case("content-length") && !matches!(framing, Framing::Chunked) {
-            let n = value.parse().map_err(|_| invalid("bad content-length"))?;
-            framing = Framing::Length(n);
-        } else if name.eq_ignore_ascii_case("transfer-encoding")
-            && value.to_ascii_lowercase().ends_with("chunked")
-        {
-            framing = Framing::Chunked;
-        } else if name.eq_ignore_ascii_case(REQUEST_ID_HEADER) {
-            line.id = value.parse().ok();
-        } else if name.eq_ignore_ascii_case("connection") {
-            line.connection = Some(value.to_ascii_lowercase());
-        }
-    }
-    Ok(Head { line, framing })
-}
-
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-fn invalid(msg: &'static str) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, msg)
 }
 
 #[cfg(test)]

@@ -51,7 +51,7 @@ pub struct Healthy {
     /// Many lines of one header after `headers`: `{ name: Set-Cookie, count: 120, size: 40 }`
     /// sends `Set-Cookie: c0001=xxx…` to `c0120=…`, each value 40 bytes (on the CLI:
     /// `--repeat-header Set-Cookie:120:40`). Default: none.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     #[arg(long, value_name = "NAME:COUNT:SIZE")]
     pub repeat_header: Option<RepeatHeader>,
     /// Size of the pattern body.
