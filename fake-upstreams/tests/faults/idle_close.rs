@@ -43,21 +43,22 @@ async fn keep_alive_request(stream: &mut TcpStream) -> Option<Parsed> {
     .await
 }
 
+/// Two requests back to back (both answered), then 300 ms of silence: past the tests' 200 ms
+/// idle time, so the next request is late.
+async fn two_answers_then_idle(stream: &mut TcpStream) {
+    for _ in 0..2 {
+        keep_alive_request(stream).await.unwrap().assert_intact();
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+}
+
 #[tokio::test]
 async fn idle_close_race_drops_a_request_that_comes_after_the_idle_time() {
     let server = start(idle_close(IdleMode::RequestFirst, 200)).await;
     let mut stream = connect(&server).await;
     // the stimulus is time itself: a fresh connection idle past the timeout is still served
     tokio::time::sleep(Duration::from_millis(300)).await;
-    keep_alive_request(&mut stream)
-        .await
-        .unwrap()
-        .assert_intact();
-    keep_alive_request(&mut stream)
-        .await
-        .unwrap()
-        .assert_intact();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    two_answers_then_idle(&mut stream).await;
     assert!(keep_alive_request(&mut stream).await.is_none());
     let counters = server.counters();
     assert_eq!(
@@ -73,15 +74,7 @@ async fn idle_close_race_drops_a_request_that_comes_after_the_idle_time() {
 async fn idle_close_timer_first_resets_a_late_request_unanswered() {
     let server = start(idle_close(IdleMode::TimerFirst, 200)).await;
     let mut stream = connect(&server).await;
-    keep_alive_request(&mut stream)
-        .await
-        .unwrap()
-        .assert_intact();
-    keep_alive_request(&mut stream)
-        .await
-        .unwrap()
-        .assert_intact();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    two_answers_then_idle(&mut stream).await;
     send_request(&mut stream).await;
     let mut buf = [0u8; 64];
     let err = bounded(stream.read(&mut buf)).await.unwrap_err();
