@@ -94,7 +94,8 @@ impl Counters {
     }
 
     /// Record a request whose head was read completely: its id (if it had one) and its
-    /// [`Received`] record, whose slot lets [`fire_on`](Self::fire_on) mark it later.
+    /// [`Received`] record (given unfired), whose slot lets [`fire_on`](Self::fire_on) count a
+    /// misbehaviour on it and mark it.
     pub fn request(&self, received: Received) -> ReceivedSlot {
         self.requests.fetch_add(1, Ordering::Relaxed);
         if let Some(id) = received.id {
@@ -104,9 +105,6 @@ impl Counters {
             }
         }
         let mut all = self.received.lock().unwrap_or_else(|e| e.into_inner());
-        if received.fired {
-            self.fire();
-        }
         if all.len() >= MAX_REQUEST_IDS {
             return ReceivedSlot(None);
         }
@@ -157,5 +155,52 @@ impl Counters {
             request_ids,
             received,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn get(id: u64) -> Received {
+        Received {
+            id: Some(id),
+            method: "GET".into(),
+            path: "/".into(),
+            http_version: "HTTP/1.1".into(),
+            connection: None,
+            fault: "reset".into(),
+            fired: false,
+            conn: 1,
+        }
+    }
+
+    #[test]
+    fn fire_on_marks_its_own_record_and_counts_once() {
+        let counters = Counters::default();
+        let first = counters.request(get(1));
+        counters.request(get(2));
+        counters.fire_on(first);
+        let snap = counters.snapshot(true);
+        let fired: Vec<bool> = snap.received.iter().map(|r| r.fired).collect();
+        assert_eq!(
+            (snap.requests, snap.fired, fired),
+            (2, 1, vec![true, false])
+        );
+    }
+
+    #[test]
+    fn records_past_the_cap_are_counted_but_not_kept() {
+        let counters = Counters::default();
+        for id in 0..MAX_REQUEST_IDS as u64 {
+            counters.request(get(id));
+        }
+        let over = counters.request(get(u64::MAX));
+        counters.fire_on(over);
+        let snap = counters.snapshot(true);
+        assert_eq!((snap.requests, snap.fired), (MAX_REQUEST_IDS as u64 + 1, 1));
+        assert_eq!(snap.received.len(), MAX_REQUEST_IDS);
+        assert!(snap.received.iter().all(|r| !r.fired));
+        assert_eq!(snap.request_ids.len(), MAX_REQUEST_IDS);
     }
 }
