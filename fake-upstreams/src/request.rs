@@ -17,14 +17,37 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 use crate::body;
-use crate::counters::{Counters, REQUEST_ID_HEADER};
+use crate::counters::{Counters, Received, ReceivedSlot};
 use crate::listener::BoxStream;
+pub(crate) use crate::request_head::RequestLine;
+use crate::request_head::{Framing, invalid, parse_head};
 
 /// What a connection task needs besides its socket.
 #[derive(Debug, Clone)]
 pub(crate) struct ConnCtx {
     pub counters: Arc<Counters>,
     pub shutdown: CancellationToken,
+    /// This connection's 1-based number in the server's accept order ([`Received::conn`]).
+    pub conn: u64,
+    /// The kind of the fault serving it ([`Received::fault`]).
+    pub fault: &'static str,
+}
+
+impl ConnCtx {
+    /// Count a request read on this connection and keep its [`Received`] record
+    /// (`fired: false`; [`Counters::fire_on`] marks it when the fault misbehaves on it).
+    pub(crate) fn record(&self, head: RequestLine) -> ReceivedSlot {
+        self.counters.request(Received {
+            id: head.id,
+            method: head.method,
+            path: head.target,
+            http_version: head.version,
+            connection: head.connection,
+            fault: self.fault.to_owned(),
+            fired: false,
+            conn: self.conn,
+        })
+    }
 }
 
 /// Largest request head we accept; nginx's own default limits are far below this.
@@ -51,25 +74,13 @@ pub(crate) enum Fill {
     Shutdown,
 }
 
-/// How the request body is framed.
-enum Framing {
-    Length(u64),
-    Chunked,
-}
-
-/// The request line and what the body parser and the counters need from the headers.
-struct Head {
-    method: String,
-    target: String,
-    framing: Framing,
-    id: Option<u64>,
-}
-
 /// One accepted connection, spoken to by hand.
 pub(crate) struct RawConn {
     stream: BoxStream,
     buf: BytesMut,
     ctx: ConnCtx,
+    /// The record of the last request read, for [`fire`](Self::fire).
+    last: Option<ReceivedSlot>,
 }
 
 impl RawConn {
@@ -78,6 +89,7 @@ impl RawConn {
             stream,
             buf: BytesMut::with_capacity(8 * 1024),
             ctx,
+            last: None,
         }
     }
 
@@ -110,17 +122,43 @@ impl RawConn {
             return Ok(None);
         };
         let head = parse_head(&head)?;
-        self.ctx.counters.request(head.id);
+        let (method, target, id) = (
+            head.line.method.clone(),
+            head.line.target.clone(),
+            head.line.id,
+        );
+        self.last = Some(self.ctx.record(head.line));
         let body_len = match head.framing {
             Framing::Length(n) => self.skip(n).await?,
             Framing::Chunked => self.skip_chunked().await?,
         };
         Ok(body_len.map(|body_len| Request {
-            method: head.method,
-            target: head.target,
+            method,
+            target,
             body_len,
-            id: head.id,
+            id,
         }))
+    }
+
+    /// Read one request head and record it, leaving its body unread (for a fault that never
+    /// reads the request, only sees that it came). `None` as for
+    /// [`read_request`](Self::read_request).
+    pub(crate) async fn read_head_only(&mut self) -> io::Result<Option<RequestLine>> {
+        let Some(head) = self.read_head().await? else {
+            return Ok(None);
+        };
+        let line = parse_head(&head)?.line;
+        self.last = Some(self.ctx.record(line.clone()));
+        Ok(Some(line))
+    }
+
+    /// Count one misbehaviour on the request read last, marking its [`Received`] record
+    /// fired; with no request read yet, count it alone.
+    pub(crate) fn fire(&self) {
+        match self.last {
+            Some(slot) => self.ctx.counters.fire_on(slot),
+            None => self.ctx.counters.fire(),
+        }
     }
 
     /// The preamble of most faults: read one request, log what the fault does to it
@@ -132,7 +170,7 @@ impl RawConn {
         let request = self.read_request().await?;
         if let Some(req) = &request {
             tracing::debug!(?req, action);
-            self.ctx.counters.fire();
+            self.fire();
         }
         Ok(request)
     }
@@ -320,42 +358,8 @@ pub(crate) fn padding_headers(size: usize) -> Vec<u8> {
     out
 }
 
-fn parse_head(head: &str) -> io::Result<Head> {
-    let mut lines = head.split("\r\n");
-    let mut request_line = lines.next().unwrap_or("").split(' ');
-    let method = request_line.next().unwrap_or("").to_owned();
-    let target = request_line.next().unwrap_or("").to_owned();
-    let (mut framing, mut id) = (Framing::Length(0), None);
-    for line in lines.filter(|l| !l.is_empty()) {
-        let (name, value) = line
-            .split_once(':')
-            .ok_or_else(|| invalid("bad header line"))?;
-        let value = value.trim();
-        if name.eq_ignore_ascii_case("content-length") && !matches!(framing, Framing::Chunked) {
-            let n = value.parse().map_err(|_| invalid("bad content-length"))?;
-            framing = Framing::Length(n);
-        } else if name.eq_ignore_ascii_case("transfer-encoding")
-            && value.to_ascii_lowercase().ends_with("chunked")
-        {
-            framing = Framing::Chunked;
-        } else if name.eq_ignore_ascii_case(REQUEST_ID_HEADER) {
-            id = value.parse().ok();
-        }
-    }
-    Ok(Head {
-        method,
-        target,
-        framing,
-        id,
-    })
-}
-
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-fn invalid(msg: &'static str) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, msg)
 }
 
 #[cfg(test)]

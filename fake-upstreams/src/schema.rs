@@ -20,11 +20,3 @@ pub fn optional_duration(generator: &mut SchemaGenerator) -> Schema {
     schema.insert("type".into(), serde_json::json!(["string", "null"]));
     schema
 }
-
-/// A map of header name to value (`headers: { x-app: demo }`).
-pub fn header_map(_: &mut SchemaGenerator) -> Schema {
-    json_schema!({
-        "type": "object",
-        "additionalProperties": { "type": "string" }
-    })
-}

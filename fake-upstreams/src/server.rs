@@ -115,9 +115,12 @@ pub async fn spawn_spec_at(
         workers: spec.fault.workers().map(Workers::new),
         current: Arc::new(spec.fault.clone()),
         epoch: shutdown.child_token(),
+        // the server's own context; each connection gets its number and fault in `admit`
         ctx: ConnCtx {
             counters: counters.clone(),
             shutdown: shutdown.clone(),
+            conn: 0,
+            fault: spec.fault.kind(),
         },
         door,
         backlog,
@@ -300,13 +303,15 @@ impl Run {
             Admission::Fault(slot) => (self.current.clone(), slot),
             Admission::Healthy(slot) => (Arc::new(Fault::Healthy(Healthy::default())), slot),
         };
-        self.ctx.counters.connection();
+        let conn = self.ctx.counters.connection();
         if waited {
             self.ctx.counters.fire();
         }
         let ctx = ConnCtx {
             counters: self.ctx.counters.clone(),
             shutdown: self.epoch.clone(),
+            conn,
+            fault: fault.kind(),
         };
         self.conns.spawn(async move {
             if let Err(err) = fault.serve(stream, ctx).await {

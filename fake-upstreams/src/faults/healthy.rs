@@ -4,6 +4,9 @@
 //! backend. Every response carries a deterministic pattern body and the
 //! [`DIGEST_HEADER`](crate::body::DIGEST_HEADER), so the load driver can prove each 200 that
 //! came through nginx is complete. A healthy server never misbehaves: `fired` stays 0.
+//! Headers are a list of pairs (a name may repeat, see [`crate::headers`]) and
+//! `repeat_header` adds many lines of one header, e.g. ~5 KiB of `Set-Cookie`, which nginx
+//! refuses with 502 "upstream sent too big header" under the default `proxy_buffer_size`.
 
 use std::io;
 use std::sync::Arc;
@@ -19,10 +22,11 @@ use hyper_util::rt::TokioIo;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::Behavior;
 use crate::body;
 use crate::counters::REQUEST_ID_HEADER;
-use super::Behavior;
-use crate::request::{ConnCtx, RawConn};
+use crate::headers::{self, RepeatHeader};
+use crate::request::{ConnCtx, RawConn, RequestLine};
 use crate::size::ByteSize;
 
 /// How long an in-progress exchange may take to finish once the server stops.
@@ -36,13 +40,20 @@ pub struct Healthy {
     #[serde(default = "default_status")]
     #[arg(long, default_value_t = default_status())]
     pub status: u16,
-    /// Extra response headers, a YAML mapping of name to value (on the CLI:
-    /// `--header name:value`, repeatable). Default: none. `content-length` and the digest
-    /// header are always set by the server.
-    #[serde(default, with = "header_pairs")]
-    #[schemars(schema_with = "crate::schema::header_map")]
-    #[arg(long = "header", value_name = "NAME:VALUE", value_parser = parse_header)]
+    /// Extra response headers in order, a YAML list of `[name, value]` pairs where a name may
+    /// repeat (`[[Set-Cookie, a=1], [Set-Cookie, b=2]]`), or a mapping of name to value (on
+    /// the CLI: `--header name:value`, repeatable). Default: none. `content-length` and the
+    /// digest header are always set by the server.
+    #[serde(default, with = "headers::pairs")]
+    #[schemars(schema_with = "crate::headers::schema")]
+    #[arg(long = "header", value_name = "NAME:VALUE", value_parser = headers::parse_pair)]
     pub headers: Vec<(String, String)>,
+    /// Many lines of one header after `headers`: `{ name: Set-Cookie, count: 120, size: 40 }`
+    /// sends `Set-Cookie: c0001=xxx…` to `c0120=…`, each value 40 bytes (on the CLI:
+    /// `--repeat-header Set-Cookie:120:40`). Default: none.
+    #[serde(default)]
+    #[arg(long, value_name = "NAME:COUNT:SIZE")]
+    pub repeat_header: Option<RepeatHeader>,
     /// Size of the pattern body.
     #[serde(default = "default_body_size")]
     #[arg(long, default_value_t = default_body_size())]
@@ -59,6 +70,7 @@ impl Default for Healthy {
         Self {
             status: default_status(),
             headers: Vec::new(),
+            repeat_header: None,
             body_size: default_body_size(),
             delay: None,
         }
@@ -71,13 +83,6 @@ fn default_status() -> u16 {
 
 fn default_body_size() -> ByteSize {
     ByteSize::kib(1)
-}
-
-fn parse_header(text: &str) -> Result<(String, String), String> {
-    let (name, value) = text
-        .split_once(':')
-        .ok_or_else(|| format!("header {text:?} is not NAME:VALUE"))?;
-    Ok((name.trim().to_owned(), value.trim().to_owned()))
 }
 
 /// Everything needed to answer, computed once per connection.
@@ -96,10 +101,18 @@ impl Healthy {
             .filter(|_| (100..600).contains(&self.status))
             .ok_or_else(|| format!("healthy: invalid status {} (use 100 to 599)", self.status))?;
         let mut headers = HeaderMap::new();
-        for (name, value) in &self.headers {
+        let repeated = self.repeat_header.iter().flat_map(RepeatHeader::pairs);
+        if self
+            .repeat_header
+            .as_ref()
+            .is_some_and(|r| r.head_bytes() as u64 > ByteSize::MAX.0)
+        {
+            return Err("healthy: repeat_header asks for more than 64m of headers".into());
+        }
+        for (name, value) in self.headers.iter().cloned().chain(repeated) {
             let name = HeaderName::from_bytes(name.as_bytes())
                 .map_err(|_| format!("healthy: invalid header name {name:?}"))?;
-            let value = HeaderValue::from_str(value)
+            let value = HeaderValue::from_str(&value)
                 .map_err(|_| format!("healthy: invalid value for header {name}: {value:?}"))?;
             headers.append(name, value);
         }
@@ -145,15 +158,13 @@ impl Behavior for Healthy {
     }
 }
 
-/// Answer one request: drain its body, wait `delay`, send the prepared response.
+/// Answer one request: record it, drain its body, wait `delay`, send the prepared response.
 async fn respond(
     req: Request<Incoming>,
     prepared: Arc<Prepared>,
     ctx: ConnCtx,
 ) -> io::Result<Response<Full<Bytes>>> {
-    let id = req.headers().get(REQUEST_ID_HEADER);
-    ctx.counters
-        .request(id.and_then(|v| v.to_str().ok()?.trim().parse().ok()));
+    ctx.record(request_line(&req));
     let work = async {
         let mut body = req.into_body();
         while let Some(frame) = body.frame().await {
@@ -176,37 +187,20 @@ async fn respond(
     Ok(response)
 }
 
-/// Headers are an ordered list in Rust (so the CLI can collect `--header` flags) but a
-/// mapping of name to value in YAML.
-mod header_pairs {
-    use std::fmt;
-
-    use serde::de::{MapAccess, Visitor};
-    use serde::{Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(pairs: &[(String, String)], s: S) -> Result<S::Ok, S::Error> {
-        s.collect_map(pairs.iter().map(|(k, v)| (k, v)))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(String, String)>, D::Error> {
-        d.deserialize_map(PairsVisitor)
-    }
-
-    struct PairsVisitor;
-
-    impl<'de> Visitor<'de> for PairsVisitor {
-        type Value = Vec<(String, String)>;
-
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a mapping of header name to value")
-        }
-
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            let mut pairs = Vec::new();
-            while let Some(pair) = map.next_entry()? {
-                pairs.push(pair);
-            }
-            Ok(pairs)
-        }
+/// What the counters keep of a request hyper parsed.
+fn request_line(req: &Request<Incoming>) -> RequestLine {
+    let header = |name| {
+        let value = req.headers().get(name)?.to_str().ok()?;
+        Some(value.trim().to_ascii_lowercase())
+    };
+    RequestLine {
+        method: req.method().to_string(),
+        target: req
+            .uri()
+            .path_and_query()
+            .map_or_else(|| req.uri().to_string(), |p| p.to_string()),
+        version: format!("{:?}", req.version()),
+        connection: header(http::header::CONNECTION.as_str()),
+        id: header(REQUEST_ID_HEADER).and_then(|v| v.parse().ok()),
     }
 }

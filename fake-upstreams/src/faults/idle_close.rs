@@ -2,18 +2,33 @@
 //!
 //! Node's `server.keepAliveTimeout` (5s by default) closes a keep-alive connection that sat
 //! idle that long. nginx's upstream `keepalive` pool may pick exactly that connection for the
-//! next request: its request crosses the server's FIN, and nginx logs "upstream prematurely
-//! closed connection while reading response header from upstream" (502, unless it may retry).
-//! The fix is `keepalive_timeout` in nginx's `upstream` block below the backend's timeout.
+//! next request, and the request crosses the server's close. The fix is `keepalive_timeout`
+//! in nginx's `upstream` block below the backend's timeout. The race has two outcomes, and
+//! `mode` picks which one a late request meets, so a scenario plays each on purpose:
 //!
-//! * `mode: timer` closes a connection once it has been idle `idle` after a response (a
-//!   fresh connection waits for its first request as long as the client likes).
-//! * `mode: race` (default) makes the losing side of the race deterministic: the connection
-//!   stays open, but a request that arrives after it sat idle at least `idle` is read and
-//!   answered by closing without a response, exactly what nginx sees when the FIN crosses
-//!   its request. The first request on a connection is always answered.
+//! * `request_first` (default; `race` is its old name): the request arrives before the
+//!   server's timer fires. It is read, and the server closes with a FIN without answering:
+//!   nginx logs "upstream prematurely closed connection while reading response header from
+//!   upstream".
+//! * `timer_first`: the timer fired first, so the application never reads the request: the
+//!   server resets the connection (`SO_LINGER` 0) with the request's body unread, as the
+//!   kernel does when an application closes a socket with unread bytes; nginx logs "recv()
+//!   failed (104: Connection reset by peer) while reading response header from upstream".
+//! * `timer`: Node's plain timer: close an idle connection with a FIN when `idle` has passed
+//!   since the last response. nginx sees the FIN on its idle pooled connection and drops it,
+//!   so this only hurts a request already in flight at that instant (not deterministic).
 //!
-//! `fired` counts requests dropped this way (race) or connections closed by the timer.
+//! With `request_first` and `timer_first` the connection stays open while idle, and what a
+//! request meets is a deterministic function of how long its connection was idle: the time
+//! from the end of the previous response on the connection to the first byte of the request.
+//! Below `idle` it is answered (200, keep-alive); at `idle` or more it is "late" and meets
+//! the mode's close. The first request on a connection is never late. So a client that
+//! sends one request per connection's turn spaced well below `idle` gets answers, and one
+//! spaced well above `idle` lands every second request on a stale pooled connection.
+//!
+//! `fired` counts late requests (their [`Received`](crate::counters::Received) records are
+//! `fired: true`; the head of a `timer_first` one is recorded although the application never
+//! read it) or, with `timer`, connections the timer closed (no request to mark).
 
 use std::io;
 use std::time::Duration;
@@ -27,16 +42,23 @@ use crate::body;
 use crate::request::{self, Fill, RawConn};
 use crate::size::ByteSize;
 
-/// How an idle connection ends.
+/// How an idle connection ends: which side of the keep-alive race a late request meets.
 #[derive(
     Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::ValueEnum,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum IdleMode {
-    /// Answer a late request by closing without a response.
+    /// The request wins: read a late request, then close with a FIN and no response
+    /// ("upstream prematurely closed connection").
     #[default]
-    Race,
-    /// Close the connection when the idle time passes.
+    #[serde(alias = "race")]
+    #[value(name = "request_first", alias = "race")]
+    RequestFirst,
+    /// The timer wins: reset the connection on a late request, leaving it unread ("recv()
+    /// failed (104: Connection reset by peer)").
+    #[value(name = "timer_first")]
+    TimerFirst,
+    /// Close an idle connection with a FIN when `idle` has passed (no race on purpose).
     Timer,
 }
 
@@ -53,9 +75,10 @@ pub struct IdleClose {
     #[serde(default = "default_body_size")]
     #[arg(long, default_value_t = default_body_size())]
     pub body_size: ByteSize,
-    /// `race` or `timer`, see the module docs.
+    /// `request_first` (FIN after reading a late request), `timer_first` (RST with it
+    /// unread) or `timer` (FIN on an idle connection); see the module docs.
     #[serde(default)]
-    #[arg(long, value_enum, default_value_t = IdleMode::Race)]
+    #[arg(long, value_enum, default_value_t = IdleMode::RequestFirst)]
     pub mode: IdleMode,
 }
 
@@ -64,7 +87,7 @@ impl Default for IdleClose {
         Self {
             idle: default_idle(),
             body_size: default_body_size(),
-            mode: IdleMode::Race,
+            mode: IdleMode::RequestFirst,
         }
     }
 }
@@ -78,7 +101,7 @@ fn default_body_size() -> ByteSize {
 }
 
 impl Behavior for IdleClose {
-    const NGINX: &str = "GETs retried on a fresh connection; POSTs 502 `upstream prematurely closed connection`";
+    const NGINX: &str = "GETs retried on a fresh connection; POSTs 502 `upstream prematurely closed connection` (`request_first`) or `recv() failed (104: Connection reset by peer)` (`timer_first`)";
 
     /// A keep-alive server that drops connections idle for 300 ms (Node.js
     /// keepAliveTimeout), probed on one connection with requests spaced past that idle time,
@@ -107,17 +130,22 @@ impl Behavior for IdleClose {
             let Some(arrived) = self.next_request(&mut conn, answered).await? else {
                 return Ok(());
             };
+            let idle_for = answered.map(|at| arrived - at);
+            let late = idle_for.is_some_and(|d| d >= self.idle) && self.mode != IdleMode::Timer;
+            if late && self.mode == IdleMode::TimerFirst {
+                if conn.read_head_only().await?.is_some() {
+                    tracing::debug!(?idle_for, "late request, timer first: resetting");
+                    conn.fire();
+                    conn.reset()?;
+                }
+                return Ok(());
+            }
             let Some(req) = conn.read_request().await? else {
                 return Ok(());
             };
-            let idle_for = answered.map(|at| arrived - at);
-            if self.mode == IdleMode::Race && idle_for.is_some_and(|d| d >= self.idle) {
-                tracing::debug!(
-                    ?req,
-                    ?idle_for,
-                    "late request on an idle connection: closing"
-                );
-                conn.ctx().counters.fire();
+            if late {
+                tracing::debug!(?req, ?idle_for, "late request, request first: closing");
+                conn.fire();
                 conn.finish().await;
                 return Ok(());
             }

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::listener::BoxStream;
 use crate::request::{ConnCtx, RawConn};
 
+pub use garbage::GarbageWhen;
 pub use idle_close::IdleMode;
 pub(crate) use single_worker::Workers;
 

@@ -182,3 +182,43 @@ pub fn snapshot(connections: u64, requests: u64, fired: u64) -> CounterSnapshot 
         ..CounterSnapshot::default()
     }
 }
+
+/// The record a server keeps of a request without a request id and without a `Connection`
+/// header; adjust fields with struct update syntax.
+pub fn received(
+    conn: u64,
+    fault: &str,
+    method: &str,
+    path: &str,
+    fired: bool,
+) -> fake_upstreams::Received {
+    fake_upstreams::Received {
+        id: None,
+        method: method.into(),
+        path: path.into(),
+        http_version: "HTTP/1.1".into(),
+        connection: None,
+        fault: fault.into(),
+        fired,
+        conn,
+    }
+}
+
+/// Who received which request and fired or not, in arrival order: `(conn, method, fired)`.
+pub fn fired_by_conn(server: &Server) -> Vec<(u64, String, bool)> {
+    let counters = server.counters();
+    counters
+        .received
+        .into_iter()
+        .map(|r| (r.conn, r.method, r.fired))
+        .collect()
+}
+
+/// The server's counters without the per-request records, to compare with [`snapshot`] (the
+/// records are asserted where they matter).
+pub fn counted(server: &Server) -> CounterSnapshot {
+    CounterSnapshot {
+        received: Vec::new(),
+        ..server.counters()
+    }
+}

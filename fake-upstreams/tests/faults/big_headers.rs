@@ -29,5 +29,5 @@ async fn big_headers_sends_at_least_size_bytes_of_head_and_an_intact_body() {
             >= 12
     );
     resp.assert_intact();
-    assert_eq!(server.counters(), snapshot(1, 1, 1));
+    assert_eq!(counted(&server), snapshot(1, 1, 1));
 }

@@ -11,6 +11,6 @@ async fn close_before_response_reads_the_request_then_sends_eof() {
     let mut stream = connect(&server).await;
     send_request(&mut stream).await;
     assert!(read_to_end(&mut stream).await.is_empty());
-    assert_eq!(server.counters(), snapshot(1, 1, 1));
+    assert_eq!(counted(&server), snapshot(1, 1, 1));
     bounded(server.stop()).await;
 }

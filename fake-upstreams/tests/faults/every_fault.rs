@@ -37,7 +37,7 @@ async fn a_client_that_leaves_without_a_request_is_not_counted_as_fired() {
     let mut stream = connect(&server).await;
     stream.shutdown().await.unwrap();
     assert!(read_to_end(&mut stream).await.is_empty());
-    assert_eq!(server.counters(), snapshot(1, 0, 0));
+    assert_eq!(counted(&server), snapshot(1, 0, 0));
 }
 
 #[tokio::test]

@@ -43,27 +43,56 @@ async fn keep_alive_request(stream: &mut TcpStream) -> Option<Parsed> {
     .await
 }
 
+/// Two requests back to back (both answered), then 300 ms of silence: past the tests' 200 ms
+/// idle time, so the next request is late.
+async fn two_answers_then_idle(stream: &mut TcpStream) {
+    for _ in 0..2 {
+        keep_alive_request(stream).await.unwrap().assert_intact();
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+}
+
 #[tokio::test]
 async fn idle_close_race_drops_a_request_that_comes_after_the_idle_time() {
-    let server = start(idle_close(IdleMode::Race, 200)).await;
+    let server = start(idle_close(IdleMode::RequestFirst, 200)).await;
     let mut stream = connect(&server).await;
     // the stimulus is time itself: a fresh connection idle past the timeout is still served
     tokio::time::sleep(Duration::from_millis(300)).await;
-    keep_alive_request(&mut stream)
-        .await
-        .unwrap()
-        .assert_intact();
-    keep_alive_request(&mut stream)
-        .await
-        .unwrap()
-        .assert_intact();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    two_answers_then_idle(&mut stream).await;
     assert!(keep_alive_request(&mut stream).await.is_none());
     let counters = server.counters();
     assert_eq!(
         (counters.connections, counters.requests, counters.fired),
         (1, 3, 1)
     );
+    let get = || "GET".to_string();
+    let flags = [(1, get(), false), (1, get(), false), (1, get(), true)];
+    assert_eq!(fired_by_conn(&server), flags);
+}
+
+#[tokio::test]
+async fn idle_close_timer_first_resets_a_late_request_unanswered() {
+    let server = start(idle_close(IdleMode::TimerFirst, 200)).await;
+    let mut stream = connect(&server).await;
+    two_answers_then_idle(&mut stream).await;
+    send_request(&mut stream).await;
+    let mut buf = [0u8; 64];
+    let err = bounded(stream.read(&mut buf)).await.unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::ConnectionReset);
+    let get = || "GET".to_string();
+    let flags = [
+        (1, get(), false),
+        (1, get(), false),
+        (1, "POST".into(), true),
+    ];
+    assert_eq!(fired_by_conn(&server), flags);
+    assert_eq!(server.counters().fired, 1);
+}
+
+#[test]
+fn idle_close_race_is_the_old_name_of_request_first() {
+    let fault = fake_upstreams::yaml::fault_from_str("kind: idle_close\nmode: race").unwrap();
+    assert_eq!(fault, idle_close(IdleMode::RequestFirst, 1000));
 }
 
 #[tokio::test]
@@ -78,4 +107,6 @@ async fn idle_close_timer_closes_an_idle_keep_alive_connection() {
     assert!(read_to_end(&mut stream).await.is_empty());
     assert!(answered.elapsed() >= Duration::from_millis(190));
     assert_eq!(server.counters().fired, 1);
+    // the timer fires on no request: the one answered stays unfired
+    assert_eq!(fired_by_conn(&server), [(1, "GET".into(), false)]);
 }

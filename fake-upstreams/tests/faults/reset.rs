@@ -15,7 +15,7 @@ async fn reset_sends_rst_after_the_request() {
     let mut buf = [0u8; 64];
     let err = bounded(stream.read(&mut buf)).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::ConnectionReset);
-    assert_eq!(server.counters(), snapshot(1, 1, 1));
+    assert_eq!(counted(&server), snapshot(1, 1, 1));
     bounded(server.stop()).await;
 }
 
@@ -29,5 +29,5 @@ async fn reset_reads_a_chunked_request_body_first() {
     let mut buf = [0u8; 64];
     let err = bounded(stream.read(&mut buf)).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::ConnectionReset);
-    assert_eq!(server.counters(), snapshot(1, 1, 1));
+    assert_eq!(counted(&server), snapshot(1, 1, 1));
 }

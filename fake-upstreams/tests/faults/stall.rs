@@ -23,7 +23,7 @@ async fn stall_with_delay_answers_afterwards() {
     assert_eq!(resp.status, 200);
     assert_eq!(resp.header("connection"), Some("close"));
     resp.assert_intact();
-    assert_eq!(server.counters(), snapshot(1, 1, 1));
+    assert_eq!(counted(&server), snapshot(1, 1, 1));
 }
 
 #[tokio::test]

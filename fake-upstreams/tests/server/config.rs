@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use clap::{CommandFactory, FromArgMatches, Parser};
 use fake_upstreams::faults::{
-    BigHeaders, CloseBeforeResponse, CloseMidBody, Garbage, Healthy, IdleClose, IdleMode,
-    InvalidHeader, Refuse, Reset, SingleWorker, SlowAccept, Stall, StallBody,
+    BigHeaders, CloseBeforeResponse, CloseMidBody, Garbage, GarbageWhen, Healthy, IdleClose,
+    IdleMode, InvalidHeader, Refuse, Reset, SingleWorker, SlowAccept, Stall, StallBody,
 };
 use fake_upstreams::{ByteSize, Fault};
 
@@ -83,6 +83,7 @@ fn fields_parse_with_durations_and_sizes() {
             headers: vec![("x-b".into(), "two".into()), ("x-a".into(), "one".into())],
             body_size: ByteSize(16 * 1024),
             delay: Some(Duration::from_millis(500)),
+            repeat_header: None,
         })
     );
     assert_eq!(
@@ -164,8 +165,11 @@ fn byte_size_parses_integers_and_suffixes() {
 
 #[test]
 fn new_kinds_have_the_documented_defaults_and_fields() {
-    assert_eq!(Garbage::default().bytes, "HELLO this is not HTTP\r\n");
-    assert_eq!(InvalidHeader::default().line, "X-Bad Header: yes");
+    assert_eq!(
+        Garbage::default().bytes,
+        "HELLO this is not HTTP\r\n".into()
+    );
+    assert_eq!(InvalidHeader::default().line, "X-Bad Header: yes".into());
     let c = CloseMidBody::default();
     assert_eq!((c.body_size, c.send), (ByteSize(16_384), ByteSize(4096)));
     let s = StallBody::default();
@@ -177,7 +181,11 @@ fn new_kinds_have_the_documented_defaults_and_fields() {
     let i = IdleClose::default();
     assert_eq!(
         (i.idle, i.body_size, i.mode),
-        (Duration::from_secs(1), ByteSize(1024), IdleMode::Race)
+        (
+            Duration::from_secs(1),
+            ByteSize(1024),
+            IdleMode::RequestFirst
+        )
     );
     let w = SingleWorker::default();
     assert_eq!((w.body_size, w.workers, w.delay), (ByteSize(1024), 1, None));
@@ -185,7 +193,8 @@ fn new_kinds_have_the_documented_defaults_and_fields() {
     assert_eq!(
         yaml("kind: garbage\nbytes: \"SSH-2.0-OpenSSH\\r\\n\""),
         Fault::Garbage(Garbage {
-            bytes: "SSH-2.0-OpenSSH\r\n".into()
+            bytes: "SSH-2.0-OpenSSH\r\n".into(),
+            when: GarbageWhen::Request,
         })
     );
     assert_eq!(
@@ -237,15 +246,23 @@ fn cli(args: &[&str]) -> Fault {
 #[test]
 fn every_new_kind_is_a_cli_subcommand() {
     assert_eq!(
-        cli(&["garbage", "--bytes", "nope"]),
+        cli(&["garbage", "--bytes", "hex:6e6f", "--when", "accept"]),
         Fault::Garbage(Garbage {
-            bytes: "nope".into()
+            bytes: "no".into(),
+            when: GarbageWhen::Accept,
         })
     );
     assert_eq!(
-        cli(&["invalid-header", "--line", "X\u{1}: y"]),
+        cli(&[
+            "invalid-header",
+            "--line",
+            "X\u{1}: y",
+            "--content-length",
+            "false"
+        ]),
         Fault::InvalidHeader(InvalidHeader {
-            line: "X\u{1}: y".into()
+            line: "X\u{1}: y".into(),
+            content_length: false,
         })
     );
     assert_eq!(
@@ -296,4 +313,38 @@ fn every_new_kind_is_a_cli_subcommand() {
         let text = format!("kind: {}", fault.kind());
         assert_eq!(yaml(&text), fault, "CLI and YAML defaults agree");
     }
+}
+
+#[test]
+fn bad_hex_or_base64_bytes_point_at_their_line_with_a_hint() {
+    let err =
+        fake_upstreams::yaml::fault_from_str("kind: garbage\nbytes: \"hex:abc\"\n").unwrap_err();
+    assert_eq!(err.line, 2, "{err}");
+    assert!(
+        err.message.contains("odd number") && err.message.contains("base64:"),
+        "{err}"
+    );
+    let text = "kind: invalid_header\ncontent_length: false\nline: \"base64:a*\"\n";
+    let err = fake_upstreams::yaml::fault_from_str(text).unwrap_err();
+    assert_eq!(err.line, 3, "{err}");
+    assert!(err.message.contains("not a base64 character"), "{err}");
+}
+
+#[test]
+fn headers_load_as_pairs_or_as_the_old_mapping() {
+    let pairs = yaml("kind: healthy\nheaders: [[Set-Cookie, a=1], [Set-Cookie, b=2]]\n");
+    let mapping = yaml("kind: healthy\nheaders: { Set-Cookie: a=1 }\n");
+    let (Fault::Healthy(pairs), Fault::Healthy(mapping)) = (pairs, mapping) else {
+        unreachable!()
+    };
+    assert_eq!(pairs.headers.len(), 2);
+    assert_eq!(
+        mapping.headers,
+        [("Set-Cookie".to_string(), "a=1".to_string())]
+    );
+    let repeat = yaml("kind: healthy\nrepeat_header: { name: Set-Cookie, count: 3, size: 64 }\n");
+    let Fault::Healthy(repeat) = repeat else {
+        unreachable!()
+    };
+    assert_eq!(repeat.repeat_header.unwrap().count, 3);
 }

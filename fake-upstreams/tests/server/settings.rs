@@ -201,6 +201,29 @@ async fn probability_replays_with_the_same_seed() {
     assert!(faulty > 0 && faulty < 40, "{a:?}");
     assert_eq!(counters.fired, faulty, "healthy fallbacks do not fire");
     assert_eq!((counters.connections, counters.requests), (40, 40));
+    // each request's record names what served it: the fault (fired) or the healthy fallback
+    let served: Vec<(u64, bool, &str)> = counters
+        .received
+        .iter()
+        .map(|r| (r.id.unwrap(), r.fired, r.fault.as_str()))
+        .collect();
+    let want: Vec<(u64, bool, &str)> = (0..40)
+        .zip(&a)
+        .map(|(id, &f)| {
+            (
+                id,
+                f,
+                if f {
+                    "close_before_response"
+                } else {
+                    "healthy"
+                },
+            )
+        })
+        .collect();
+    assert_eq!(served, want);
+    let conns: Vec<u64> = counters.received.iter().map(|r| r.conn).collect();
+    assert_eq!(conns, (1..=40).collect::<Vec<u64>>());
 }
 
 #[tokio::test]

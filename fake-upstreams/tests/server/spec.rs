@@ -186,6 +186,6 @@ fn serializes_back_to_the_same_spec() {
     let bare = serde_json::to_value(ServerSpec::from(Fault::Healthy(Healthy::default()))).unwrap();
     assert_eq!(
         bare,
-        serde_json::json!({"kind": "healthy", "status": 200, "headers": {}, "body_size": 1024, "delay": null})
+        serde_json::json!({"kind": "healthy", "status": 200, "headers": [], "repeat_header": null, "body_size": 1024, "delay": null})
     );
 }
