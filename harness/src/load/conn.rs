@@ -3,6 +3,12 @@
 //! A [`Conn`] owns the spawned task that drives the connection and aborts it when dropped, so
 //! dropping a connection after a failure or at the end of a run really closes the socket: a load
 //! run never leaves connections (or load) behind.
+//!
+//! The client is never stricter than nginx or curl about a response head (see [`lenient`]):
+//! curl 7.88 takes any number of header lines up to 300 KiB in all, header names with
+//! characters outside the token set, a space before the colon and folded lines, and nginx
+//! relays all of these with the upstream's status. What hyper still refuses after that becomes
+//! [`Outcome::ClientRejected`](crate::outcome::Outcome::ClientRejected), never an nginx status.
 
 use std::net::SocketAddr;
 
@@ -47,7 +53,8 @@ impl Conn {
         if let Err(e) = stream.set_nodelay(true) {
             debug!(%addr, error = %e, "set_nodelay failed");
         }
-        let (sender, connection) = http1::handshake(TokioIo::new(stream))
+        let (sender, connection) = lenient()
+            .handshake(TokioIo::new(stream))
             .await
             .map_err(OpenError::Handshake)?;
         let driver = tokio::spawn(async move {
@@ -72,6 +79,32 @@ impl Conn {
     pub fn sender(&mut self) -> &mut SendRequest<RequestBody> {
         &mut self.sender
     }
+}
+
+/// Bytes a response head may take before the client refuses it: more than curl's 300 KiB
+/// (`Too large response headers: 307976 > 307200` from curl 7.88), so whatever curl accepts
+/// fits. It is hyper's read buffer bound (default ~400 KiB), named here.
+pub const MAX_RESPONSE_HEAD: usize = 400 * 1024;
+
+/// Header lines a response may have: as many as fit in [`MAX_RESPONSE_HEAD`] at the shortest
+/// line hyper parses (`a:` and a newline, 3 bytes), so the byte bound always comes first and
+/// no count limit is ever hit (hyper's default is 100; curl has none). The count sizes a
+/// buffer hyper allocates per response head, untouched beyond the lines that arrived.
+pub const MAX_RESPONSE_HEADERS: usize = MAX_RESPONSE_HEAD / 3;
+
+/// hyper's HTTP/1 client made as lenient as curl about response heads: header lines whose
+/// name has a character outside the token set (or no colon) are skipped rather than failing
+/// the response, spaces before the colon and obsolete folded lines are accepted, and the
+/// head's bounds are [`MAX_RESPONSE_HEADERS`] lines and [`MAX_RESPONSE_HEAD`] bytes.
+pub fn lenient() -> http1::Builder {
+    let mut builder = http1::Builder::new();
+    builder
+        .ignore_invalid_headers_in_responses(true)
+        .allow_spaces_after_header_name_in_responses(true)
+        .allow_obsolete_multiline_headers_in_responses(true)
+        .max_headers(MAX_RESPONSE_HEADERS)
+        .max_buf_size(MAX_RESPONSE_HEAD);
+    builder
 }
 
 impl Drop for Conn {

@@ -10,6 +10,7 @@ mod load_support;
 
 mod config_model;
 mod fuzz;
+mod lenient_client;
 mod load_driver;
 mod load_shapes;
 mod malformed;
