@@ -8,6 +8,8 @@ use std::time::Duration;
 
 /// Open a stage's connections spread over `over`: worker `w < connections` opens its first
 /// connection `w × over / connections` after the stage began, every other worker at `over`.
+/// Each worker claims its first request before waiting for its slot, so every ramped worker
+/// really connects even when the earlier ones could serve all requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConnectionRamp {
     /// Connections spread over the ramp; `0` is treated as `1`.

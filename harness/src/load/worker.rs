@@ -188,13 +188,15 @@ pub(crate) async fn run(id: usize, shared: Arc<Shared>, samples: mpsc::Sender<Sa
         deadline: std::pin::pin!(sleep_until(shared.deadline)),
         request: std::pin::pin!(sleep_until(shared.deadline)),
     };
-    if !shared.ramp(id).await {
-        debug!(worker = id, "not started: run over during the ramp");
-        return;
-    }
     // This worker's requests so far: the position in the plan's sequence.
     let mut k: u64 = 0;
     while let Some(index) = shared.next_request() {
+        // The first request is claimed before the ramp slot, so every ramped worker opens its
+        // connection even when the workers started earlier could serve all requests.
+        if k == 0 && !shared.ramp(id).await {
+            debug!(worker = id, index, "not issued: run over during the ramp");
+            break;
+        }
         let request_id = shared.first_id + index;
         let decision = shared.plan.decide(request_id);
         if !shared.before(index, decision.pause, k == 0).await {

@@ -286,3 +286,51 @@ impl JsonSchema for Stages {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn scenario(traffic: &str) -> Result<super::super::Scenario, String> {
+        let text = format!(
+            "name: s\ntitle: t\nstory: s\nguide_step: g\nupstreams: {{ app: {{ a: {{ kind: healthy }} }} }}\n\
+             config: {{ location: 'proxy_pass http://{{{{upstream.app.a}}}};' }}\n\
+             traffic: {traffic}\nphases: [{{ name: p, expect: {{ outcomes: {{ 200: '100%' }} }} }}]\n"
+        );
+        super::super::load_text(Path::new("s.yaml"), &text).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_mapping_is_one_stage_and_is_written_back_as_a_mapping() {
+        let s = scenario("{ requests: 5 }").unwrap();
+        let names: Vec<String> = s.traffic.named().map(|(n, _)| n).collect();
+        assert_eq!(names, ["1"]);
+        let json = serde_json::to_value(&s.traffic).unwrap();
+        assert_eq!(json["requests"], 5, "{json}");
+    }
+
+    #[test]
+    fn a_list_runs_named_and_positional_stages_in_order() {
+        let s = scenario(
+            "[{ name: burst, requests: 30, concurrency: 30, ramp: { over: 1s } }, \
+              { requests: 10, concurrency: 1, sequence: [GET /a, POST /b] }]",
+        )
+        .unwrap();
+        let names: Vec<String> = s.traffic.named().map(|(n, _)| n).collect();
+        assert_eq!(names, ["burst", "2"]);
+        assert_eq!(s.traffic.requests(), 40);
+        assert_eq!(s.traffic.0[1].sequence[1].to_string(), "POST /b");
+        let json = serde_json::to_value(&s.traffic).unwrap();
+        assert!(json.is_array(), "{json}");
+    }
+
+    #[test]
+    fn rate_times_timeout_may_reach_but_not_exceed_concurrency() {
+        assert!(scenario("{ requests: 5, rate: 50/s, timeout: 1s, concurrency: 50 }").is_ok());
+        let err =
+            scenario("{ requests: 5, rate: 50/s, timeout: 1s, concurrency: 49 }").unwrap_err();
+        assert!(err.contains("can need 50 requests in flight"), "{err}");
+    }
+}

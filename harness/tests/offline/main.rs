@@ -13,5 +13,6 @@ mod fuzz;
 mod lenient_client;
 mod load_driver;
 mod load_shapes;
+mod load_stages;
 mod malformed;
 mod schemas;
