@@ -32,10 +32,11 @@ pub enum Outcome {
     /// refuses these too (`Received HTTP/0.9 when not allowed`).
     ParseError,
     /// An HTTP/1.x response the load driver itself refused, though its status line was valid:
-    /// a head over 400 KiB, or a `Content-Length`/`Transfer-Encoding` the client cannot frame
-    /// a body by. The client accepts every head curl accepts (any number of header lines,
-    /// names outside the token set, spaces before the colon, folded lines), so this names a
-    /// limit of the client, never an nginx failure; the sample's detail says which limit.
+    /// a head over 400 KiB or over 1024 header lines, or a `Content-Length`/`Transfer-Encoding`
+    /// the client cannot frame a body by. The client accepts the heads curl accepts (names
+    /// outside the token set, spaces before the colon, folded lines; curl alone has no line
+    /// count limit), so this names a limit of the client, never an nginx failure; the sample's
+    /// detail starts `refused by the load driver, not nginx:` and says which limit.
     ClientRejected,
     /// Any other I/O failure (named in the sample's detail).
     OtherError,

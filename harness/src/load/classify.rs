@@ -12,6 +12,7 @@
 use std::error::Error as StdError;
 use std::io;
 
+use super::conn::LIMITS;
 use crate::outcome::Outcome;
 
 /// How far a request had got when it failed.
@@ -33,7 +34,11 @@ pub fn classify(err: &(dyn StdError + 'static), stage: Stage) -> (Outcome, Strin
         (Stage::BeforeHead, None) => classify_io_before_head(err),
         (Stage::AfterHead, _) => classify_after_head(err),
     };
+    let too_large = hyper_error(err).is_some_and(hyper::Error::is_parse_too_large);
     let detail = match outcome {
+        Outcome::ClientRejected if too_large => {
+            format!("{REJECTED_PREFIX}{} ({LIMITS})", error_chain(err))
+        }
         Outcome::ClientRejected => format!("{REJECTED_PREFIX}{}", error_chain(err)),
         _ => error_chain(err),
     };
