@@ -116,6 +116,12 @@ pub fn lenient() -> http1::Builder {
     builder
 }
 
+impl Drop for Conn {
+    fn drop(&mut self) {
+        self.driver.abort();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,11 +134,5 @@ mod tests {
             LIMITS.contains(&lines) && LIMITS.contains(&bytes),
             "{LIMITS}"
         );
-    }
-}
-
-impl Drop for Conn {
-    fn drop(&mut self) {
-        self.driver.abort();
     }
 }

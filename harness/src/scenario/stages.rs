@@ -291,15 +291,15 @@ impl JsonSchema for Stages {
 mod tests {
     use std::path::Path;
 
-    use super::*;
+    use crate::scenario::{Scenario, load_text};
 
-    fn scenario(traffic: &str) -> Result<super::super::Scenario, String> {
+    fn scenario(traffic: &str) -> Result<Scenario, String> {
         let text = format!(
             "name: s\ntitle: t\nstory: s\nguide_step: g\nupstreams: {{ app: {{ a: {{ kind: healthy }} }} }}\n\
              config: {{ location: 'proxy_pass http://{{{{upstream.app.a}}}};' }}\n\
              traffic: {traffic}\nphases: [{{ name: p, expect: {{ outcomes: {{ 200: '100%' }} }} }}]\n"
         );
-        super::super::load_text(Path::new("s.yaml"), &text).map_err(|e| e.to_string())
+        load_text(Path::new("s.yaml"), &text).map_err(|e| e.to_string())
     }
 
     #[test]
