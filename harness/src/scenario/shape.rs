@@ -20,7 +20,7 @@ pub const MAX_RATE: f64 = 100_000.0;
 pub struct Rate {
     /// Requests per second, above 0 and at most [`MAX_RATE`].
     pub per_second: f64,
-    /// The text as written, for messages and serialization.
+    /// Whether it was written per minute (`600/m`), to write it back the same way.
     per_minute: bool,
 }
 
