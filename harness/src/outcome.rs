@@ -27,16 +27,24 @@ pub enum Outcome {
     Refused,
     /// No complete response within the request timeout.
     Timeout,
-    /// Bytes arrived that are not an HTTP/1.x response, e.g. nginx relaying an upstream's
-    /// garbage as HTTP/0.9.
+    /// The bytes that arrived do not start with an HTTP/1.x status line (`HTTP/1.x NNN`):
+    /// e.g. nginx relaying an upstream's garbage as HTTP/0.9, or an HTTP/2 preface. curl
+    /// refuses these too (`Received HTTP/0.9 when not allowed`).
     ParseError,
+    /// An HTTP/1.x response the load driver itself refused, though its status line was valid:
+    /// a head over 400 KiB or over 1024 header lines, or a `Content-Length`/`Transfer-Encoding`
+    /// the client cannot frame a body by. The client accepts the heads curl accepts (names
+    /// outside the token set, spaces before the colon, folded lines; curl alone has no line
+    /// count limit), so this names a limit of the client, never an nginx failure; the sample's
+    /// detail starts `refused by the load driver, not nginx:` and says which limit.
+    ClientRejected,
     /// Any other I/O failure (named in the sample's detail).
     OtherError,
 }
 
 impl Outcome {
     /// Every named (non-status) outcome, for error messages and documentation.
-    pub const NAMED: [Outcome; 8] = [
+    pub const NAMED: [Outcome; 9] = [
         Outcome::Corrupt,
         Outcome::Truncated,
         Outcome::Closed,
@@ -44,6 +52,7 @@ impl Outcome {
         Outcome::Refused,
         Outcome::Timeout,
         Outcome::ParseError,
+        Outcome::ClientRejected,
         Outcome::OtherError,
     ];
 
@@ -62,6 +71,7 @@ impl Outcome {
             Outcome::Refused => "refused",
             Outcome::Timeout => "timeout",
             Outcome::ParseError => "parse_error",
+            Outcome::ClientRejected => "client_rejected",
             Outcome::OtherError => "other_error",
         })
     }

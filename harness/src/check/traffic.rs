@@ -113,8 +113,12 @@ pub(super) fn windows(windows: &[Window], load: &LoadReport) -> Vec<Check> {
     windows.iter().flat_map(|w| window(w, load)).collect()
 }
 
+/// A window's counts: its stage's requests, or those started in its time range.
 fn window(w: &Window, load: &LoadReport) -> Vec<Check> {
-    let counts = load.window(w.from, w.to);
+    let counts = match &w.stage {
+        Some(stage) => load.by_stage.get(stage).cloned().unwrap_or_default(),
+        None => load.window(w.from.unwrap_or_default(), w.to),
+    };
     let total: u64 = counts.values().sum();
     let all = counts
         .iter()
@@ -193,6 +197,7 @@ mod tests {
                 started_at: Duration::from_millis(*at),
                 detail: None,
                 body: BodyCheck::NotChecked,
+                stage: if *at < 1000 { "burst" } else { "after" }.into(),
             });
         }
         agg.finish(Duration::from_secs(1), false)
@@ -239,7 +244,8 @@ mod tests {
             (Method::GET, 200, 1050),
         ]);
         let window = |from, to: Option<u64>, outcome, expr: &str| Window {
-            from: Duration::from_millis(from),
+            stage: None,
+            from: Some(Duration::from_millis(from)),
             to: to.map(Duration::from_millis),
             outcomes: BTreeMap::from([(Outcome::Status(outcome), share(expr))]),
         };
@@ -250,5 +256,26 @@ mod tests {
             !super::window(&window(5000, None, 200, "0"), &load)[0].passed,
             "an empty window fails"
         );
+    }
+
+    #[test]
+    fn stage_windows_count_that_stages_requests_whenever_they_started() {
+        let load = report(&[
+            (Method::GET, 502, 50),
+            (Method::GET, 502, 950),
+            (Method::GET, 200, 1050),
+        ]);
+        let window = |stage: &str, outcome, expr: &str| Window {
+            stage: Some(stage.into()),
+            from: None,
+            to: None,
+            outcomes: BTreeMap::from([(Outcome::Status(outcome), share(expr))]),
+        };
+        let burst = super::window(&window("burst", 502, "100%"), &load);
+        assert!(burst[0].passed, "{burst:?}");
+        assert_eq!(burst[0].what, "outcome 502 in stage burst");
+        assert!(super::window(&window("after", 200, "== 1"), &load)[0].passed);
+        assert!(!super::window(&window("after", 502, "> 0"), &load)[0].passed);
+        assert!(!super::window(&window("none", 200, "0"), &load)[0].passed);
     }
 }

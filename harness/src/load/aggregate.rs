@@ -26,6 +26,7 @@ const MAX_TRACKED_MICROS: u64 = 3_600 * 1_000_000;
 pub struct Aggregator {
     outcomes: BTreeMap<Outcome, u64>,
     by_method: BTreeMap<String, BTreeMap<Outcome, u64>>,
+    by_stage: BTreeMap<String, BTreeMap<Outcome, u64>>,
     latency: Histogram<u64>,
     timeline: BTreeMap<u64, BTreeMap<Outcome, u64>>,
     integrity: Integrity,
@@ -45,6 +46,7 @@ impl Aggregator {
         Self {
             outcomes: BTreeMap::new(),
             by_method: BTreeMap::new(),
+            by_stage: BTreeMap::new(),
             latency: new_histogram(),
             timeline: BTreeMap::new(),
             integrity: Integrity::default(),
@@ -62,6 +64,11 @@ impl Aggregator {
             None => self.by_method.entry(method.to_string()).or_default(),
         };
         *per_method.entry(sample.outcome).or_default() += 1;
+        let per_stage = match self.by_stage.get_mut(&*sample.stage) {
+            Some(counts) => counts,
+            None => self.by_stage.entry(sample.stage.to_string()).or_default(),
+        };
+        *per_stage.entry(sample.outcome).or_default() += 1;
         self.requests.push(ClientRecord::of(sample));
         self.latency
             .saturating_record(duration_micros(sample.latency));
@@ -101,6 +108,9 @@ impl Aggregator {
         self.requests.extend(other.requests);
         for (method, counts) in other.by_method {
             add_counts(self.by_method.entry(method).or_default(), counts);
+        }
+        for (stage, counts) in other.by_stage {
+            add_counts(self.by_stage.entry(stage).or_default(), counts);
         }
         self.latency
             .add(&other.latency)
@@ -145,6 +155,9 @@ impl Aggregator {
             max_stall_ms: 0,
             outcomes: self.outcomes,
             by_method: self.by_method,
+            by_stage: self.by_stage,
+            late_starts: 0,
+            max_late_ms: 0,
             requests: self.requests,
         }
     }
@@ -215,7 +228,26 @@ mod tests {
             started_at: Duration::from_millis(started_ms),
             detail: None,
             body: BodyCheck::NotChecked,
+            stage: "1".into(),
         }
+    }
+
+    #[test]
+    fn outcomes_are_counted_per_stage_and_merge() {
+        let mut agg = Aggregator::new();
+        let mut other = Aggregator::new();
+        agg.record(&sample(Outcome::Status(502), 1, 0));
+        let mut after = sample(Outcome::Status(200), 1, 0);
+        after.stage = "after".into();
+        agg.record(&after);
+        other.record(&after);
+        agg.merge(other);
+        let r = agg.finish(Duration::from_secs(1), false);
+        assert_eq!(r.by_stage["1"], BTreeMap::from([(Outcome::Status(502), 1)]));
+        assert_eq!(
+            r.by_stage["after"],
+            BTreeMap::from([(Outcome::Status(200), 2)])
+        );
     }
 
     #[test]

@@ -4,10 +4,15 @@
 //! a reset before any response byte is `reset`, but after the head arrived it is a `truncated`
 //! body. So every error is classified together with the [`Stage`] it happened in. The error text
 //! (with its whole `source()` chain) is always kept as the sample's detail.
+//!
+//! A response hyper cannot parse is `parse_error` only when its status line is not HTTP/1.x
+//! (curl refuses those too); any other parse failure is the client's own refusal of a valid
+//! HTTP/1.x response, `client_rejected`, whose detail starts with [`REJECTED_PREFIX`].
 
 use std::error::Error as StdError;
 use std::io;
 
+use super::conn::LIMITS;
 use crate::outcome::Outcome;
 
 /// How far a request had got when it failed.
@@ -29,7 +34,28 @@ pub fn classify(err: &(dyn StdError + 'static), stage: Stage) -> (Outcome, Strin
         (Stage::BeforeHead, None) => classify_io_before_head(err),
         (Stage::AfterHead, _) => classify_after_head(err),
     };
-    (outcome, error_chain(err))
+    let too_large = hyper_error(err).is_some_and(hyper::Error::is_parse_too_large);
+    let detail = match outcome {
+        Outcome::ClientRejected if too_large => {
+            format!("{REJECTED_PREFIX}{} ({LIMITS})", error_chain(err))
+        }
+        Outcome::ClientRejected => format!("{REJECTED_PREFIX}{}", error_chain(err)),
+        _ => error_chain(err),
+    };
+    (outcome, detail)
+}
+
+/// How the detail of a `client_rejected` request starts, before hyper's reason.
+pub const REJECTED_PREFIX: &str = "refused by the load driver, not nginx: ";
+
+/// hyper's text for a status line that is not `HTTP/1.x` (its `Parse::Version`, which it has
+/// no predicate for); checked against real hyper by the `garbage_is_a_parse_error` test.
+const NOT_HTTP1: &str = "invalid HTTP version parsed";
+
+/// Whether hyper refused the response because it is not HTTP/1.x at all: no `HTTP/1.x`
+/// version, an HTTP/2 preface, or a status code that is not three digits.
+fn not_http1(h: &hyper::Error) -> bool {
+    h.is_parse_status() || h.is_parse_version_h2() || h.to_string().starts_with(NOT_HTTP1)
 }
 
 fn classify_connect(err: &(dyn StdError + 'static)) -> Outcome {
@@ -44,12 +70,10 @@ fn classify_connect(err: &(dyn StdError + 'static)) -> Outcome {
 fn classify_hyper_before_head(h: &hyper::Error, err: &(dyn StdError + 'static)) -> Outcome {
     if is_reset(err) {
         Outcome::Reset
-    } else if h.is_parse()
-        || h.is_parse_status()
-        || h.is_parse_too_large()
-        || h.is_parse_version_h2()
-    {
+    } else if not_http1(h) {
         Outcome::ParseError
+    } else if h.is_parse() || h.is_parse_too_large() {
+        Outcome::ClientRejected
     } else if h.is_incomplete_message() || h.is_canceled() || h.is_closed() {
         // Canceled/closed: the connection went away before the request got a response.
         Outcome::Closed
@@ -160,12 +184,13 @@ mod tests {
         assert_eq!(detail, "wrapper: weird");
     }
 
-    /// A real hyper error: the client's first request gets `reply`, then the peer hangs up.
+    /// A real hyper error from the driver's own client: its first request gets `reply`, then
+    /// the peer hangs up.
     async fn hyper_error_for(reply: &'static [u8]) -> hyper::Error {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let (client, mut server) = tokio::io::duplex(4096);
         let io = hyper_util::rt::TokioIo::new(client);
-        let (mut sender, conn) = hyper::client::conn::http1::handshake(io).await.unwrap();
+        let (mut sender, conn) = super::super::conn::lenient().handshake(io).await.unwrap();
         tokio::spawn(conn);
         tokio::spawn(async move {
             let mut buf = [0u8; 1024];
@@ -182,6 +207,14 @@ mod tests {
     async fn garbage_is_a_parse_error() {
         let err = hyper_error_for(b"hello garbage\r\n").await;
         assert_eq!(classify(&err, Stage::BeforeHead).0, Outcome::ParseError);
+    }
+
+    #[tokio::test]
+    async fn a_valid_status_line_with_a_head_the_client_refuses_is_client_rejected() {
+        let err = hyper_error_for(b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n").await;
+        let (outcome, detail) = classify(&err, Stage::BeforeHead);
+        assert_eq!(outcome, Outcome::ClientRejected, "{detail}");
+        assert!(detail.starts_with(REJECTED_PREFIX), "{detail}");
     }
 
     #[tokio::test]

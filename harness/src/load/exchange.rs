@@ -46,20 +46,20 @@ impl Exchange {
     }
 }
 
-/// Send request `index` of `plan` with `method` on the connection in `slot` (opening one if
-/// needed) and read the whole response.
+/// Send request `index` (its run-unique id) of `plan` with `method` and `path` on the
+/// connection in `slot` (opening one if needed) and read the whole response.
 pub(crate) async fn exchange(
     slot: &mut Option<Conn>,
     plan: &LoadPlan,
     index: u64,
-    method: &Method,
+    (method, path): (&Method, &str),
     body: &Bytes,
 ) -> Exchange {
     let conn = match usable_conn(slot, plan).await {
         Ok(conn) => conn,
         Err(failed) => return failed,
     };
-    let request = match plan.request(index, method, body) {
+    let request = match plan.request(index, method, path, body) {
         Ok(request) => request,
         Err(e) => return Exchange::failed(Outcome::OtherError, format!("building request: {e}")),
     };

@@ -6,10 +6,15 @@
 //! to a pure [`Aggregator`], which produces the [`LoadReport`]. Requests are never retried, so
 //! the report counts exactly what a client would have seen.
 //!
+//! A run may have several stages ([`drive_stages`]), run one after the other with their own
+//! plans into one report: request ids continue from stage to stage, sample times count from
+//! the run's start, and outcomes are also counted per stage.
+//!
 //! Files: `plan` (what to send, and the seeded per-request decisions), `body` (request bodies,
 //! including a slow client's), `conn` (one connection), `exchange` (one request read to the
 //! end), `classify` (error → [`Outcome`](crate::outcome::Outcome)), `worker` (the request loop),
-//! `sample`, `aggregate`, `report`, `live` (counts published while the load runs).
+//! `schedule` (arrival rate and connection ramp timing), `sample`, `aggregate`, `report`,
+//! `live` (counts published while the load runs).
 
 mod aggregate;
 mod body;
@@ -20,10 +25,12 @@ mod live;
 mod plan;
 mod report;
 mod sample;
+mod schedule;
 pub mod stall;
 mod worker;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
@@ -37,6 +44,14 @@ pub use live::{LiveCounts, LiveSender};
 pub use plan::{Decision, LoadPlan, LoadShape, REQUEST_ID_HEADER, SlowBody};
 pub use report::{ClientRecord, Integrity, LatencySummary, LoadReport, TimelineBucket};
 pub use sample::{BodyCheck, Sample};
+pub use schedule::{ConnectionRamp, LATE_AFTER};
+
+/// One stage of a run: its name (carried by its samples) and its plan.
+#[derive(Debug, Clone)]
+pub struct LoadStage {
+    pub name: String,
+    pub plan: LoadPlan,
+}
 
 /// Samples buffered between workers and the aggregator before workers wait.
 const SAMPLE_CHANNEL: usize = 1024;
@@ -135,21 +150,56 @@ pub async fn drive_live(
     cancel: CancellationToken,
     live: &LiveSender,
 ) -> LoadReport {
+    let stage = LoadStage {
+        name: "1".into(),
+        plan: plan.clone(),
+    };
+    drive_stages(std::slice::from_ref(&stage), cancel, live).await
+}
+
+/// Run `stages` one after the other into one report, publishing counts to `live`.
+///
+/// Each stage is a [`drive`] of its own plan (its own bounds, counted from its own start);
+/// its request ids start where the previous stage's `requests` end, so they are run-unique.
+/// A cancelled run starts no further stage.
+pub async fn drive_stages(
+    stages: &[LoadStage],
+    cancel: CancellationToken,
+    live: &LiveSender,
+) -> LoadReport {
     let run_start = Instant::now();
-    let shared = Arc::new(worker::Shared::new(plan.clone(), run_start, cancel.clone()));
-    let count = plan.workers();
-    debug!(target = %plan.target, requests = plan.requests, workers = count, "load run starting");
     // Live counts are published once per batch, so a busy run wakes its watchers once per
     // batch rather than once per request.
     let publish = |batch: &[Sample]| live::record_all(live, batch.iter().map(|s| s.outcome));
     let stop_monitor = CancellationToken::new();
     let monitor = tokio::spawn(stall::watch(stop_monitor.clone()));
-    let aggregator = run_workers(0..count, shared, publish).await;
+    let mut aggregator = Aggregator::new();
+    let (mut first_id, mut late_starts, mut max_late) = (0u64, 0u64, Duration::ZERO);
+    for stage in stages.iter().take_while(|_| !cancel.is_cancelled()) {
+        let name: Arc<str> = stage.name.as_str().into();
+        let shared = worker::Shared::stage(
+            stage.plan.clone(),
+            name,
+            first_id,
+            run_start,
+            cancel.clone(),
+        );
+        let shared = Arc::new(shared);
+        let count = stage.plan.workers();
+        debug!(stage = %stage.name, target = %stage.plan.target, requests = stage.plan.requests, workers = count, first_id, "load stage starting");
+        aggregator.merge(run_workers(0..count, Arc::clone(&shared), publish).await);
+        let (late, latest) = shared.lateness();
+        late_starts += late;
+        max_late = max_late.max(latest);
+        first_id = first_id.saturating_add(stage.plan.requests);
+    }
     stop_monitor.cancel();
     let wall = run_start.elapsed();
     let cancelled = cancel.is_cancelled();
     let mut report = aggregator.finish(wall, cancelled);
     report.max_stall_ms = monitor.await.map_or(0, |d| d.as_millis() as u64);
+    report.late_starts = late_starts;
+    report.max_late_ms = u64::try_from(max_late.as_millis()).unwrap_or(u64::MAX);
     debug!(
         total = report.total,
         wall_ms = report.wall_ms,

@@ -1,5 +1,6 @@
 //! What a load run does: one [`LoadPlan`] describes the target, the request, and the bounds;
-//! its [`LoadShape`] says how requests vary and are paced.
+//! its [`LoadShape`] says how requests vary and are paced. A scenario phase with several traffic
+//! stages runs one plan per stage (see [`LoadStage`](super::LoadStage)).
 //!
 //! The plan is plain data so scenarios can build it from YAML and tests can build it inline.
 //! Every run is bounded twice, by request count and by wall time, so a misbehaving nginx can
@@ -18,6 +19,7 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
 use super::body::RequestBody;
+use super::schedule::ConnectionRamp;
 
 // The header carrying each request's run-unique index (one constant, the fake upstreams' own).
 pub use fake_upstreams::REQUEST_ID_HEADER;
@@ -74,6 +76,17 @@ pub struct LoadShape {
     pub duration: Option<Duration>,
     /// Send request bodies slowly, like a slow client. `None`: the body goes out at once.
     pub slow_body: Option<SlowBody>,
+    /// Open-model arrivals: request `i` starts `i × arrival_interval` after the run (stage)
+    /// began, whatever earlier responses took, on the first free worker; a start with no free
+    /// worker on time waits and is counted late. `None`: workers send back to back (or after
+    /// `spacing`).
+    pub arrival_interval: Option<Duration>,
+    /// Each worker's requests in turn as `(method, path)`: a worker's k-th request is entry
+    /// `k mod len`, whatever connection it is on. Replaces `methods`, the plan's method and
+    /// path; empty: not used.
+    pub sequence: Vec<(Method, String)>,
+    /// Open the workers' first connections spread over a time. `None`: all at once.
+    pub ramp: Option<ConnectionRamp>,
 }
 
 /// A slow client's request body: `chunk` bytes, a pause of `interval`, the next `chunk`, ...
@@ -170,6 +183,19 @@ impl LoadPlan {
         unreachable!("a draw below the total weight falls into some entry")
     }
 
+    /// The method and path of a worker's `k`-th request whose drawn method is `drawn`: entry
+    /// `k mod len` of the sequence, else `drawn` and the plan's path.
+    pub fn step(&self, k: u64, drawn: Method) -> (Method, &str) {
+        let len = self.shape.sequence.len() as u64;
+        match usize::try_from(k.checked_rem(len).unwrap_or(0)) {
+            Ok(i) if len > 0 => {
+                let (method, path) = &self.shape.sequence[i];
+                (method.clone(), path)
+            }
+            _ => (drawn, &self.path),
+        }
+    }
+
     /// The request body shared by every body-carrying request of this plan (empty if none can
     /// carry one).
     pub(crate) fn body(&self) -> Bytes {
@@ -178,7 +204,8 @@ impl LoadPlan {
                 .shape
                 .methods
                 .iter()
-                .any(|(m, w)| *w > 0 && Self::sends_body(m));
+                .any(|(m, w)| *w > 0 && Self::sends_body(m))
+            || self.shape.sequence.iter().any(|(m, _)| Self::sends_body(m));
         if any_sends {
             fake_upstreams::body::pattern(self.body_bytes)
         } else {
@@ -186,17 +213,18 @@ impl LoadPlan {
         }
     }
 
-    /// Build request `index` with `method`; `body` is [`LoadPlan::body`], shared between
-    /// requests.
+    /// Build the request with run-unique id `index`, `method` and `path`; `body` is
+    /// [`LoadPlan::body`], shared between requests.
     pub(crate) fn request(
         &self,
         index: u64,
         method: &Method,
+        path: &str,
         body: &Bytes,
     ) -> Result<Request<RequestBody>, http::Error> {
         let mut builder = Request::builder()
             .method(method.clone())
-            .uri(self.path.as_str())
+            .uri(path)
             .header(header::HOST, self.host.as_str())
             .header(
                 HeaderName::from_static(REQUEST_ID_HEADER),
@@ -243,18 +271,18 @@ mod tests {
         p.body_bytes = 7;
         let body = p.body();
         assert!(body.is_empty(), "a GET-only plan needs no body");
-        let get = p.request(0, &Method::GET, &body).unwrap();
+        let get = p.request(0, &Method::GET, "/x", &body).unwrap();
         assert!(get.headers().get(header::CONTENT_LENGTH).is_none());
         assert_eq!(get.headers()[header::HOST], "localhost");
         assert_eq!(get.body().size_hint().exact(), Some(0));
         p.method = Method::POST;
         let body = p.body();
-        let post = p.request(1, &Method::POST, &body).unwrap();
+        let post = p.request(1, &Method::POST, "/x", &body).unwrap();
         assert_eq!(post.headers()[header::CONTENT_LENGTH], "7");
         assert_eq!(post.body().size_hint().exact(), Some(7));
         assert_eq!(body.len(), 7);
         for m in [Method::PUT, Method::PATCH] {
-            let r = p.request(2, &m, &body).unwrap();
+            let r = p.request(2, &m, "/x", &body).unwrap();
             assert_eq!(r.headers()[header::CONTENT_LENGTH], "7", "{m}");
         }
     }
@@ -272,8 +300,30 @@ mod tests {
     #[test]
     fn every_request_carries_its_index() {
         let p = plan();
-        let r = p.request(12_345, &Method::GET, &Bytes::new()).unwrap();
+        let r = p
+            .request(12_345, &Method::GET, "/x", &Bytes::new())
+            .unwrap();
         assert_eq!(r.headers()[REQUEST_ID_HEADER], "12345");
+    }
+
+    #[test]
+    fn a_sequence_gives_each_worker_request_its_entry_in_turn() {
+        let mut p = plan();
+        assert_eq!(p.step(5, Method::PUT), (Method::PUT, "/x"), "no sequence");
+        p.shape.sequence = vec![(Method::GET, "/a".into()), (Method::POST, "/b".into())];
+        let steps: Vec<(Method, &str)> = (0..5).map(|k| p.step(k, Method::PUT)).collect();
+        assert_eq!(
+            steps,
+            [
+                (Method::GET, "/a"),
+                (Method::POST, "/b"),
+                (Method::GET, "/a"),
+                (Method::POST, "/b"),
+                (Method::GET, "/a")
+            ]
+        );
+        p.body_bytes = 4;
+        assert_eq!(p.body().len(), 4, "a POST in the sequence needs the body");
     }
 
     #[test]

@@ -22,6 +22,17 @@ pub struct LoadReport {
     /// Requests per outcome for each method (`"GET"`, `"POST"`, ...) that was sent.
     #[serde(default)]
     pub by_method: BTreeMap<String, BTreeMap<Outcome, u64>>,
+    /// Requests per outcome for each traffic stage, by stage name (`"1"`, `"2"`, ... for
+    /// unnamed stages; a plain `traffic:` mapping is the one stage `"1"`).
+    #[serde(default)]
+    pub by_stage: BTreeMap<String, BTreeMap<Outcome, u64>>,
+    /// Requests of stages with a `rate` that started more than 1 ms after their scheduled
+    /// start because no connection was free on time (0 without a rate).
+    #[serde(default)]
+    pub late_starts: u64,
+    /// How late the latest of those started, in milliseconds.
+    #[serde(default)]
+    pub max_late_ms: u64,
     /// Latency over all finished requests, whatever their outcome.
     pub latency: LatencySummary,
     /// Width of each [`TimelineBucket`], in milliseconds.
@@ -185,6 +196,9 @@ mod tests {
                 "GET".to_string(),
                 BTreeMap::from([(Outcome::Status(502), 2), (Outcome::Truncated, 1)]),
             )]),
+            by_stage: BTreeMap::new(),
+            late_starts: 0,
+            max_late_ms: 0,
             latency: LatencySummary::default(),
             timeline_bucket_ms: 100,
             timeline: vec![TimelineBucket {

@@ -3,6 +3,7 @@
 //! Workers do no bookkeeping of their own; every finished request becomes exactly one sample,
 //! so the totals in the report are the number of requests issued (minus any cut by cancel).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use http::Method;
@@ -39,4 +40,6 @@ pub struct Sample {
     pub detail: Option<String>,
     /// Result of the body integrity check.
     pub body: BodyCheck,
+    /// Name of the traffic stage that sent it (`"1"` for a run of one unnamed stage).
+    pub stage: Arc<str>,
 }

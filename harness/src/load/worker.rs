@@ -7,6 +7,12 @@
 //! Each request races the run deadline and the cancellation token: at the deadline an in-flight
 //! request is cut and recorded as a timeout; on cancel it is dropped. The soft
 //! [`duration`](super::plan::LoadShape::duration) only stops issuing new requests.
+//!
+//! One [`Shared`] is one stage: its bounds count from the stage's start, its requests' ids from
+//! the stage's first id (so ids stay run-unique across stages), and its samples' start times
+//! from the run's start. A worker waits for its ramp slot before its first request and, with an
+//! arrival rate, for each request's scheduled start (see `schedule`); a request claimed after its
+//! scheduled start is counted late.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -24,45 +30,82 @@ use super::conn::Conn;
 use super::exchange::{Exchange, exchange};
 use super::plan::LoadPlan;
 use super::sample::Sample;
+use super::schedule::{lateness, scheduled_start};
 use crate::outcome::Outcome;
 
 /// Far enough in the future to mean "no deadline" without overflowing `Instant`.
 const NO_DEADLINE: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
-/// State all workers of one run share.
+/// State all workers of one stage share.
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub plan: LoadPlan,
     /// The request body, built once and shared (cheap `Bytes` clones).
     pub body: Bytes,
+    /// The stage's name, carried by every sample.
+    stage: Arc<str>,
+    /// Id of the stage's request 0; request `i` has id `first_id + i`.
+    first_id: u64,
     issued: AtomicU64,
     run_start: Instant,
-    /// Hard end of the run (`max_duration`): in-flight requests are cut.
+    stage_start: Instant,
+    /// Hard end of the stage (`max_duration`): in-flight requests are cut.
     deadline: Instant,
     /// No request is issued from here on (`shape.duration`, never after `deadline`).
     stop_issuing: Instant,
     cancel: CancellationToken,
+    /// Requests claimed after their scheduled start (see `schedule::lateness`).
+    late_starts: AtomicU64,
+    /// The latest of those, in microseconds.
+    max_late_us: AtomicU64,
 }
 
 impl Shared {
+    /// A one-stage run named `"1"` starting at `run_start`.
     pub fn new(plan: LoadPlan, run_start: Instant, cancel: CancellationToken) -> Self {
-        let deadline = run_start
+        Self::stage(plan, "1".into(), 0, run_start, cancel)
+    }
+
+    /// A stage starting now, of a run that started at `run_start`.
+    pub fn stage(
+        plan: LoadPlan,
+        stage: Arc<str>,
+        first_id: u64,
+        run_start: Instant,
+        cancel: CancellationToken,
+    ) -> Self {
+        let stage_start = Instant::now().max(run_start);
+        let deadline = stage_start
             .checked_add(plan.max_duration)
-            .unwrap_or(run_start + NO_DEADLINE);
+            .unwrap_or(stage_start + NO_DEADLINE);
         let stop_issuing = plan
             .shape
             .duration
-            .and_then(|d| run_start.checked_add(d))
+            .and_then(|d| stage_start.checked_add(d))
             .map_or(deadline, |t| t.min(deadline));
         Self {
             body: plan.body(),
             plan,
+            stage,
+            first_id,
             issued: AtomicU64::new(0),
             run_start,
+            stage_start,
             deadline,
             stop_issuing,
             cancel,
+            late_starts: AtomicU64::new(0),
+            max_late_us: AtomicU64::new(0),
         }
+    }
+
+    /// Requests claimed after their scheduled start, and the latest of them.
+    pub fn lateness(&self) -> (u64, Duration) {
+        let late = self.late_starts.load(Ordering::Relaxed);
+        (
+            late,
+            Duration::from_micros(self.max_late_us.load(Ordering::Relaxed)),
+        )
     }
 
     /// Whether a new request may still be issued: not cancelled, and neither the deadline nor
@@ -84,9 +127,13 @@ impl Shared {
     /// Wait `pause` (cut short by cancel or the end of the issuing period); `true` when a
     /// request may be issued afterwards.
     async fn pause(&self, pause: Duration) -> bool {
-        let until = Instant::now()
-            .checked_add(pause)
-            .map_or(self.stop_issuing, |t| t.min(self.stop_issuing));
+        self.wait_until(Instant::now().checked_add(pause)).await
+    }
+
+    /// Wait until `at` (`None`: forever), cut short by cancel or the end of the issuing
+    /// period; `true` when a request may be issued afterwards.
+    async fn wait_until(&self, at: Option<Instant>) -> bool {
+        let until = at.map_or(self.stop_issuing, |t| t.min(self.stop_issuing));
         tokio::select! {
             biased;
             () = self.cancel.cancelled() => return false,
@@ -94,12 +141,46 @@ impl Shared {
         }
         self.may_issue()
     }
+
+    /// Wait for worker `id`'s slot in the connection ramp, if any; `true` when it may start.
+    async fn ramp(&self, id: usize) -> bool {
+        match self.plan.shape.ramp {
+            Some(ramp) => {
+                self.wait_until(self.stage_start.checked_add(ramp.delay(id)))
+                    .await
+            }
+            None => true,
+        }
+    }
+
+    /// Wait for request `index`'s scheduled start with an arrival rate, counting it late if
+    /// that has passed; `true` when it may be issued.
+    async fn on_schedule(&self, index: u64, interval: Duration) -> bool {
+        let scheduled = scheduled_start(interval, index);
+        if let Some(late) = lateness(scheduled, self.stage_start.elapsed()) {
+            self.late_starts.fetch_add(1, Ordering::Relaxed);
+            let micros = u64::try_from(late.as_micros()).unwrap_or(u64::MAX);
+            self.max_late_us.fetch_max(micros, Ordering::Relaxed);
+            return self.may_issue();
+        }
+        self.wait_until(self.stage_start.checked_add(scheduled))
+            .await
+    }
+
+    /// Wait whatever comes before request `index`: its scheduled start with a rate, else the
+    /// drawn pause unless it is the worker's `first` request. `true` when it may be issued.
+    async fn before(&self, index: u64, pause: Option<Duration>, first: bool) -> bool {
+        match (self.plan.shape.arrival_interval, pause) {
+            (Some(interval), _) => self.on_schedule(index, interval).await,
+            (None, Some(pause)) if !first => self.pause(pause).await,
+            _ => true,
+        }
+    }
 }
 
 /// Run requests until the plan is exhausted, sending one [`Sample`] per finished request.
 pub(crate) async fn run(id: usize, shared: Arc<Shared>, samples: mpsc::Sender<Sample>) {
     let mut slot: Option<Conn> = None;
-    let mut first = true;
     // Registered once per worker, not per request: the cancellation waiter, the run deadline
     // and the request timer (moved forward before each request, which costs no timer lock).
     let mut bounds = Bounds {
@@ -107,18 +188,26 @@ pub(crate) async fn run(id: usize, shared: Arc<Shared>, samples: mpsc::Sender<Sa
         deadline: std::pin::pin!(sleep_until(shared.deadline)),
         request: std::pin::pin!(sleep_until(shared.deadline)),
     };
+    // This worker's requests so far: the position in the plan's sequence.
+    let mut k: u64 = 0;
     while let Some(index) = shared.next_request() {
-        let decision = shared.plan.decide(index);
-        if let (false, Some(pause)) = (first, decision.pause)
-            && !shared.pause(pause).await
-        {
-            debug!(worker = id, index, "not issued: run over during the pause");
+        // The first request is claimed before the ramp slot, so every ramped worker opens its
+        // connection even when the workers started earlier could serve all requests.
+        if k == 0 && !shared.ramp(id).await {
+            debug!(worker = id, index, "not issued: run over during the ramp");
             break;
         }
-        first = false;
+        let request_id = shared.first_id + index;
+        let decision = shared.plan.decide(request_id);
+        if !shared.before(index, decision.pause, k == 0).await {
+            debug!(worker = id, index, "not issued: run over before its start");
+            break;
+        }
+        let (method, path) = shared.plan.step(k, decision.method);
+        k += 1;
         let started = Instant::now();
         let Some(done) =
-            one_request(&shared, &mut bounds, &mut slot, index, &decision.method).await
+            one_request(&shared, &mut bounds, &mut slot, request_id, (&method, path)).await
         else {
             debug!(worker = id, index, "request dropped: run cancelled");
             break;
@@ -127,13 +216,14 @@ pub(crate) async fn run(id: usize, shared: Arc<Shared>, samples: mpsc::Sender<Sa
             slot = None;
         }
         let sample = Sample {
-            id: index,
-            method: decision.method,
+            id: request_id,
+            method,
             outcome: done.outcome,
             latency: started.elapsed(),
             started_at: started.duration_since(shared.run_start),
             detail: done.detail,
             body: done.body,
+            stage: Arc::clone(&shared.stage),
         };
         if samples.send(sample).await.is_err() {
             debug!(worker = id, "aggregator gone; stopping");
@@ -157,7 +247,7 @@ async fn one_request<C: Future<Output = ()>>(
     bounds: &mut Bounds<'_, C>,
     slot: &mut Option<Conn>,
     index: u64,
-    method: &Method,
+    step: (&Method, &str),
 ) -> Option<Exchange> {
     let plan = &shared.plan;
     let timeout_at = Instant::now()
@@ -173,7 +263,7 @@ async fn one_request<C: Future<Output = ()>>(
             Outcome::Timeout,
             format!("cut at the run deadline (max_duration {:?})", plan.max_duration),
         )),
-        done = exchange(slot, plan, index, method, &shared.body) => Some(done),
+        done = exchange(slot, plan, index, step, &shared.body) => Some(done),
         () = bounds.request.as_mut() => Some(Exchange::failed(
             Outcome::Timeout,
             format!("no complete response within {:?}", plan.request_timeout),

@@ -37,6 +37,9 @@ fn load() -> LoadReport {
         total: 40,
         outcomes: BTreeMap::from([(Outcome::Status(502), 20), (Outcome::Status(200), 20)]),
         by_method: BTreeMap::new(),
+        by_stage: BTreeMap::new(),
+        late_starts: 0,
+        max_late_ms: 0,
         latency: LatencySummary {
             p50_ms: 1.5,
             p90_ms: 2.5,

@@ -285,7 +285,7 @@ pub async fn run_scenario(
         attempt.live.send_replace(LiveCounts::default());
         emit(opts, || events::Event::PhaseStarted {
             key: key.clone(),
-            planned: s.traffic_for(phase).requests,
+            planned: s.traffic_for(phase).requests(),
             live: attempt.live.subscribe(),
         });
         let result = run_phase(s, phase, opts, attempt, cancel).await;

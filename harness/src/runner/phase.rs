@@ -10,10 +10,12 @@ use super::{Attempt, RunOptions};
 use crate::accesslog;
 use crate::check::{Check, Observed, evaluate};
 use crate::errorlog;
-use crate::load::{LoadPlan, LoadReport, LoadShape, SlowBody, drive_live};
+use crate::load::{
+    ConnectionRamp, LoadPlan, LoadReport, LoadShape, LoadStage, SlowBody, drive_stages,
+};
 use crate::nginx::{ConfigTest, Logs, Render, RunDir, Session, render};
 use crate::result::{PhaseResult, STALL_LIMIT_MS, Verdict};
-use crate::scenario::{Addresses, Fragments, Phase, Scenario, config_text, expand};
+use crate::scenario::{Addresses, Fragments, Phase, Scenario, Traffic, config_text, expand};
 use crate::upstreams::{Seeding, Servers};
 use crate::witness::{self, Evidence};
 
@@ -135,9 +137,9 @@ async fn drive_nginx(
     }
     let nginx = session.start(1, conf).await?;
     let port = nginx.ports()[0];
-    let plan = plan_for(s, phase, port, attempt.seed);
+    let stages = plan_for(s, phase, port, attempt.seed);
     servers.start_schedules();
-    let report = drive_live(&plan, cancel.clone(), &attempt.live).await;
+    let report = drive_stages(&stages, cancel.clone(), &attempt.live).await;
     let ports = nginx.stop().await;
     Ok((config, Some(report), Some(port), session.logs(&ports)))
 }
@@ -153,8 +155,18 @@ fn expanded(s: &Scenario, phase: &Phase, servers: &Servers) -> Result<Fragments,
     })
 }
 
-fn plan_for(s: &Scenario, phase: &Phase, port: u16, seed: u64) -> LoadPlan {
-    let t = s.traffic_for(phase);
+/// One load stage per traffic stage of the phase, in order, all aimed at nginx on `port`.
+fn plan_for(s: &Scenario, phase: &Phase, port: u16, seed: u64) -> Vec<LoadStage> {
+    s.traffic_for(phase)
+        .named()
+        .map(|(name, t)| LoadStage {
+            name,
+            plan: stage_plan(t, port, seed),
+        })
+        .collect()
+}
+
+fn stage_plan(t: &Traffic, port: u16, seed: u64) -> LoadPlan {
     let methods = t
         .methods
         .iter()
@@ -178,6 +190,16 @@ fn plan_for(s: &Scenario, phase: &Phase, port: u16, seed: u64) -> LoadPlan {
             slow_body: t.slow_body.as_ref().map(|b| SlowBody {
                 chunk: b.chunk.0 as usize,
                 interval: b.interval,
+            }),
+            arrival_interval: t.rate.map(|r| r.interval()),
+            sequence: t
+                .sequence
+                .iter()
+                .map(|step| (step.method.clone(), step.path.clone()))
+                .collect(),
+            ramp: t.ramp.as_ref().map(|r| ConnectionRamp {
+                connections: r.connections.unwrap_or(t.concurrency),
+                over: r.over,
             }),
         },
     }

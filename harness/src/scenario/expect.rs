@@ -77,13 +77,17 @@ pub struct Expect {
     pub duplicate_methods: BTreeMap<String, ShareExpr>,
 }
 
-/// Outcomes of the requests that started in `[from, to)` since the load began.
+/// Outcomes of the requests of one traffic stage (`stage: after`), or of those that started in
+/// `[from, to)` since the load began; a window gives one or the other.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Window {
-    #[serde(with = "fake_upstreams::duration")]
-    #[schemars(schema_with = "fake_upstreams::schema::duration")]
-    pub from: Duration,
+    /// A stage's name (its `name`, or its 1-based position when unnamed): every request of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
+    #[serde(default, with = "fake_upstreams::duration")]
+    #[schemars(schema_with = "fake_upstreams::schema::optional_duration")]
+    pub from: Option<Duration>,
     #[serde(default, with = "fake_upstreams::duration")]
     #[schemars(schema_with = "fake_upstreams::schema::optional_duration")]
     pub to: Option<Duration>,
@@ -91,12 +95,14 @@ pub struct Window {
 }
 
 impl Window {
-    /// `1s..3s` or `2s..end`, for check names.
+    /// `stage after`, `1s..3s` or `2s..end`, for check names.
     pub fn label(&self) -> String {
         let show = |d: Duration| humantime::format_duration(d).to_string();
-        match self.to {
-            Some(to) => format!("{}..{}", show(self.from), show(to)),
-            None => format!("{}..end", show(self.from)),
+        let from = show(self.from.unwrap_or_default());
+        match (&self.stage, self.to) {
+            (Some(stage), _) => format!("stage {stage}"),
+            (None, Some(to)) => format!("{from}..{}", show(to)),
+            (None, None) => format!("{from}..end"),
         }
     }
 }

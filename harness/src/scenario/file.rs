@@ -180,13 +180,19 @@ fn check(path: &Path, source: &str, s: &Scenario) -> Result<(), InputError> {
             );
         }
     }
-    for traffic in
+    for stages in
         std::iter::once(&s.traffic).chain(s.phases.iter().filter_map(|p| p.traffic.as_ref()))
     {
-        check_traffic(traffic).map_err(|m| {
-            err("traffic:", m).with_hint(
-                "see the `traffic:` keys and their ranges in the README's Scenario format",
-            )
+        for traffic in &stages.0 {
+            check_traffic(traffic).map_err(|m| {
+                err("traffic:", m).with_hint(
+                    "see the `traffic:` keys and their ranges in the README's Scenario format",
+                )
+            })?;
+        }
+        stages.check().map_err(|(needle, msg, hint)| match hint {
+            Some(hint) => err(&needle, msg).with_hint(hint),
+            None => err(&needle, msg),
         })?;
     }
     let servers = s
@@ -195,7 +201,7 @@ fn check(path: &Path, source: &str, s: &Scenario) -> Result<(), InputError> {
         .flat_map(|(u, srv)| srv.keys().map(move |k| (u.as_str(), k.as_str())));
     let addrs = Addresses::symbolic(servers);
     for phase in &s.phases {
-        check_phase(phase, &addrs).map_err(|(needle, msg, hint)| {
+        check_phase(phase, s.traffic_for(phase), &addrs).map_err(|(needle, msg, hint)| {
             let e = err(&needle, format!("phase `{}`: {msg}", phase.name));
             match hint {
                 Some(h) => e.with_hint(h),
@@ -258,7 +264,11 @@ fn check_names(s: &Scenario) -> Result<(), (String, String)> {
 
 type Problem = (String, String, Option<String>);
 
-fn check_phase(phase: &super::Phase, addrs: &Addresses) -> Result<(), Problem> {
+fn check_phase(
+    phase: &super::Phase,
+    traffic: &super::Stages,
+    addrs: &Addresses,
+) -> Result<(), Problem> {
     let at_name = format!("name: {}", phase.name);
     let e = &phase.expect;
     if e.is_empty() {
@@ -304,17 +314,7 @@ fn check_phase(phase: &super::Phase, addrs: &Addresses) -> Result<(), Problem> {
             Some("log counts are plain numbers of lines, e.g. \">= 1\" or \"0\"".into()),
         ));
     }
-    if let Some(w) = e
-        .windows
-        .iter()
-        .find(|w| w.to.is_some_and(|to| to <= w.from))
-    {
-        return Err((
-            "windows:".into(),
-            format!("window {} ends before it starts", w.label()),
-            Some("`to` must be later than `from`; leave `to` out for \"until the end\"".into()),
-        ));
-    }
+    super::stages::check_windows(&e.windows, traffic)?;
     let methods = e.methods.keys().chain(e.duplicate_methods.keys());
     if let Some(bad) = methods
         .into_iter()

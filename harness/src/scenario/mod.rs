@@ -11,7 +11,9 @@ mod file;
 mod listens;
 mod pattern;
 mod placeholder;
+mod shape;
 mod share;
+mod stages;
 mod versions;
 mod witness_expect;
 
@@ -30,7 +32,9 @@ pub use file::{LoadedScenario, MAX_NAME, discover, is_slug, load_file, load_text
 pub use listens::first_non_loopback_listen;
 pub use pattern::{LogPattern, Matcher};
 pub use placeholder::{Addresses, expand};
+pub use shape::{MAX_RATE, Ramp, Rate, Step};
 pub use share::{Cmp, ShareExpr, Unit};
+pub use stages::{MAX_STAGES, Stages};
 pub use versions::VersionRange;
 pub use witness_expect::{
     DurationBound, LatencyBounds, LatencyKey, NginxStatusKey, ReceivedExpect, TriesKey,
@@ -59,8 +63,9 @@ pub struct Scenario {
     pub upstreams: BTreeMap<String, BTreeMap<String, ServerSpec>>,
     /// The config fragments of the baseline; phases change them.
     pub config: Fragments,
-    /// The load sent through nginx in every phase unless a phase overrides it.
-    pub traffic: Traffic,
+    /// The load sent through nginx in every phase unless a phase overrides it: one mapping, or
+    /// a list of stages run in order.
+    pub traffic: Stages,
     /// Phases in the order they run.
     pub phases: Vec<Phase>,
 }
@@ -143,10 +148,14 @@ impl ConfigChange {
     }
 }
 
-/// The requests sent through nginx during a phase.
+/// The requests sent through nginx during a phase, or during one stage of it.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Traffic {
+    /// The stage's name, for windows (`stage: after`) and per-stage counts; default: its
+    /// 1-based position in the list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     pub requests: u64,
     #[serde(default = "Traffic::default_concurrency")]
     pub concurrency: usize,
@@ -192,6 +201,20 @@ pub struct Traffic {
     /// Slow clients: send the request body in `chunk`-byte pieces, `interval` apart.
     #[serde(default)]
     pub slow_body: Option<SlowBody>,
+    /// Open-model arrivals, e.g. `50/s`: request `i` of the stage starts `i / rate` after the
+    /// stage began, whatever earlier responses took, on at most `concurrency` connections. A
+    /// start that finds no free connection waits and is counted late (`late_starts`).
+    /// `rate × timeout` may not exceed `concurrency`; not with `spacing`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<Rate>,
+    /// Each connection's requests in turn, e.g. `[GET /a, POST /b]`: a connection's k-th
+    /// request is entry `k mod len` (so `[GET /, POST /]` alternates on every connection).
+    /// Replaces `method`, `methods` and `path`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sequence: Vec<Step>,
+    /// Open the connections spread evenly over a time instead of all at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ramp: Option<Ramp>,
 }
 
 /// How a slow client sends its request body.
@@ -263,8 +286,9 @@ pub struct Phase {
     /// nginx process settings for this phase (e.g. a raised `worker_connections`).
     #[serde(default)]
     pub nginx: Option<NginxSettings>,
+    /// This phase's traffic instead of the scenario's (a mapping or a list of stages).
     #[serde(default)]
-    pub traffic: Option<Traffic>,
+    pub traffic: Option<Stages>,
     /// The nginx versions whose behaviour this phase records (e.g. `">=1.29.7"`); nginx of
     /// other versions skips it. None: every version.
     #[serde(default)]
@@ -305,8 +329,8 @@ impl Scenario {
         self.proves.log.iter().chain(first.unwrap_or_default())
     }
 
-    /// The traffic a phase sends.
-    pub fn traffic_for<'a>(&'a self, phase: &'a Phase) -> &'a Traffic {
+    /// The traffic stages a phase sends, in order.
+    pub fn traffic_for<'a>(&'a self, phase: &'a Phase) -> &'a Stages {
         phase.traffic.as_ref().unwrap_or(&self.traffic)
     }
 }

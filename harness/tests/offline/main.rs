@@ -10,7 +10,9 @@ mod load_support;
 
 mod config_model;
 mod fuzz;
+mod lenient_client;
 mod load_driver;
 mod load_shapes;
+mod load_stages;
 mod malformed;
 mod schemas;

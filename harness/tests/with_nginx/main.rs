@@ -13,3 +13,4 @@ mod process_cleanup;
 mod reports_e2e;
 mod scenarios_e2e;
 mod seeds_and_firing;
+mod stages_e2e;

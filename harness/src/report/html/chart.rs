@@ -35,6 +35,7 @@ pub fn colour(o: Outcome) -> &'static str {
         Outcome::Refused => "#795548",
         Outcome::Timeout => "#d4b106",
         Outcome::ParseError => "#00838f",
+        Outcome::ClientRejected => "#827717",
         Outcome::OtherError => "#9e9e9e",
     }
 }
