@@ -12,7 +12,7 @@ mod upstreams;
 mod witnesses;
 
 pub use fired::{PhaseCounters, faults_fired};
-pub use traffic::histogram;
+pub use traffic::{histogram, outcomes_line};
 
 use std::collections::BTreeMap;
 

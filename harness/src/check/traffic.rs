@@ -116,7 +116,10 @@ pub(super) fn windows(windows: &[Window], load: &LoadReport) -> Vec<Check> {
 /// A window's counts: its stage's requests, or those started in its time range.
 fn window(w: &Window, load: &LoadReport) -> Vec<Check> {
     let counts = match &w.stage {
-        Some(stage) => load.by_stage.get(stage).cloned().unwrap_or_default(),
+        Some(stage) => load
+            .stage(stage)
+            .map(|s| s.outcomes.clone())
+            .unwrap_or_default(),
         None => load.window(w.from.unwrap_or_default(), w.to),
     };
     let total: u64 = counts.values().sum();
@@ -176,6 +179,31 @@ pub fn histogram(load: &LoadReport) -> String {
     }
 }
 
+/// The outcomes of a phase in one line: [`histogram`], or per stage when it ran several
+/// (`burst: closed×12 200×3 · after: 200×6`), with the `rate` schedule's late starts when
+/// there were any (`, 3 late starts (max 12 ms)`).
+pub fn outcomes_line(load: &LoadReport) -> String {
+    let mut line = match load.by_stage.len() {
+        0 | 1 => histogram(load),
+        _ => load
+            .by_stage
+            .iter()
+            .map(|s| match crate::outcome::histogram(&s.outcomes) {
+                text if text.is_empty() => format!("{}: no requests", s.name),
+                text => format!("{}: {text}", s.name),
+            })
+            .collect::<Vec<_>>()
+            .join(" · "),
+    };
+    if load.late_starts > 0 {
+        line += &format!(
+            ", {} late starts (max {} ms)",
+            load.late_starts, load.max_late_ms
+        );
+    }
+    line
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
@@ -205,6 +233,21 @@ mod tests {
 
     fn share(s: &str) -> ShareExpr {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn the_outcomes_line_shows_stages_in_order_and_late_starts() {
+        let one = report(&[(Method::GET, 200, 0), (Method::GET, 502, 10)]);
+        assert_eq!(outcomes_line(&one), "200×1 502×1");
+        let mut two = report(&[
+            (Method::GET, 502, 0),
+            (Method::GET, 502, 10),
+            (Method::GET, 200, 2000),
+        ]);
+        assert_eq!(outcomes_line(&two), "burst: 502×2 · after: 200×1");
+        two.late_starts = 3;
+        two.max_late_ms = 12;
+        assert!(outcomes_line(&two).ends_with(", 3 late starts (max 12 ms)"));
     }
 
     #[test]

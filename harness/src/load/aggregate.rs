@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
-use super::report::{ClientRecord, Integrity, LatencySummary, LoadReport, TimelineBucket};
+use super::report::{
+    ClientRecord, Integrity, LatencySummary, LoadReport, StageReport, TimelineBucket,
+};
 use super::sample::{BodyCheck, Sample};
 use crate::outcome::Outcome;
 
@@ -26,7 +28,8 @@ const MAX_TRACKED_MICROS: u64 = 3_600 * 1_000_000;
 pub struct Aggregator {
     outcomes: BTreeMap<Outcome, u64>,
     by_method: BTreeMap<String, BTreeMap<Outcome, u64>>,
-    by_stage: BTreeMap<String, BTreeMap<Outcome, u64>>,
+    /// Outcome counts per stage, in the order the stages first sent a request.
+    by_stage: Vec<StageReport>,
     latency: Histogram<u64>,
     timeline: BTreeMap<u64, BTreeMap<Outcome, u64>>,
     integrity: Integrity,
@@ -46,7 +49,7 @@ impl Aggregator {
         Self {
             outcomes: BTreeMap::new(),
             by_method: BTreeMap::new(),
-            by_stage: BTreeMap::new(),
+            by_stage: Vec::new(),
             latency: new_histogram(),
             timeline: BTreeMap::new(),
             integrity: Integrity::default(),
@@ -64,11 +67,8 @@ impl Aggregator {
             None => self.by_method.entry(method.to_string()).or_default(),
         };
         *per_method.entry(sample.outcome).or_default() += 1;
-        let per_stage = match self.by_stage.get_mut(&*sample.stage) {
-            Some(counts) => counts,
-            None => self.by_stage.entry(sample.stage.to_string()).or_default(),
-        };
-        *per_stage.entry(sample.outcome).or_default() += 1;
+        let outcomes = &mut stage_entry(&mut self.by_stage, &sample.stage).outcomes;
+        *outcomes.entry(sample.outcome).or_default() += 1;
         self.requests.push(ClientRecord::of(sample));
         self.latency
             .saturating_record(duration_micros(sample.latency));
@@ -109,8 +109,11 @@ impl Aggregator {
         for (method, counts) in other.by_method {
             add_counts(self.by_method.entry(method).or_default(), counts);
         }
-        for (stage, counts) in other.by_stage {
-            add_counts(self.by_stage.entry(stage).or_default(), counts);
+        for stage in other.by_stage {
+            add_counts(
+                &mut stage_entry(&mut self.by_stage, &stage.name).outcomes,
+                stage.outcomes,
+            );
         }
         self.latency
             .add(&other.latency)
@@ -161,6 +164,22 @@ impl Aggregator {
             requests: self.requests,
         }
     }
+}
+
+/// The entry of the stage `name`, added at the end when it is new (so stages keep the order
+/// they ran in).
+pub(super) fn stage_entry<'a>(stages: &'a mut Vec<StageReport>, name: &str) -> &'a mut StageReport {
+    let at = match stages.iter().position(|s| s.name == name) {
+        Some(at) => at,
+        None => {
+            stages.push(StageReport {
+                name: name.to_string(),
+                ..StageReport::default()
+            });
+            stages.len() - 1
+        }
+    };
+    &mut stages[at]
 }
 
 fn add_counts(into: &mut BTreeMap<Outcome, u64>, from: BTreeMap<Outcome, u64>) {

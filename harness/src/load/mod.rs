@@ -42,7 +42,9 @@ pub use aggregate::{Aggregator, MAX_EXAMPLES, TIMELINE_BUCKET_MS};
 pub use classify::{Stage, classify, error_chain, io_kind};
 pub use live::{LiveCounts, LiveSender};
 pub use plan::{Decision, LoadPlan, LoadShape, REQUEST_ID_HEADER, SlowBody};
-pub use report::{ClientRecord, Integrity, LatencySummary, LoadReport, TimelineBucket};
+pub use report::{
+    ClientRecord, Integrity, LatencySummary, LoadReport, StageReport, TimelineBucket,
+};
 pub use sample::{BodyCheck, Sample};
 pub use schedule::{ConnectionRamp, LATE_AFTER};
 
@@ -157,6 +159,10 @@ pub async fn drive_live(
     drive_stages(std::slice::from_ref(&stage), cancel, live).await
 }
 
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
 /// Run `stages` one after the other into one report, publishing counts to `live`.
 ///
 /// Each stage is a [`drive`] of its own plan (its own bounds, counted from its own start);
@@ -174,7 +180,8 @@ pub async fn drive_stages(
     let stop_monitor = CancellationToken::new();
     let monitor = tokio::spawn(stall::watch(stop_monitor.clone()));
     let mut aggregator = Aggregator::new();
-    let (mut first_id, mut late_starts, mut max_late) = (0u64, 0u64, Duration::ZERO);
+    let mut first_id = 0u64;
+    let mut ran = Vec::new();
     for stage in stages.iter().take_while(|_| !cancel.is_cancelled()) {
         let name: Arc<str> = stage.name.as_str().into();
         let shared = worker::Shared::stage(
@@ -187,10 +194,16 @@ pub async fn drive_stages(
         let shared = Arc::new(shared);
         let count = stage.plan.workers();
         debug!(stage = %stage.name, target = %stage.plan.target, requests = stage.plan.requests, workers = count, first_id, "load stage starting");
+        let stage_start = Instant::now();
         aggregator.merge(run_workers(0..count, Arc::clone(&shared), publish).await);
-        let (late, latest) = shared.lateness();
-        late_starts += late;
-        max_late = max_late.max(latest);
+        let (late_starts, latest) = shared.lateness();
+        ran.push(StageReport {
+            name: stage.name.clone(),
+            late_starts,
+            max_late_ms: millis(latest),
+            wall_ms: millis(stage_start.elapsed()),
+            ..StageReport::default()
+        });
         first_id = first_id.saturating_add(stage.plan.requests);
     }
     stop_monitor.cancel();
@@ -198,8 +211,13 @@ pub async fn drive_stages(
     let cancelled = cancel.is_cancelled();
     let mut report = aggregator.finish(wall, cancelled);
     report.max_stall_ms = monitor.await.map_or(0, |d| d.as_millis() as u64);
-    report.late_starts = late_starts;
-    report.max_late_ms = u64::try_from(max_late.as_millis()).unwrap_or(u64::MAX);
+    report.late_starts = ran.iter().map(|s| s.late_starts).sum();
+    report.max_late_ms = ran.iter().map(|s| s.max_late_ms).max().unwrap_or(0);
+    for stage in ran {
+        let counted = aggregate::stage_entry(&mut report.by_stage, &stage.name);
+        let outcomes = std::mem::take(&mut counted.outcomes);
+        *counted = StageReport { outcomes, ..stage };
+    }
     debug!(
         total = report.total,
         wall_ms = report.wall_ms,

@@ -22,12 +22,12 @@ pub struct LoadReport {
     /// Requests per outcome for each method (`"GET"`, `"POST"`, ...) that was sent.
     #[serde(default)]
     pub by_method: BTreeMap<String, BTreeMap<Outcome, u64>>,
-    /// Requests per outcome for each traffic stage, by stage name (`"1"`, `"2"`, ... for
-    /// unnamed stages; a plain `traffic:` mapping is the one stage `"1"`).
+    /// Each traffic stage in the order it ran: its outcome counts, late starts and wall time
+    /// (a plain `traffic:` mapping is the one stage `"1"`).
     #[serde(default)]
-    pub by_stage: BTreeMap<String, BTreeMap<Outcome, u64>>,
+    pub by_stage: Vec<StageReport>,
     /// Requests of stages with a `rate` that started more than 1 ms after their scheduled
-    /// start because no connection was free on time (0 without a rate).
+    /// start because no connection was free on time (0 without a rate), over all stages.
     #[serde(default)]
     pub late_starts: u64,
     /// How late the latest of those started, in milliseconds.
@@ -57,6 +57,24 @@ pub struct LoadReport {
     /// with nginx's and the upstreams' records, not serialized (reports keep samples).
     #[serde(skip)]
     pub requests: Vec<ClientRecord>,
+}
+
+/// One traffic stage of a load run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct StageReport {
+    /// The stage's `name`, or its 1-based position (`"1"`, `"2"`, ...) when unnamed.
+    pub name: String,
+    /// Requests per outcome.
+    pub outcomes: BTreeMap<Outcome, u64>,
+    /// Requests of the stage's `rate` schedule that started more than 1 ms late.
+    #[serde(default)]
+    pub late_starts: u64,
+    /// How late the latest of those started, in milliseconds.
+    #[serde(default)]
+    pub max_late_ms: u64,
+    /// From the stage's start to its last request's end, in milliseconds.
+    #[serde(default)]
+    pub wall_ms: u64,
 }
 
 /// One finished request as the client saw it: the client's witness of that request.
@@ -89,6 +107,11 @@ impl ClientRecord {
 }
 
 impl LoadReport {
+    /// The stage named `name`, if it ran.
+    pub fn stage(&self, name: &str) -> Option<&StageReport> {
+        self.by_stage.iter().find(|s| s.name == name)
+    }
+
     /// Number of requests that ended as `outcome`.
     pub fn count(&self, outcome: Outcome) -> u64 {
         self.outcomes.get(&outcome).copied().unwrap_or(0)
@@ -196,7 +219,7 @@ mod tests {
                 "GET".to_string(),
                 BTreeMap::from([(Outcome::Status(502), 2), (Outcome::Truncated, 1)]),
             )]),
-            by_stage: BTreeMap::new(),
+            by_stage: Vec::new(),
             late_starts: 0,
             max_late_ms: 0,
             latency: LatencySummary::default(),

@@ -117,4 +117,35 @@ mod tests {
         );
         assert!("md=".parse::<Target>().is_err());
     }
+
+    #[test]
+    fn every_format_shows_the_stages_of_a_staged_phase_in_order() {
+        use crate::load::StageReport;
+        use crate::outcome::Outcome;
+        let mut result = sample::result();
+        let load = result.scenarios[0].phases[0].load.as_mut().unwrap();
+        let stage = |name: &str, outcome, n| StageReport {
+            name: name.into(),
+            outcomes: [(outcome, n)].into(),
+            late_starts: 0,
+            max_late_ms: 0,
+            wall_ms: 1500,
+        };
+        load.by_stage = vec![
+            stage("burst", Outcome::Status(502), 20),
+            stage("after", Outcome::Status(200), 20),
+        ];
+        let cell = "burst: 502×20 · after: 200×20";
+        assert!(terminal::render(&result).contains(cell));
+        assert!(markdown::render(&result).contains(cell));
+        let page = html::render(&result);
+        let (burst, after) = (
+            page.find("<code>burst</code>"),
+            page.find("<code>after</code>"),
+        );
+        assert!(
+            burst.is_some() && burst < after,
+            "stages table in run order"
+        );
+    }
 }

@@ -37,7 +37,7 @@ fn load() -> LoadReport {
         total: 40,
         outcomes: BTreeMap::from([(Outcome::Status(502), 20), (Outcome::Status(200), 20)]),
         by_method: BTreeMap::new(),
-        by_stage: BTreeMap::new(),
+        by_stage: Vec::new(),
         late_starts: 0,
         max_late_ms: 0,
         latency: LatencySummary {

@@ -140,7 +140,7 @@ pub fn phase_cell(p: &PhaseResult) -> String {
     let what = match (&p.load, &p.config_rejected, &p.error) {
         (_, _, Some(_)) => "harness error".to_string(),
         (_, Some(_), _) => "rejected by nginx -t".to_string(),
-        (Some(load), _, _) => crate::check::histogram(load),
+        (Some(load), _, _) => crate::check::outcomes_line(load),
         (None, None, None) => "no traffic".to_string(),
     };
     format!("{}: {what} {mark}", p.name)

@@ -83,8 +83,8 @@ async fn stages_run_in_order_with_their_own_counts_and_run_unique_ids() {
     after.shape.sequence = vec![(Method::GET, "/a".into()), (Method::POST, "/b".into())];
     let report = run_stages(&[stage("burst", burst), stage("after", after)]).await;
     assert_eq!(report.total, 10, "{report:#?}");
-    assert_eq!(report.by_stage["burst"][&Outcome::Status(200)], 6);
-    assert_eq!(report.by_stage["after"][&Outcome::Status(200)], 4);
+    let counts = |name| report.stage(name).unwrap().outcomes[&Outcome::Status(200)];
+    assert_eq!((counts("burst"), counts("after")), (6, 4));
     let log = log.lock().unwrap();
     let ids: BTreeSet<u64> = log.requests.iter().map(|r| r.3).collect();
     assert_eq!(ids, (0..10).collect(), "ids continue across stages");
@@ -140,6 +140,10 @@ async fn starts_without_a_free_connection_are_counted_late() {
     let report = run_stages(&[stage("1", p)]).await;
     assert_eq!(report.count(Outcome::Status(200)), 5, "{report:#?}");
     assert_eq!(report.late_starts, 4, "{report:#?}");
+    assert_eq!(
+        report.by_stage[0].late_starts, 4,
+        "counted for its stage too"
+    );
     assert!(
         report.max_late_ms >= 300,
         "the last start was ~360 ms late: {report:#?}"

@@ -36,7 +36,11 @@ async fn stages_run_in_order_through_nginx_with_per_stage_counts() {
         "{summary}"
     );
     let load = s.phases[0].load.as_ref().expect("traffic ran");
-    let stages: Vec<&str> = load.by_stage.keys().map(String::as_str).collect();
-    assert_eq!(stages, ["after", "burst", "steady"], "{load:#?}");
+    let stages: Vec<&str> = load.by_stage.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(
+        stages,
+        ["burst", "after", "steady"],
+        "in run order: {load:#?}"
+    );
     assert_eq!(load.total, 80);
 }

@@ -24,9 +24,14 @@ fn outcomes_are_counted_per_stage_and_merge() {
     other.record(&after);
     agg.merge(other);
     let r = agg.finish(Duration::from_secs(1), false);
-    assert_eq!(r.by_stage["1"], BTreeMap::from([(Outcome::Status(502), 1)]));
+    let names: Vec<&str> = r.by_stage.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["1", "after"], "in the order they first sent");
     assert_eq!(
-        r.by_stage["after"],
+        r.stage("1").unwrap().outcomes,
+        BTreeMap::from([(Outcome::Status(502), 1)])
+    );
+    assert_eq!(
+        r.stage("after").unwrap().outcomes,
         BTreeMap::from([(Outcome::Status(200), 2)])
     );
 }

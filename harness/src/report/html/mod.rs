@@ -204,12 +204,13 @@ fn phase(out: &mut String, p: &PhaseResult, previous: Option<&PhaseResult>) {
         let _ = write!(
             out,
             "<h4>Outcomes over time <span class=\"muted\">({} requests, {} ms buckets)</span></h4>{}\
-             <div class=\"row\"><div><h4>Outcomes</h4>{}</div><div><h4>Latency</h4>{}</div></div>",
+             <div class=\"row\"><div><h4>Outcomes</h4>{}</div><div><h4>Latency</h4>{}</div></div>{}",
             load.total,
             load.timeline_bucket_ms,
             chart::timeline(load),
             parts::histogram(load),
-            parts::latency(load)
+            parts::latency(load),
+            parts::stages(load)
         );
     }
     if !p.upstreams.is_empty() {

@@ -68,6 +68,31 @@ pub fn histogram(load: &LoadReport) -> String {
     out + "</table>"
 }
 
+/// One row per traffic stage, in the order they ran (outcomes, late starts of a `rate`, wall
+/// time); nothing for a phase of one stage without late starts.
+pub fn stages(load: &LoadReport) -> String {
+    if load.by_stage.len() < 2 && load.late_starts == 0 {
+        return String::new();
+    }
+    let mut out = String::from(
+        "<h4>Stages</h4><table class=\"stages\"><tr><th>stage</th><th>outcomes</th>\
+         <th>late starts</th><th>max late</th><th>time</th></tr>",
+    );
+    for s in &load.by_stage {
+        let _ = write!(
+            out,
+            "<tr><td><code>{}</code></td><td>{}</td><td class=\"num\">{}</td>\
+             <td class=\"num\">{} ms</td><td class=\"num\">{:.1} s</td></tr>",
+            esc(&s.name),
+            esc(&crate::outcome::histogram(&s.outcomes)),
+            s.late_starts,
+            s.max_late_ms,
+            s.wall_ms as f64 / 1000.0
+        );
+    }
+    out + "</table>"
+}
+
 /// p50/p90/p99/max latency, throughput and body integrity.
 pub fn latency(load: &LoadReport) -> String {
     let l = &load.latency;
