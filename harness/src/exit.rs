@@ -20,6 +20,9 @@ pub enum Exit {
     /// (verdict `inconclusive`): run again on a quieter machine, or with
     /// `--retry-inconclusive`.
     Inconclusive = 5,
+    /// `check` / `compare`: nothing in the config could be tested (no location reached an
+    /// upstream as 2xx with every upstream healthy), so nothing was proven either way.
+    NothingTested = 6,
     /// Stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).
     Interrupted = 130,
 }

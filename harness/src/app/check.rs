@@ -8,7 +8,7 @@ use crate::report::confcheck::Subject;
 
 pub(super) fn check(args: CheckArgs) -> Exit {
     let s = &args.settings;
-    let report = match super::common::check_configs(&[&args.config], s) {
+    let report = match super::common::check_configs(&[&args.config], &["check"], s) {
         Ok(mut r) => r.remove(0),
         Err(exit) => return exit,
     };
@@ -20,5 +20,18 @@ pub(super) fn check(args: CheckArgs) -> Exit {
     } else {
         crate::out!("{}", crate::report::check_text::check(&report));
     }
-    super::common::write_reports(&s.report, Subject::Check(&report)).unwrap_or(Exit::Passed)
+    if let Some(exit) = super::common::write_reports(&s.report, Subject::Check(&report)) {
+        return exit;
+    }
+    match (report.tested(), report.failed()) {
+        (false, _) => {
+            crate::errln!(
+                "badgateway: nothing in {} could be tested (see `not tested`); nothing was proven",
+                report.config.display()
+            );
+            Exit::NothingTested
+        }
+        (true, true) if !s.no_fail => Exit::CheckFailed,
+        _ => Exit::Passed,
+    }
 }

@@ -18,7 +18,11 @@ use crate::report::Target;
 use crate::report::confcheck::Subject;
 
 /// Check each config in turn with the same settings; print any error and return its exit.
-pub(super) fn check_configs(paths: &[&Path], s: &CheckSettings) -> Result<Vec<CheckReport>, Exit> {
+pub(super) fn check_configs(
+    paths: &[&Path],
+    labels: &[&str],
+    s: &CheckSettings,
+) -> Result<Vec<CheckReport>, Exit> {
     let catalogue = load_catalogue(s.scenarios.clone())?;
     let nginx = locate(s.nginx.as_deref()).map_err(|msg| {
         crate::errln!("error: {msg}");
@@ -28,6 +32,12 @@ pub(super) fn check_configs(paths: &[&Path], s: &CheckSettings) -> Result<Vec<Ch
     let cancel = CancellationToken::new();
     let result = super::runtime().block_on(async {
         guard::cancel_on_signals(cancel.clone());
+        let display = (!s.quiet).then(|| {
+            crate::report::progress::spawn(
+                crate::report::progress::Mode::detect(),
+                Box::new(std::io::stderr()),
+            )
+        });
         let mut reports = Vec::new();
         for (i, path) in paths.iter().enumerate() {
             let opts = CheckOptions {
@@ -35,14 +45,29 @@ pub(super) fn check_configs(paths: &[&Path], s: &CheckSettings) -> Result<Vec<Ch
                 work_dir: root.join(format!("config-{i}")),
                 upstreams: s.upstream.clone(),
                 faults: s.fault.clone(),
+                progress: display.as_ref().map(|(tx, _)| tx.clone()),
+                label: labels
+                    .get(i)
+                    .map_or_else(|| path.display().to_string(), |l| l.to_string()),
             };
             crate::errln!(
                 "badgateway: checking {} (nginx {})",
                 path.display(),
                 nginx.version
             );
-            reports.push(run_check(path, &opts, &catalogue, &cancel).await?);
+            let checked = run_check(path, &opts, &catalogue, &cancel).await;
+            // The display ends once every sender is gone, this config's included.
+            drop(opts);
+            match checked {
+                Ok(report) => reports.push(report),
+                Err(e) => {
+                    reports.clear();
+                    stop_display(display).await;
+                    return Err(e);
+                }
+            }
         }
+        stop_display(display).await;
         Ok(reports)
     });
     let keep = s.keep || matches!(result, Err(CheckError::Rejected { .. }));
@@ -61,6 +86,16 @@ pub(super) fn check_configs(paths: &[&Path], s: &CheckSettings) -> Result<Vec<Ch
             CheckError::Interrupted => Exit::Interrupted,
         }
     })
+}
+
+/// Let the progress display print what it has and end.
+async fn stop_display(
+    display: Option<(crate::events::ProgressSender, tokio::task::JoinHandle<()>)>,
+) {
+    if let Some((tx, task)) = display {
+        drop(tx);
+        let _ = task.await;
+    }
 }
 
 /// Write the `--report` files, naming each on stderr; `Some` exit when one cannot be written.

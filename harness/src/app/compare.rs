@@ -7,10 +7,11 @@ use crate::exit::Exit;
 
 pub(super) fn compare(args: CompareArgs) -> Exit {
     let s = &args.settings;
-    let mut reports = match super::common::check_configs(&[&args.before, &args.after], s) {
-        Ok(r) => r,
-        Err(exit) => return exit,
-    };
+    let mut reports =
+        match super::common::check_configs(&[&args.before, &args.after], &["before", "after"], s) {
+            Ok(r) => r,
+            Err(exit) => return exit,
+        };
     let after = reports.pop().expect("two reports");
     let before = reports.pop().expect("two reports");
     let c = diff(before, after);
@@ -28,6 +29,9 @@ pub(super) fn compare(args: CompareArgs) -> Exit {
     }
     if c.regressed() {
         Exit::CheckFailed
+    } else if !c.tested() {
+        crate::errln!("badgateway: nothing could be tested in either config; nothing was proven");
+        Exit::NothingTested
     } else {
         Exit::Passed
     }

@@ -26,6 +26,13 @@ pub struct CheckSettings {
     /// Print the report as JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Exit 0 even when the config does not survive a fault (for exploring; by default a
+    /// failing fault exits 1).
+    #[arg(long)]
+    pub no_fail: bool,
+    /// No progress lines or bars on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
     /// Write a report: md=PATH, junit=PATH or json=PATH (repeatable).
     #[arg(long, value_name = "FORMAT=PATH", value_parser = crate::report::confcheck::parse_target)]
     pub report: Vec<crate::report::Target>,

@@ -11,7 +11,7 @@ use super::analyze::{Analysis, Target};
 use super::faults::{self, FaultKind, Traffic, healthy};
 use super::rewrite::{Assignment, render};
 use crate::errorlog;
-use crate::load::{LoadPlan, LoadReport, LoadShape, drive};
+use crate::load::{LiveSender, LoadPlan, LoadReport, LoadShape, drive_live};
 use crate::nginx::{NginxBackend, Render, RunDir, Session};
 use crate::nginxconf::Config;
 use crate::upstreams::{Seeding, Servers};
@@ -51,11 +51,17 @@ pub async fn run(
     dir: PathBuf,
     fault: Option<(&str, FaultKind)>,
     targets: &[&Target],
+    live: &LiveSender,
 ) -> Result<RunOutcome, String> {
     let dir = RunDir::create(dir).map_err(|e| format!("cannot create run dir: {e}"))?;
     let (servers, assignment) = spawn_all(ctx, fault).await?;
     let session = Session::new(ctx.nginx, dir, vec![servers.socket_dir().to_path_buf()]);
-    let result = drive_nginx(ctx, &session, &servers, assignment, fault, targets).await;
+    let drive = Drive {
+        servers: &servers,
+        traffic: fault.map(|(_, k)| faults::traffic(k)).unwrap_or_default(),
+        live,
+    };
+    let result = drive_nginx(ctx, &session, &drive, assignment, targets).await;
     let fired = fault.map_or(0, |(u, _)| servers.sum(u, |c| c.fired));
     servers.stop().await;
     session.remove_temp();
@@ -109,13 +115,20 @@ async fn spawn_all(
     Ok((servers, a))
 }
 
+/// What one run's traffic needs: the fakes (to count what reached them), the traffic of the
+/// fault played, and where live counts go.
+struct Drive<'a> {
+    servers: &'a Servers,
+    traffic: Traffic,
+    live: &'a LiveSender,
+}
+
 /// Start nginx with every listen on a fresh port, send each target's traffic, stop nginx.
 async fn drive_nginx(
     ctx: &Ctx<'_>,
     session: &Session<'_>,
-    servers: &Servers,
+    drive: &Drive<'_>,
     a: Assignment,
-    fault: Option<(&str, FaultKind)>,
     targets: &[&Target],
 ) -> Result<(Vec<TargetRun>, crate::nginx::Logs), String> {
     let listens = &ctx.analysis.listens;
@@ -130,11 +143,10 @@ async fn drive_nginx(
     };
     let nginx = session.start(1 + listens.len(), conf).await?;
     let a = with_ports(&a, listens, nginx.ports());
-    servers.start_schedules();
-    let traffic = fault.map(|(_, k)| faults::traffic(k)).unwrap_or_default();
+    drive.servers.start_schedules();
     let mut runs = Vec::new();
     for t in targets {
-        runs.push(drive_target(ctx, servers, &a, t, &traffic).await);
+        runs.push(drive_target(ctx, drive, &a, t).await);
     }
     let ports = nginx.stop().await;
     Ok((runs, session.logs(&ports)))
@@ -152,16 +164,15 @@ pub(super) fn with_ports(a: &Assignment, listens: &[String], ports: &[u16]) -> A
     a
 }
 
-async fn drive_target(
-    ctx: &Ctx<'_>,
-    servers: &Servers,
-    a: &Assignment,
-    t: &Target,
-    traffic: &Traffic,
-) -> TargetRun {
+async fn drive_target(ctx: &Ctx<'_>, drive: &Drive<'_>, a: &Assignment, t: &Target) -> TargetRun {
+    let servers = drive.servers;
     let before = servers.sum(&t.upstream, |c| c.requests);
-    let plan = plan(t, a.ports.get(&t.listen).copied().unwrap_or(0), traffic);
-    let load = drive(&plan, ctx.cancel.clone()).await;
+    let plan = plan(
+        t,
+        a.ports.get(&t.listen).copied().unwrap_or(0),
+        &drive.traffic,
+    );
+    let load = drive_live(&plan, ctx.cancel.clone(), drive.live).await;
     TargetRun {
         load,
         reached: servers.sum(&t.upstream, |c| c.requests) - before,

@@ -45,6 +45,11 @@ impl Comparison {
     pub fn regressed(&self) -> bool {
         self.rows.iter().any(|r| r.change == Change::Regressed)
     }
+
+    /// True when at least one of the two configs had something tested.
+    pub fn tested(&self) -> bool {
+        self.before.tested() || self.after.tested()
+    }
 }
 
 /// Diff two reports, upstreams matched by name, in the order they appear.

@@ -23,6 +23,7 @@ pub use analyze::{Analysis, Target, Untested, Upstream, analyze};
 pub use compare::{Change, Comparison, compare};
 pub use faults::{FaultKind, parse_played as parse_played_fault};
 
+use crate::events::{Event, PhaseKey, ProgressSender};
 use crate::fixes::{Advice, Catalogue};
 use crate::input_error::InputError;
 use crate::nginx::{ConfigTest, NginxBackend, Render, RunDir, Session};
@@ -38,6 +39,10 @@ pub struct CheckOptions {
     pub upstreams: Vec<String>,
     /// Only these faults (all when empty).
     pub faults: Vec<FaultKind>,
+    /// Where each run's start and end go (the progress display), if anywhere.
+    pub progress: Option<ProgressSender>,
+    /// Names this config in progress events (`before`, `after`, a file name).
+    pub label: String,
 }
 
 /// Why a check could not produce a report.
@@ -97,6 +102,19 @@ impl Cell {
 }
 
 impl CheckReport {
+    /// Whether any fault ran against any location (else nothing was proven either way).
+    pub fn tested(&self) -> bool {
+        self.upstreams.iter().any(|u| !u.cells.is_empty())
+    }
+
+    /// Whether the config did not survive some fault it was tested with.
+    pub fn failed(&self) -> bool {
+        self.upstreams
+            .iter()
+            .flat_map(|u| &u.cells)
+            .any(|c| !c.survives)
+    }
+
     /// The cell of `upstream` × `fault`, if it ran.
     pub fn cell(&self, upstream: &str, fault: FaultKind) -> Option<&Cell> {
         let up = self
@@ -123,6 +141,11 @@ pub async fn check(
         nginx: &opts.nginx,
         cancel,
     };
+    let key = |upstream: &str, run: &str| PhaseKey {
+        scenario: format!("{} {upstream}", opts.label),
+        attempt: 1,
+        phase: run.to_string(),
+    };
     nginx_t(&ctx, path, &opts.work_dir.join("nginx-t")).await?;
     let faults = if opts.faults.is_empty() {
         faults::played()
@@ -145,7 +168,14 @@ pub async fn check(
             continue;
         }
         let dir = opts.work_dir.join(format!("{i}-{}", safe(&up.name)));
-        let control = run(&ctx, dir.join("control"), None, &wanted).await?;
+        let control = run(
+            &ctx,
+            (opts, key(&up.name, "control")),
+            dir.join("control"),
+            None,
+            &wanted,
+        )
+        .await?;
         let mut targets = Vec::new();
         for (t, r) in wanted.iter().zip(&control.targets) {
             let ok =
@@ -163,6 +193,7 @@ pub async fn check(
         for &fault in &faults {
             let out = run(
                 &ctx,
+                (opts, key(&up.name, fault.name())),
                 dir.join(fault.name()),
                 Some((&up.name, fault)),
                 &targets,
@@ -179,15 +210,44 @@ pub async fn check(
     Ok(report)
 }
 
+/// One run ([`cell::run`]), announced to the progress display as it starts and ends.
 async fn run(
     ctx: &cell::Ctx<'_>,
+    (opts, key): (&CheckOptions, PhaseKey),
     dir: PathBuf,
     fault: Option<(&str, FaultKind)>,
     targets: &[&Target],
 ) -> Result<cell::RunOutcome, CheckError> {
-    let out = cell::run(ctx, dir, fault, targets)
-        .await
-        .map_err(CheckError::Infrastructure)?;
+    let emit = |event: Event| {
+        if let Some(tx) = &opts.progress {
+            let _ = tx.send(event);
+        }
+    };
+    let (live, watch) = tokio::sync::watch::channel(crate::load::LiveCounts::default());
+    let per_target = fault.map_or_else(faults::Traffic::default, |(_, k)| faults::traffic(k));
+    emit(Event::PhaseStarted {
+        key: key.clone(),
+        planned: per_target.requests * targets.len() as u64,
+        live: watch,
+    });
+    let started = std::time::Instant::now();
+    let out = cell::run(ctx, dir, fault, targets, &live).await;
+    let all_success = out.as_ref().is_ok_and(|o| {
+        o.targets
+            .iter()
+            .all(|t| t.load.outcomes.keys().all(|o| o.is_success()))
+    });
+    emit(Event::PhaseFinished {
+        key,
+        verdict: match (&out, all_success) {
+            (Err(_), _) => crate::result::Verdict::Error,
+            (Ok(_), true) => crate::result::Verdict::Pass,
+            (Ok(_), false) => crate::result::Verdict::Fail,
+        },
+        requests: live.borrow().done,
+        wall_ms: started.elapsed().as_millis() as u64,
+    });
+    let out = out.map_err(CheckError::Infrastructure)?;
     if ctx.cancel.is_cancelled() {
         return Err(CheckError::Interrupted);
     }

@@ -28,6 +28,8 @@ async fn run(nginx: &NginxBinary, config: &str, faults: &[FaultKind]) -> CheckRe
         work_dir: work.path().to_path_buf(),
         upstreams: Vec::new(),
         faults: faults.to_vec(),
+        progress: None,
+        label: config.to_string(),
     };
     check(
         &fixture(config),
@@ -154,6 +156,24 @@ fn cli_check_and_compare_exit_codes() {
 
     let out = common::run_cli(&["check", "--config", &f("single.conf"), "--upstream", "nope"]);
     assert_eq!(out.status.code(), Some(2), "{}", common::text(&out));
+
+    // A fault the config does not survive fails the check, unless exploring with --no-fail.
+    let refuse = |config: &str, extra: &[&str]| {
+        let mut args = vec!["check", "--config", config, "--fault", "refuse", "--quiet"];
+        args.extend(extra);
+        common::run_cli(&args)
+    };
+    let out = refuse(&f("single.conf"), &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", common::text(&out));
+    let out = refuse(&f("single.conf"), &["--no-fail"]);
+    assert_eq!(out.status.code(), Some(0), "{}", common::text(&out));
+    let out = refuse(&f("backup.conf"), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", common::text(&out));
+    // Nothing testable is not a pass.
+    let out = refuse(&f("untestable.conf"), &[]);
+    let text = common::text(&out);
+    assert_eq!(out.status.code(), Some(6), "{text}");
+    assert!(text.contains("nothing was proven"), "{text}");
 
     let args = |b: &str, a: &str| {
         vec![
