@@ -140,7 +140,7 @@ impl Analyzer {
             self.d.binary_lines += 1;
         }
         if self.d.unknown_example.is_none() {
-            self.d.unknown_example = Some(clip(text));
+            self.d.unknown_example = Some(cause::clip(text, MAX_EXAMPLE));
         }
     }
 
@@ -160,7 +160,7 @@ impl Analyzer {
             last: String::new(),
             upstreams: BTreeMap::new(),
             methods: BTreeMap::new(),
-            example: clip(text),
+            example: cause::clip(text, MAX_EXAMPLE),
             advice: Vec::new(),
         });
         entry.count += 1;
@@ -284,13 +284,6 @@ fn bump(map: &mut BTreeMap<String, u64>, key: &str, cap: usize) {
         map.insert(key.to_string(), 1);
     } else {
         *map.entry("other".to_string()).or_insert(0) += 1;
-    }
-}
-
-fn clip(text: &str) -> String {
-    match text.char_indices().nth(MAX_EXAMPLE) {
-        Some((i, _)) => format!("{}...", &text[..i]),
-        None => text.to_string(),
     }
 }
 

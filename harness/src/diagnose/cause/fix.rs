@@ -1,12 +1,12 @@
 //! For each cause, what the client got and the fix, written in the directive family of the
 //! upstream's protocol (`fastcgi_read_timeout` for a PHP-FPM upstream, not
 //! `proxy_read_timeout`). The statuses come from nginx's source (`ngx_http_upstream_next`,
-//! `ngx_http_upstream_resolve_handler`) and from real nginx 1.22.1 here: the catalogue's
-//! scenarios, plus `host not found in upstream` (`nginx -t` fails), a TLS upstream that speaks
-//! plain HTTP or has an untrusted certificate (502), `[::1]` and `127.0.0.1` as the servers of
-//! one upstream with the application on 127.0.0.1 only (111 logged, 200 from the retry), an
-//! unwritable `proxy_temp_path` (200, body cut short) and a FastCGI server answering as PHP-FPM
-//! does to a missing script (404).
+//! `ngx_http_upstream_resolve_handler`) and from real nginx 1.22.1, 1.26.3 and 1.30.6 here
+//! (alike on all three): the catalogue's scenarios, plus `host not found in upstream`
+//! (`nginx -t` fails), a TLS upstream that speaks plain HTTP or has an untrusted certificate
+//! (502), `[::1]` and `127.0.0.1` as the servers of one upstream with the application on
+//! 127.0.0.1 only (111 logged, 200 from the retry), an unwritable `proxy_temp_path` (200, body
+//! cut short) and a FastCGI server answering as PHP-FPM does to a missing script (404).
 
 use serde::{Deserialize, Serialize};
 

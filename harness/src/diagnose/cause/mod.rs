@@ -251,7 +251,7 @@ pub fn describe(cause: &Cause, example_message: &str) -> String {
         | CauseKind::HostNotFound
         | CauseKind::Unresolved
         | CauseKind::PrimaryScriptUnknown => before_while(example_message).to_string(),
-        CauseKind::FastcgiStderr => clip_chars(before_while(example_message), 160),
+        CauseKind::FastcgiStderr => clip(before_while(example_message), 160),
         _ => before_while(example_message)
             .split(": \"")
             .next()
@@ -284,7 +284,8 @@ fn before_while(message: &str) -> &str {
     message.rsplit_once(" while ").map_or(message, |(m, _)| m)
 }
 
-fn clip_chars(text: &str, n: usize) -> String {
+/// `text` up to `n` characters, with `...` when it was longer.
+pub(super) fn clip(text: &str, n: usize) -> String {
     match text.char_indices().nth(n) {
         Some((i, _)) => format!("{}...", &text[..i]),
         None => text.to_string(),
