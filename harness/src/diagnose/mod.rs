@@ -1,6 +1,7 @@
 //! `diagnose`: read a real nginx error.log as a stream and group its upstream failures by cause
-//! (kind, phase, errno), with counts, first and last time, the upstreams and request methods
-//! affected, and for each cause the catalogue scenario that reproduces it and its proven fix.
+//! (kind, phase, errno, the upstream's protocol), with counts, first and last time, the
+//! upstreams and request methods affected, what the client got, a fix, and the catalogue
+//! scenario that reproduces it (with its proven fix) where there is one.
 //!
 //! Logs are taken as people paste them: behind container-runtime, journald or quote prefixes,
 //! indented, cut short, or pasted from the middle of a line (no timestamp: the message still
