@@ -5,6 +5,11 @@
 //! nginx lines look like `2026/11/26 15:42:18 [error] 12#12: *5 connect() failed (111: ...)
 //! while connecting to upstream, client: ..., upstream: "http://127.0.0.1:1234/"`. Grouping
 //! strips the time, pid, connection number and the per-request context so one cause is one row.
+//! Lines as people paste them (behind a container runtime's or journald's prefix, quoted,
+//! indented, or cut from their middle) are read by [`split`] and [`split_undated`] too; what
+//! those prefixes look like is [`pasted`]'s concern.
+
+mod pasted;
 
 use std::collections::BTreeMap;
 
@@ -37,8 +42,9 @@ pub fn parse(log: &str) -> Vec<LogLine> {
 /// The parts of one nginx error.log line that diagnosis uses; borrowed from the line.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Line<'a> {
-    /// `2026/11/26 15:42:18`.
+    /// `2026/11/26 15:42:18`; empty for a line pasted without it ([`split_undated`]).
     pub time: &'a str,
+    /// Empty when a pasted line starts after it.
     pub level: &'a str,
     /// The `cid` of `*cid`: nginx's connection number.
     pub connection: Option<u64>,
@@ -54,21 +60,41 @@ pub const LEVELS: [&str; 8] = [
     "debug", "info", "notice", "warn", "error", "crit", "alert", "emerg",
 ];
 
-/// Split an nginx error.log line; `None` when it is not one.
+/// Split an nginx error.log line, found behind whatever prefix a container runtime, journald
+/// or a quote put before it; `None` when it has no nginx timestamp and level.
 pub fn split(line: &str) -> Option<Line<'_>> {
-    let bytes = line.as_bytes();
-    // `YYYY/MM/DD HH:MM:SS [level] `
-    if bytes.len() < 22 || bytes[4] != b'/' || bytes[7] != b'/' || bytes[19] != b' ' {
-        return None;
-    }
+    let start = pasted::stamp_start(line)?;
+    let line = &line[start..];
     let time = &line[..19];
     let rest = line[20..].strip_prefix('[')?;
     let (level, rest) = rest.split_once("] ")?;
     if !LEVELS.contains(&level) {
         return None;
     }
+    Some(after_level(time, level, rest))
+}
+
+/// A line without nginx's timestamp (pasted from its middle, or from a tool that drops it),
+/// its paste prefixes stripped: `[level] pid#tid: *cid message, client: ...` or any tail of
+/// that. Whether a bare message is nginx's at all is for the caller to judge (`level` empty and
+/// `connection` `None` mean no nginx marker was seen). `None` for a blank line.
+pub fn split_undated(line: &str) -> Option<Line<'_>> {
+    let rest = pasted::strip_prefixes(line).trim_end();
+    if rest.is_empty() {
+        return None;
+    }
+    let level_and_rest = rest
+        .strip_prefix('[')
+        .and_then(|r| r.split_once("] "))
+        .filter(|(level, _)| LEVELS.contains(level));
+    let (level, rest) = level_and_rest.unwrap_or(("", rest));
+    Some(after_level("", level, rest))
+}
+
+/// The rest of a line after `[level] `: `pid#tid: *cid message, client: ..., ...`.
+fn after_level<'a>(time: &'a str, level: &'a str, rest: &'a str) -> Line<'a> {
     let rest = match rest.split_once(": ") {
-        Some((pid, after)) if pid.contains('#') => after,
+        Some((pid, after)) if is_pid_tid(pid) => after,
         _ => rest,
     };
     let (connection, rest) = match rest.strip_prefix('*') {
@@ -79,19 +105,29 @@ pub fn split(line: &str) -> Option<Line<'_>> {
         None => (None, rest),
     };
     let (message, tail) = rest.split_once(", client: ").unwrap_or((rest, ""));
-    Some(Line {
+    Line {
         time,
         level,
         connection,
         message,
         method: quoted_field(tail, "request: \"").and_then(|r| r.split(' ').next()),
         upstream: quoted_field(tail, "upstream: \"").map(authority),
+    }
+}
+
+/// `12#12`: nginx's pid and thread id.
+fn is_pid_tid(s: &str) -> bool {
+    s.split_once('#').is_some_and(|(p, t)| {
+        [p, t]
+            .iter()
+            .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
     })
 }
 
+/// The value of `key"...`; up to the end of a line cut short inside it.
 fn quoted_field<'a>(tail: &'a str, key: &str) -> Option<&'a str> {
     let start = tail.find(key)? + key.len();
-    let len = tail[start..].find('"')?;
+    let len = tail[start..].find('"').unwrap_or(tail.len() - start);
     Some(&tail[start..start + len])
 }
 

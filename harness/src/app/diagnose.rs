@@ -1,5 +1,7 @@
-//! `badgateway diagnose [LOG...]`: stream error.logs (files, `.gz`, stdin), print the upstream
-//! failures grouped by cause with the catalogue scenario and fix for each.
+//! `badgateway diagnose [LOG...]`: stream error.logs (files, gzip, stdin), print the upstream
+//! failures grouped by cause with the fix and the catalogue scenario for each. Unreadable lines
+//! are counted, never fatal; bad input (exit 2) is only a file that cannot be read, or input
+//! with no nginx error.log line in it at all (binary data, an access.log).
 
 use std::path::PathBuf;
 
@@ -41,7 +43,16 @@ pub(super) fn diagnose(args: DiagnoseArgs) -> Exit {
             return Exit::BadInput;
         }
     };
-    if d.nginx_lines == 0 {
+    if d.nginx_lines == 0 && d.binary_lines > 0 {
+        crate::errln!(
+            "{}: error: binary data, not a text log ({} of {} lines hold NUL bytes)\n  hint: pass nginx's error.log as text, or gzip-compressed",
+            names.join(", "),
+            d.binary_lines,
+            d.lines
+        );
+        return Exit::BadInput;
+    }
+    if d.nginx_lines == 0 && d.unknown_lines > 0 {
         crate::errln!(
             "{}: error: no nginx error.log lines among {} lines read{}\n  hint: pass nginx's error.log (lines like `2026/01/01 12:00:00 [error] 12#12: *1 ...`), not access.log",
             names.join(", "),

@@ -1,6 +1,12 @@
 //! `diagnose`: read a real nginx error.log as a stream and group its upstream failures by cause
-//! (kind, phase, errno), with counts, first and last time, the upstreams and request methods
-//! affected, and for each cause the catalogue scenario that reproduces it and its proven fix.
+//! (kind, phase, errno, the upstream's protocol), with counts, first and last time, the
+//! upstreams and request methods affected, what the client got, a fix, and the catalogue
+//! scenario that reproduces it (with its proven fix) where there is one.
+//!
+//! Logs are taken as people paste them: behind container-runtime, journald or quote prefixes,
+//! indented, cut short, or pasted from the middle of a line (no timestamp: the message still
+//! counts when it is recognisably nginx's). Each cause carries what the client got and a fix in
+//! the directive family of the upstream's protocol ([`cause::fix`]).
 //!
 //! Memory is bounded by the number of distinct causes and messages (each capped), not by the
 //! log's length; each line costs a few substring checks. Lines that are not nginx error.log
@@ -14,8 +20,9 @@ use std::io::BufRead;
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::errorlog::{Line, split};
-pub use cause::{Cause, CauseKind, ProxyStep, classify, describe};
+pub use crate::errorlog::{Line, split, split_undated};
+pub use cause::fix::ClientSees;
+pub use cause::{Cause, CauseKind, Family, ProxyStep, classify, describe};
 pub use source::{Source, open};
 
 use crate::fixes::{Advice, Catalogue};
@@ -53,6 +60,13 @@ pub struct Diagnosis {
     /// Lines longer than [`MAX_LINE`] bytes, read only up to that length.
     #[serde(default)]
     pub cut_lines: u64,
+    /// nginx lines read without their timestamp (pasted from their middle), among
+    /// `nginx_lines`.
+    #[serde(default)]
+    pub undated_lines: u64,
+    /// Lines holding NUL bytes: binary data, not text (among `unknown_lines`).
+    #[serde(default)]
+    pub binary_lines: u64,
 }
 
 /// One cause and everything seen about it.
@@ -61,8 +75,14 @@ pub struct CauseReport {
     pub cause: Cause,
     /// The cause in nginx's words.
     pub message: String,
+    /// Empty when every line of it was pasted without its level.
     pub level: String,
+    /// What the client got.
+    pub client: ClientSees,
+    /// How to fix it, in the directive family of the upstream's protocol.
+    pub fix: String,
     pub count: u64,
+    /// The first and last time seen; empty when no line of it had one.
     pub first: String,
     pub last: String,
     /// `http://host:port` → lines; at most `MAX_KEYS`, the rest under `other`.
@@ -70,7 +90,8 @@ pub struct CauseReport {
     pub methods: BTreeMap<String, u64>,
     /// The first line of this cause, as nginx wrote it.
     pub example: String,
-    /// Catalogue scenarios that reproduce it, the most specific first.
+    /// Catalogue scenarios that reproduce it, the most specific first; empty when the catalogue
+    /// has none yet.
     pub advice: Vec<Advice>,
 }
 
@@ -94,20 +115,33 @@ impl Analyzer {
     /// Account for one line (without its newline).
     pub fn feed(&mut self, text: &str) {
         self.d.lines += 1;
-        let Some(line) = split(text) else {
-            if !text.trim().is_empty() {
-                self.d.unknown_lines += 1;
-                if self.d.unknown_example.is_none() {
-                    self.d.unknown_example = Some(clip(text));
-                }
-            }
+        let Some((line, cause)) = read_nginx_line(text) else {
+            self.feed_unknown(text);
             return;
         };
         self.d.nginx_lines += 1;
-        bump(&mut self.d.by_level, line.level, usize::MAX);
-        match classify(line.message) {
+        if line.time.is_empty() {
+            self.d.undated_lines += 1;
+        }
+        if !line.level.is_empty() {
+            bump(&mut self.d.by_level, line.level, usize::MAX);
+        }
+        match cause {
             Some(cause) => self.feed_cause(cause, &line, text),
-            None => self.feed_other(&line, text),
+            None => self.feed_other(&line),
+        }
+    }
+
+    fn feed_unknown(&mut self, text: &str) {
+        if text.trim().is_empty() {
+            return;
+        }
+        self.d.unknown_lines += 1;
+        if text.contains('\0') {
+            self.d.binary_lines += 1;
+        }
+        if self.d.unknown_example.is_none() {
+            self.d.unknown_example = Some(cause::clip(text, MAX_EXAMPLE));
         }
     }
 
@@ -119,18 +153,28 @@ impl Analyzer {
         let entry = self.causes.entry(cause).or_insert_with(|| CauseReport {
             cause,
             message: describe(&cause, line.message),
-            level: line.level.to_string(),
+            level: String::new(),
+            client: cause::fix::client_sees(&cause),
+            fix: cause::fix::fix(&cause),
             count: 0,
-            first: line.time.to_string(),
+            first: String::new(),
             last: String::new(),
             upstreams: BTreeMap::new(),
             methods: BTreeMap::new(),
-            example: clip(text),
+            example: cause::clip(text, MAX_EXAMPLE),
             advice: Vec::new(),
         });
         entry.count += 1;
-        entry.last.clear();
-        entry.last.push_str(line.time);
+        if entry.level.is_empty() {
+            entry.level.push_str(line.level);
+        }
+        if !line.time.is_empty() {
+            if entry.first.is_empty() {
+                entry.first.push_str(line.time);
+            }
+            entry.last.clear();
+            entry.last.push_str(line.time);
+        }
         if let Some(u) = line.upstream {
             bump(&mut entry.upstreams, u, MAX_KEYS);
         }
@@ -139,8 +183,11 @@ impl Analyzer {
         }
     }
 
-    fn feed_other(&mut self, line: &Line, text: &str) {
-        let key = (line.level.to_string(), crate::errorlog::normalize(text));
+    fn feed_other(&mut self, line: &Line) {
+        let key = (
+            line.level.to_string(),
+            crate::errorlog::normalize(line.message),
+        );
         let full = self.other.len() >= MAX_OTHER;
         match self.other.get_mut(&key) {
             Some(n) => *n += 1,
@@ -152,10 +199,15 @@ impl Analyzer {
     }
 
     /// The diagnosis, with each cause's advice looked up in `catalogue`.
-    pub fn finish(self, catalogue: &Catalogue) -> Diagnosis {
+    pub fn finish(mut self, catalogue: &Catalogue) -> Diagnosis {
+        merge_familyless(&mut self.causes);
         let mut d = self.d;
         d.causes = self.causes.into_values().collect();
-        for c in &mut d.causes {
+        for c in d
+            .causes
+            .iter_mut()
+            .filter(|c| cause::fix::catalogue_applies(c.cause.kind))
+        {
             c.advice = advice_for(&c.example, catalogue);
         }
         d.causes
@@ -174,6 +226,57 @@ impl Analyzer {
     }
 }
 
+/// The nginx line in `text` and its cause: a dated line behind any prefix, else an undated one
+/// that carries nginx's markers (`[level]`, `*cid`) or names a cause nginx words.
+fn read_nginx_line(text: &str) -> Option<(Line<'_>, Option<Cause>)> {
+    if let Some(line) = split(text) {
+        let cause = classify(&line);
+        return Some((line, cause));
+    }
+    let line = split_undated(text)?;
+    let cause = classify(&line);
+    let marked = !line.level.is_empty() || line.connection.is_some();
+    (marked || cause.is_some()).then_some((line, cause))
+}
+
+/// Lines cut before their `upstream:` field name no protocol: their cause joins the one cause
+/// of a known protocol that agrees on kind, step and errno, when there is exactly one.
+fn merge_familyless(causes: &mut BTreeMap<Cause, CauseReport>) {
+    let familyless: Vec<Cause> = causes
+        .keys()
+        .filter(|c| c.family == Family::Unknown)
+        .copied()
+        .collect();
+    for partial in familyless {
+        let same = |c: &&Cause| {
+            c.family != Family::Unknown
+                && (c.kind, c.phase, c.errno) == (partial.kind, partial.phase, partial.errno)
+        };
+        let mut matches = causes.keys().filter(same);
+        let (Some(&whole), None) = (matches.next(), matches.next()) else {
+            continue;
+        };
+        let from = causes.remove(&partial).expect("listed above");
+        let into = causes.get_mut(&whole).expect("listed above");
+        into.count += from.count;
+        for (k, n) in from.upstreams {
+            *into.upstreams.entry(k).or_insert(0) += n;
+        }
+        for (k, n) in from.methods {
+            *into.methods.entry(k).or_insert(0) += n;
+        }
+        if into.first.is_empty() || (!from.first.is_empty() && from.first < into.first) {
+            into.first = from.first;
+        }
+        if from.last > into.last {
+            into.last = from.last;
+        }
+        if into.level.is_empty() {
+            into.level = from.level;
+        }
+    }
+}
+
 /// Count `key` in `map`, folding new keys into `other` once the map holds `cap` keys.
 fn bump(map: &mut BTreeMap<String, u64>, key: &str, cap: usize) {
     if let Some(n) = map.get_mut(key) {
@@ -182,13 +285,6 @@ fn bump(map: &mut BTreeMap<String, u64>, key: &str, cap: usize) {
         map.insert(key.to_string(), 1);
     } else {
         *map.entry("other".to_string()).or_insert(0) += 1;
-    }
-}
-
-fn clip(text: &str) -> String {
-    match text.char_indices().nth(MAX_EXAMPLE) {
-        Some((i, _)) => format!("{}...", &text[..i]),
-        None => text.to_string(),
     }
 }
 

@@ -1,8 +1,9 @@
 //! The terminal output of `diagnose`: the line counts, then each upstream failure cause with
-//! its count, first and last time, upstreams and methods, and the catalogue scenario that
-//! reproduces it (with its proven fix); other nginx messages and foreign lines last.
+//! its count, first and last time, upstreams and methods, what the client got, the fix, and the
+//! catalogue scenario that reproduces it (or that none does yet); other nginx messages and
+//! foreign lines last.
 
-use crate::diagnose::{CauseReport, Diagnosis};
+use crate::diagnose::{CauseReport, ClientSees, Diagnosis, Family};
 
 /// The whole diagnosis as text.
 pub fn diagnose(d: &Diagnosis) -> String {
@@ -17,6 +18,12 @@ pub fn diagnose(d: &Diagnosis) -> String {
             .join(", "),
         d.unknown_lines
     );
+    if d.undated_lines > 0 {
+        out.push_str(&format!(
+            "{} nginx lines had no timestamp (pasted from their middle): read by their message\n",
+            d.undated_lines
+        ));
+    }
     if d.causes.is_empty() {
         out.push_str("\nno upstream failures found\n");
     }
@@ -33,6 +40,12 @@ pub fn diagnose(d: &Diagnosis) -> String {
         out.push_str(&format!(
             "\n{} lines not in nginx's format, e.g.: {e}\n",
             d.unknown_lines
+        ));
+    }
+    if d.binary_lines > 0 {
+        out.push_str(&format!(
+            "{} lines held NUL bytes (binary data) and were skipped\n",
+            d.binary_lines
         ));
     }
     if d.cut_lines > 0 {
@@ -58,16 +71,40 @@ fn render_cause(c: &CauseReport) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let mut out = format!(
-        "\n{:>7}  [{}] {}\n         first {}  last {}\n",
-        c.count, c.level, c.message, c.first, c.last
-    );
+    let level = if c.level.is_empty() { "?" } else { &c.level };
+    let mut out = format!("\n{:>7}  [{level}] {}\n", c.count, c.message);
+    if !c.first.is_empty() {
+        out.push_str(&format!("         first {}  last {}\n", c.first, c.last));
+    }
     if !c.upstreams.is_empty() {
         out.push_str(&format!("         upstreams: {}\n", list(&c.upstreams)));
     }
     if !c.methods.is_empty() {
         out.push_str(&format!("         methods: {}\n", list(&c.methods)));
     }
+    out.push_str(&format!("         client got: {}\n", client(c.client)));
+    out.push_str(&format!("         fix: {}\n", c.fix));
+    out.push_str(&render_advice(c));
+    out
+}
+
+fn client(sees: ClientSees) -> String {
+    match sees {
+        ClientSees::Status(s) => s.to_string(),
+        ClientSees::Truncated => "the status (a 200) had gone out; the body was cut short".into(),
+        ClientSees::NextServer => {
+            "the next server's answer (nginx retried; 502 when no server was left)".into()
+        }
+        ClientSees::ApplicationStatus => "whatever the application answered".into(),
+        ClientSees::Http09 => "the upstream's bytes as an HTTP/0.9 response (status 009)".into(),
+        ClientSees::Status500OrClosed => "500, or the connection closed unanswered".into(),
+        ClientSees::NginxNotStarted => "nothing: nginx refused the config and did not start".into(),
+        ClientSees::NothingByItself => "nothing by itself (the server is skipped a while)".into(),
+    }
+}
+
+fn render_advice(c: &CauseReport) -> String {
+    let mut out = String::new();
     match c.advice.first() {
         Some(a) => {
             out.push_str(&format!(
@@ -84,7 +121,13 @@ fn render_cause(c: &CauseReport) -> String {
                 out.push_str(&format!("         see also: {}\n", more.join(", ")));
             }
         }
-        None => out.push_str("         no catalogue scenario reproduces this cause\n"),
+        None => out.push_str("         no catalogue scenario reproduces this cause yet\n"),
+    }
+    if !c.advice.is_empty() && !matches!(c.cause.family, Family::Proxy | Family::Unknown) {
+        out.push_str(&format!(
+            "         (the scenario uses proxy_pass; for this {p} upstream the directives are {p}_*)\n",
+            p = c.cause.family.prefix()
+        ));
     }
     out
 }

@@ -1,4 +1,4 @@
-//! The harness without nginx: the nginx.conf model, the JSON Schemas, the load driver and its traffic shapes.
+//! The harness without nginx: the nginx.conf model, the JSON Schemas, the load driver and its traffic shapes, `diagnose` on pasted logs.
 //!
 //! One test binary for these suites (each a module), since linking a binary per file was a
 //! large share of CI time.
@@ -9,6 +9,7 @@ mod common;
 mod load_support;
 
 mod config_model;
+mod diagnose_shapes;
 mod fuzz;
 mod lenient_client;
 mod load_driver;
