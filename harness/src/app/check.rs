@@ -25,8 +25,12 @@ pub(super) fn check(args: CheckArgs) -> Exit {
     }
     match (report.tested(), report.failed()) {
         (false, _) => {
+            let why = match report.untested.is_empty() {
+                true => "no location proxies to an upstream",
+                false => "see `not tested`",
+            };
             crate::errln!(
-                "badgateway: nothing in {} could be tested (see `not tested`); nothing was proven",
+                "badgateway: nothing in {} could be tested ({why}); nothing was proven",
                 report.config.display()
             );
             Exit::NothingTested

@@ -125,9 +125,11 @@ pub(super) fn load_catalogue(dir: Option<PathBuf>) -> Result<Catalogue, Exit> {
 
 fn error_text(e: &CheckError) -> String {
     match e {
-        CheckError::Rejected { .. } => format!(
-            "error: {e}\n  hint: nginx refuses this config as it stands (after moving listens, logs \
-             and upstream addresses); fix it until `nginx -t` accepts it"
+        CheckError::Rejected { version, .. } => format!(
+            "error: {e}\n  hint: nginx {version} refuses your config as written (badgateway \
+             changes only addresses, listens and paths, and strips nothing). If you deploy another \
+             nginx version, check with that one: --nginx PATH; otherwise fix the config until \
+             `nginx -t` accepts it"
         ),
         CheckError::Infrastructure(m) => format!("error: {m}"),
         other => other.to_string(),

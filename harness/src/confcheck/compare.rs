@@ -106,6 +106,7 @@ mod tests {
             config: "x".into(),
             nginx_version: "1".into(),
             untested: Vec::new(),
+            changes: Vec::new(),
             upstreams: vec![UpstreamReport {
                 upstream: Upstream {
                     name: "app".into(),

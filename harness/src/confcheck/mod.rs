@@ -10,6 +10,7 @@
 pub mod analyze;
 mod cell;
 pub mod compare;
+mod config_test;
 pub mod faults;
 pub mod rewrite;
 
@@ -22,11 +23,12 @@ use tokio_util::sync::CancellationToken;
 pub use analyze::{Analysis, Target, Untested, Upstream, analyze};
 pub use compare::{Change, Comparison, compare};
 pub use faults::{FaultKind, parse_played as parse_played_fault};
+pub use rewrite::ConfigChange;
 
 use crate::events::{Event, PhaseKey, ProgressSender};
 use crate::fixes::{Advice, Catalogue};
 use crate::input_error::InputError;
-use crate::nginx::{ConfigTest, NginxBackend, Render, RunDir, Session};
+use crate::nginx::NginxBackend;
 use crate::outcome::Outcome;
 
 /// What a check is asked to do.
@@ -51,9 +53,14 @@ pub enum CheckError {
     /// The config cannot be read or parsed, or a flag names nothing in it.
     #[error("{0}")]
     Input(InputError),
-    /// `nginx -t` refused the config (after the harness's rewrite); nginx's own text.
-    #[error("nginx -t rejects {file}:\n{message}", file = file.display())]
-    Rejected { file: PathBuf, message: String },
+    /// `nginx -t` refused the config (after the harness's rewrite, which changes only
+    /// addresses, listens and paths); nginx's own text.
+    #[error("nginx {version} -t rejects {file}:\n{message}", file = file.display())]
+    Rejected {
+        file: PathBuf,
+        version: String,
+        message: String,
+    },
     /// nginx or a fake upstream could not run.
     #[error("{0}")]
     Infrastructure(String),
@@ -69,6 +76,9 @@ pub struct CheckReport {
     pub upstreams: Vec<UpstreamReport>,
     /// What could not be tested, and why.
     pub untested: Vec<Untested>,
+    /// What the rewrite changed in the config for the test (addresses, listens, paths).
+    #[serde(default)]
+    pub changes: Vec<ConfigChange>,
 }
 
 /// One upstream and how it fared under each fault.
@@ -146,7 +156,7 @@ pub async fn check(
         attempt: 1,
         phase: run.to_string(),
     };
-    nginx_t(&ctx, path, &opts.work_dir.join("nginx-t")).await?;
+    let changes = config_test::nginx_t(&ctx, path, &opts.work_dir.join("nginx-t")).await?;
     let faults = if opts.faults.is_empty() {
         faults::played()
     } else {
@@ -157,6 +167,7 @@ pub async fn check(
         nginx_version: opts.nginx.version().to_string(),
         upstreams: Vec::new(),
         untested: analysis.untested.clone(),
+        changes,
     };
     for (i, up) in analysis.upstreams.iter().enumerate() {
         let wanted: Vec<&Target> = analysis
@@ -308,66 +319,6 @@ fn select_upstreams(path: &Path, a: &mut Analysis, names: &[String]) -> Result<(
     }
     a.targets.retain(|t| names.contains(&t.upstream));
     Ok(())
-}
-
-/// `nginx -t` on the rewritten config with every upstream healthy.
-async fn nginx_t(ctx: &cell::Ctx<'_>, path: &Path, dir: &Path) -> Result<(), CheckError> {
-    let infra = |e: String| CheckError::Infrastructure(format!("nginx -t: {e}"));
-    let dir = RunDir::create(dir.to_path_buf()).map_err(|e| infra(e.to_string()))?;
-    let mut a = rewrite::Assignment::default();
-    for (n, up) in ctx.analysis.upstreams.iter().enumerate() {
-        for i in 0..up.servers.len() {
-            let addr = format!("127.0.0.1:{}", 10_000 + n * 100 + i);
-            if up.implicit {
-                a.literals.insert(up.name.clone(), addr.clone());
-            }
-            a.servers.insert((up.name.clone(), i), addr);
-        }
-    }
-    let listens = &ctx.analysis.listens;
-    let binary = ctx.nginx.binary();
-    let mapped = |ports: &[u16]| {
-        let a = cell::with_ports(&a, listens, ports);
-        rewrite::render_mapped(ctx.config, binary, &dir, &a)
-    };
-    let session = Session::new(ctx.nginx, dir.clone(), Vec::new());
-    let conf: &Render = &|ports| mapped(ports).0;
-    match session.test(1 + listens.len(), conf).await.map_err(infra)? {
-        ConfigTest::Accepted => Ok(()),
-        ConfigTest::Rejected(message) => {
-            let lines = mapped(&vec![0; 1 + listens.len()]).1;
-            Err(CheckError::Rejected {
-                file: path.to_path_buf(),
-                message: format!(
-                    "{message}\n{}(the config as tested: {})",
-                    source_of(&message, &dir.conf(), &lines),
-                    dir.conf().display()
-                ),
-            })
-        }
-    }
-}
-
-/// `in your config: FILE:LINE:COL` for nginx's `in .../nginx.conf:N`, when N is a directive
-/// of the user's files.
-fn source_of(message: &str, conf: &Path, lines: &[Option<crate::nginxconf::Location>]) -> String {
-    let marker = format!("{}:", conf.display());
-    let Some(at) = message.find(&marker) else {
-        return String::new();
-    };
-    let digits: String = message[at + marker.len()..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    let loc = digits
-        .parse::<usize>()
-        .ok()
-        .and_then(|n| lines.get(n.checked_sub(1)?)?.clone());
-    match loc {
-        Some(l) if l.line > 0 => format!("in your config: at or in the block of {l}\n"),
-        Some(_) => "in a directive badgateway added\n".to_string(),
-        None => String::new(),
-    }
 }
 
 /// A name fit for a folder.

@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use crate::confcheck::{Cell, Change, CheckReport, Comparison, Untested};
+use crate::confcheck::{Cell, Change, CheckReport, Comparison, ConfigChange, Untested};
 use crate::fixes::Advice;
 
 /// The check report as Markdown.
@@ -56,6 +56,7 @@ pub fn render_check(r: &CheckReport) -> String {
     }
     fixes(&mut out, cells().filter_map(|c| c.advice.as_ref()));
     untested(&mut out, "Not tested", &r.untested);
+    changes(&mut out, &r.changes);
     out
 }
 
@@ -183,17 +184,35 @@ fn fixes<'a>(out: &mut String, advice: impl Iterator<Item = &'a Advice>) {
 }
 
 fn untested(out: &mut String, title: &str, list: &[Untested]) {
-    if list.is_empty() {
+    let items = list
+        .iter()
+        .map(|u| (format!("{}: {}", u.what, u.reason), &u.at));
+    bullets(out, title, items);
+}
+
+fn changes(out: &mut String, list: &[ConfigChange]) {
+    let items = list.iter().map(|c| (c.what.clone(), &c.at));
+    bullets(
+        out,
+        "Changed for the test (addresses, listens and paths only)",
+        items,
+    );
+}
+
+/// A titled list of `line (file:line:col)` bullets; nothing when empty.
+fn bullets<'a>(out: &mut String, title: &str, items: impl Iterator<Item = (String, &'a String)>) {
+    let mut items = items.peekable();
+    if items.peek().is_none() {
         return;
     }
     let _ = writeln!(out, "\n### {title}\n");
-    for u in list {
-        let at = if u.at.is_empty() {
+    for (line, at) in items {
+        let at = if at.is_empty() {
             String::new()
         } else {
-            format!(" ({})", text(&u.at))
+            format!(" ({})", text(at))
         };
-        let _ = writeln!(out, "- {}: {}{at}", text(&u.what), text(&u.reason));
+        let _ = writeln!(out, "- {}{at}", text(&line));
     }
 }
 

@@ -52,6 +52,7 @@ pub fn check(r: &CheckReport) -> String {
             .flat_map(|u| &u.cells)
             .filter_map(|c| c.advice.as_ref()),
     ));
+    out.push_str(&changes(r));
     if !r.untested.is_empty() {
         out.push_str("\nnot tested:\n");
         for u in &r.untested {
@@ -62,6 +63,31 @@ pub fn check(r: &CheckReport) -> String {
             };
             out.push_str(&format!("  - {}: {}{at}\n", u.what, u.reason));
         }
+    }
+    out
+}
+
+/// What the rewrite changed for the test, each distinct change once with where it was
+/// written (and how many more places it applies to).
+fn changes(r: &CheckReport) -> String {
+    let mut seen: Vec<(&str, &str, usize)> = Vec::new();
+    for c in &r.changes {
+        match seen.iter_mut().find(|(what, _, _)| *what == c.what) {
+            Some((_, _, more)) => *more += 1,
+            None => seen.push((&c.what, &c.at, 0)),
+        }
+    }
+    if seen.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("\nchanged for the test (addresses, listens and paths only):\n");
+    for (what, at, more) in seen {
+        let at = match (at.is_empty(), more) {
+            (true, _) => String::new(),
+            (false, 0) => format!(" ({at})"),
+            (false, n) => format!(" ({at} and {n} more)"),
+        };
+        out.push_str(&format!("  - {what}{at}\n"));
     }
     out
 }

@@ -150,9 +150,25 @@ fn cli_check_and_compare_exit_codes() {
     let text = common::text(&out);
     assert_eq!(out.status.code(), Some(4), "{text}");
     assert!(
-        text.contains("nginx -t rejects") && text.contains("proxy_busy_buffers_size"),
+        text.contains("-t rejects") && text.contains("proxy_busy_buffers_size"),
         "{text}"
     );
+
+    // A directive this nginx does not know stays: nginx's refusal is the answer, mapped to
+    // the user's line, with the hint to check with the nginx that is deployed.
+    let nginx = common::nginx_or_skip("http2 on").unwrap();
+    let out = common::run_cli(&["check", "--config", &f("http2-on.conf"), "--quiet"]);
+    let text = common::text(&out);
+    let knows_http2_on = badgateway::scenario::VersionRange::try_from(">=1.25.1".to_string())
+        .unwrap()
+        .matches(&nginx.version);
+    if knows_http2_on {
+        assert_ne!(out.status.code(), Some(4), "{text}");
+    } else {
+        assert_eq!(out.status.code(), Some(4), "{text}");
+        assert!(text.contains("http2-on.conf:9:"), "{text}");
+        assert!(text.contains("--nginx PATH"), "{text}");
+    }
 
     let out = common::run_cli(&["check", "--config", &f("single.conf"), "--upstream", "nope"]);
     assert_eq!(out.status.code(), Some(2), "{}", common::text(&out));

@@ -1,0 +1,96 @@
+use std::path::Path;
+
+use super::*;
+use crate::nginxconf::load;
+
+#[test]
+fn your_access_logs_move_into_the_run_dir_and_the_request_log_sits_beside_each() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/nginx/shop-backup.conf");
+    let nginx = NginxBinary {
+        path: "/usr/sbin/nginx".into(),
+        version: "1.22.1".into(),
+        configure_args: String::new(),
+    };
+    let dir = RunDir {
+        root: "/run/check".into(),
+    };
+    let conf = render(&load(&file).unwrap(), &nginx, &dir, &Assignment::default());
+    assert!(!conf.contains("/var/log/nginx"), "{conf}");
+    assert!(
+        conf.contains("access_log /run/check/access-1.log;"),
+        "{conf}"
+    );
+    assert!(conf.contains("access_log off;"), "kept as written: {conf}");
+    let ours = "access_log /run/check/requests.jsonl badgateway_requests;";
+    assert_eq!(
+        conf.matches(ours).count(),
+        2,
+        "at http level and beside the server's: {conf}"
+    );
+    assert_eq!(
+        conf.matches("log_format badgateway_requests escape=json '{")
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn only_addresses_listens_and_paths_change_and_each_change_is_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("nginx.conf");
+    std::fs::write(
+        &conf,
+        "user www-data;\nevents {}\nhttp {\n    upstream app {\n        zone app 64k;\n        \
+         server 10.0.0.5:8080 resolve max_fails=2;\n        server app.internal service=http resolve;\n    }\n    \
+         server {\n        listen 443 ssl;\n        http2 on;\n        ssl_certificate /etc/x.pem;\n        \
+         location / { proxy_pass http://app; }\n    }\n}\n",
+    )
+    .unwrap();
+    let nginx = NginxBinary {
+        path: "/usr/sbin/nginx".into(),
+        version: "1.22.1".into(),
+        configure_args: String::new(),
+    };
+    let run = RunDir {
+        root: "/run/check".into(),
+    };
+    let mut a = Assignment::default();
+    a.servers.insert(("app".into(), 0), "127.0.0.1:4001".into());
+    a.servers.insert(("app".into(), 1), "127.0.0.1:4002".into());
+    let r = render_mapped(&load(&conf).unwrap(), &nginx, &run, &a);
+    // Kept as written, even where an older nginx refuses it: `nginx -t` must say so.
+    assert!(r.text.contains("http2 on;"), "{}", r.text);
+    assert!(
+        r.text
+            .contains("server 127.0.0.1:4001 resolve max_fails=2;"),
+        "{}",
+        r.text
+    );
+    assert!(
+        r.text.contains("server 127.0.0.1:4002 resolve;"),
+        "{}",
+        r.text
+    );
+    assert!(!r.text.contains("ssl_certificate") && !r.text.contains("user www-data"));
+    let listed: Vec<String> = r
+        .changes
+        .iter()
+        .map(|c| format!("{} @{}", c.what, c.at.rsplit('/').next().unwrap()))
+        .collect();
+    for want in [
+        "`user` left out: the test nginx runs as you @nginx.conf:1:1",
+        "upstream app: server 10.0.0.5:8080 → a fake upstream @nginx.conf:6:9",
+        "upstream app: server app.internal → a fake upstream @nginx.conf:7:9",
+        "`service=` left out: the fake's address replaces the SRV lookup @nginx.conf:7:9",
+        "listen 443 ssl → 127.0.0.1:harness port (served as plain HTTP/1.1) @nginx.conf:10:9",
+        "`ssl_certificate` left out: client-side TLS is served as plain HTTP @nginx.conf:12:9",
+    ] {
+        assert!(listed.iter().any(|l| l == want), "{want}\nin {listed:#?}");
+    }
+    assert!(
+        !listed
+            .iter()
+            .any(|l| l.contains("http2") || l.contains("resolve")),
+        "{listed:#?}"
+    );
+}
