@@ -8,7 +8,19 @@ use crate::report::confcheck::Subject;
 
 pub(super) fn check(args: CheckArgs) -> Exit {
     let s = &args.settings;
-    let report = match super::common::check_configs(&[&args.config], &["check"], s) {
+    if s.nginx.len() > 1 {
+        crate::errln!(
+            "error: check takes one --nginx\n  hint: to compare one config on two nginx versions, \
+             run `badgateway compare --config PATH --nginx OLD --nginx NEW`"
+        );
+        return Exit::BadInput;
+    }
+    let job = super::common::Job {
+        config: &args.config,
+        label: "check",
+        nginx: s.nginx.first().map(|p| p.as_path()),
+    };
+    let report = match super::common::check_configs(&[job], s) {
         Ok(mut r) => r.remove(0),
         Err(exit) => return exit,
     };

@@ -17,17 +17,25 @@ use crate::nginx::locate;
 use crate::report::Target;
 use crate::report::confcheck::Subject;
 
-/// Check each config in turn with the same settings; print any error and return its exit.
-pub(super) fn check_configs(
-    paths: &[&Path],
-    labels: &[&str],
-    s: &CheckSettings,
-) -> Result<Vec<CheckReport>, Exit> {
+/// One config to check, on one nginx.
+pub(super) struct Job<'a> {
+    pub config: &'a Path,
+    /// Names the run in progress lines (`check`, `before`, `after`).
+    pub label: &'a str,
+    /// `--nginx`, else the default one.
+    pub nginx: Option<&'a Path>,
+}
+
+/// Check each job in turn with the same settings; print any error and return its exit.
+pub(super) fn check_configs(jobs: &[Job<'_>], s: &CheckSettings) -> Result<Vec<CheckReport>, Exit> {
     let catalogue = load_catalogue(s.scenarios.clone())?;
-    let nginx = locate(s.nginx.as_deref()).map_err(|msg| {
-        crate::errln!("error: {msg}");
-        Exit::Infrastructure
-    })?;
+    let mut nginxes = Vec::new();
+    for job in jobs {
+        nginxes.push(locate(job.nginx).map_err(|msg| {
+            crate::errln!("error: {msg}");
+            Exit::Infrastructure
+        })?);
+    }
     let root = work_root();
     let cancel = CancellationToken::new();
     let result = super::runtime().block_on(async {
@@ -39,16 +47,15 @@ pub(super) fn check_configs(
             )
         });
         let mut reports = Vec::new();
-        for (i, path) in paths.iter().enumerate() {
+        for (i, (job, nginx)) in jobs.iter().zip(&nginxes).enumerate() {
+            let path = job.config;
             let opts = CheckOptions {
                 nginx: nginx.clone().into(),
                 work_dir: root.join(format!("config-{i}")),
                 upstreams: s.upstream.clone(),
                 faults: s.fault.clone(),
                 progress: display.as_ref().map(|(tx, _)| tx.clone()),
-                label: labels
-                    .get(i)
-                    .map_or_else(|| path.display().to_string(), |l| l.to_string()),
+                label: job.label.to_string(),
             };
             crate::errln!(
                 "badgateway: checking {} (nginx {})",

@@ -1,17 +1,28 @@
-//! `badgateway compare --before OLD --after NEW`: the check matrix on both configs, printed as
+//! `badgateway compare --before OLD --after NEW` (or `--config X --nginx A --nginx B`: one
+//! config on two nginx versions): the check matrix on both, printed as
 //! a diff (fixed, regressed, unchanged). Exit 1 when the change regresses any fault.
 
 use crate::cli::checks::CompareArgs;
 use crate::confcheck::compare as diff;
+use std::path::{Path, PathBuf};
+
 use crate::exit::Exit;
+
+use super::common::Job;
 
 pub(super) fn compare(args: CompareArgs) -> Exit {
     let s = &args.settings;
-    let mut reports =
-        match super::common::check_configs(&[&args.before, &args.after], &["before", "after"], s) {
-            Ok(r) => r,
-            Err(exit) => return exit,
-        };
+    let jobs = match jobs(&args) {
+        Ok(jobs) => jobs,
+        Err(message) => {
+            crate::errln!("error: {message}");
+            return Exit::BadInput;
+        }
+    };
+    let mut reports = match super::common::check_configs(&jobs, s) {
+        Ok(r) => r,
+        Err(exit) => return exit,
+    };
     let after = reports.pop().expect("two reports");
     let before = reports.pop().expect("two reports");
     let c = diff(before, after);
@@ -34,5 +45,38 @@ pub(super) fn compare(args: CompareArgs) -> Exit {
         Exit::NothingTested
     } else {
         Exit::Passed
+    }
+}
+
+/// The two checks to diff: two configs on one nginx, or one config on two nginx.
+fn jobs(args: &CompareArgs) -> Result<[Job<'_>; 2], String> {
+    let nginx = &args.settings.nginx;
+    fn job<'a>(config: &'a Path, label: &'a str, nginx: Option<&'a PathBuf>) -> Job<'a> {
+        Job {
+            config,
+            label,
+            nginx: nginx.map(PathBuf::as_path),
+        }
+    }
+    match (&args.config, &args.before, &args.after) {
+        (Some(config), _, _) if nginx.len() == 2 => Ok([
+            job(config, "before", nginx.first()),
+            job(config, "after", nginx.get(1)),
+        ]),
+        (Some(_), _, _) => Err(format!(
+            "compare --config takes two --nginx (the versions before and after), got {}\n  \
+             hint: badgateway compare --config nginx.conf --nginx /usr/sbin/nginx --nginx \
+             .nginx-versions/1.30/nginx",
+            nginx.len()
+        )),
+        (None, Some(before), Some(after)) if nginx.len() <= 1 => Ok([
+            job(before, "before", nginx.first()),
+            job(after, "after", nginx.first()),
+        ]),
+        _ => Err(
+            "compare takes --before OLD --after NEW (with at most one --nginx), or --config \
+             PATH with two --nginx"
+                .to_string(),
+        ),
     }
 }

@@ -14,9 +14,10 @@ pub struct CheckSettings {
     /// Only this fault (repeatable).
     #[arg(long, value_name = "KIND", value_parser = crate::confcheck::parse_played_fault)]
     pub fault: Vec<FaultKind>,
-    /// The nginx binary (default: `nginx` on PATH, then /usr/sbin).
+    /// The nginx binary (default: `nginx` on PATH, then /usr/sbin). `compare --config X`
+    /// takes two: the nginx before and after an upgrade.
     #[arg(long, value_name = "PATH")]
-    pub nginx: Option<PathBuf>,
+    pub nginx: Vec<PathBuf>,
     /// The scenario catalogue the advice comes from (default: `scenarios/`).
     #[arg(long, value_name = "DIR")]
     pub scenarios: Option<PathBuf>,
@@ -50,11 +51,25 @@ pub struct CheckArgs {
 #[derive(Debug, clap::Args)]
 pub struct CompareArgs {
     /// The config as it is.
-    #[arg(long, value_name = "PATH")]
-    pub before: PathBuf,
+    #[arg(
+        long,
+        value_name = "PATH",
+        requires = "after",
+        conflicts_with = "config"
+    )]
+    pub before: Option<PathBuf>,
     /// The config as it would be after the change.
-    #[arg(long, value_name = "PATH")]
-    pub after: PathBuf,
+    #[arg(
+        long,
+        value_name = "PATH",
+        requires = "before",
+        conflicts_with = "config"
+    )]
+    pub after: Option<PathBuf>,
+    /// One config on two nginx versions (give `--nginx OLD --nginx NEW`): an upgrade's
+    /// regressions.
+    #[arg(long, value_name = "PATH", required_unless_present = "before")]
+    pub config: Option<PathBuf>,
     #[command(flatten)]
     pub settings: CheckSettings,
 }

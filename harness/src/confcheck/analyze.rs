@@ -51,6 +51,13 @@ pub struct Target {
     pub at: String,
 }
 
+impl Target {
+    /// `app.example.com location /api/`: which server and location.
+    pub fn label(&self) -> String {
+        format!("{} {}", self.server, self.location)
+    }
+}
+
 /// Something in the config `check` does not exercise, and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Untested {

@@ -1,10 +1,12 @@
-//! One run of the user's config: fake upstreams up (one upstream's primaries playing a fault,
+//! One run of the user's config: fake upstreams up (one or all of an upstream's primaries
+//! playing a fault, see [`Placement`],
 //! everything else healthy), the test config rendered with their addresses, nginx started,
 //! traffic sent to each target in turn, everything stopped, error.log summarised.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use super::analyze::{Analysis, Target};
@@ -45,11 +47,38 @@ pub struct RunOutcome {
     pub fired: u64,
 }
 
-/// Run the config once in `dir`, with `fault` on `upstream`'s primaries (none: all healthy).
+/// Which servers of the upstream play the fault; the others stay healthy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Placement {
+    /// The first primary server (the way failures usually come: one server at a time).
+    OneServer,
+    /// Every primary server; `backup` servers stay healthy.
+    AllPrimaries,
+}
+
+impl Placement {
+    pub fn label(self) -> &'static str {
+        match self {
+            Placement::OneServer => "one server",
+            Placement::AllPrimaries => "all primaries",
+        }
+    }
+}
+
+/// A fault played on one upstream.
+#[derive(Debug, Clone, Copy)]
+pub struct Played<'a> {
+    pub upstream: &'a str,
+    pub kind: FaultKind,
+    pub placement: Placement,
+}
+
+/// Run the config once in `dir`, with `fault` played (none: all healthy).
 pub async fn run(
     ctx: &Ctx<'_>,
     dir: PathBuf,
-    fault: Option<(&str, FaultKind)>,
+    fault: Option<Played<'_>>,
     targets: &[&Target],
     live: &LiveSender,
 ) -> Result<RunOutcome, String> {
@@ -58,11 +87,11 @@ pub async fn run(
     let session = Session::new(ctx.nginx, dir, vec![servers.socket_dir().to_path_buf()]);
     let drive = Drive {
         servers: &servers,
-        traffic: fault.map(|(_, k)| faults::traffic(k)).unwrap_or_default(),
+        traffic: fault.map(|f| faults::traffic(f.kind)).unwrap_or_default(),
         live,
     };
     let result = drive_nginx(ctx, &session, &drive, assignment, targets).await;
-    let fired = fault.map_or(0, |(u, _)| servers.sum(u, |c| c.fired));
+    let fired = fault.map_or(0, |f| servers.sum(f.upstream, |c| c.fired));
     servers.stop().await;
     session.remove_temp();
     let (targets, logs) = result?;
@@ -84,13 +113,19 @@ pub async fn run(
 
 async fn spawn_all(
     ctx: &Ctx<'_>,
-    fault: Option<(&str, FaultKind)>,
+    fault: Option<Played<'_>>,
 ) -> Result<(Servers, Assignment), String> {
     let mut specs = Vec::new();
     for up in &ctx.analysis.upstreams {
+        let first_primary = up.servers.iter().position(|s| !s.backup);
         for (i, s) in up.servers.iter().enumerate() {
+            let plays = fault.is_some_and(|f| {
+                f.upstream == up.name
+                    && !s.backup
+                    && (f.placement == Placement::AllPrimaries || Some(i) == first_primary)
+            });
             let spec = match fault {
-                Some((name, kind)) if name == up.name && !s.backup => faults::spec(kind),
+                Some(f) if plays => faults::spec(f.kind),
                 _ => healthy(),
             };
             specs.push(((up.name.clone(), i.to_string()), spec));

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Cell, CheckReport, FaultKind};
+use super::{Cell, CheckReport, FaultKind, Placement};
 
 /// How one upstream × fault changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,7 +27,11 @@ pub enum Change {
 pub struct Row {
     pub upstream: String,
     pub fault: FaultKind,
+    pub placement: Placement,
     pub change: Change,
+    /// Per location tested in both: how it changed (which location regressed).
+    #[serde(default)]
+    pub locations: Vec<(String, Change)>,
     pub before: Option<Cell>,
     pub after: Option<Cell>,
 }
@@ -54,35 +58,36 @@ impl Comparison {
 
 /// Diff two reports, upstreams matched by name, in the order they appear.
 pub fn compare(before: CheckReport, after: CheckReport) -> Comparison {
-    let mut keys: Vec<(String, FaultKind)> = Vec::new();
+    let mut keys: Vec<(String, FaultKind, Placement)> = Vec::new();
     for report in [&before, &after] {
         for up in &report.upstreams {
             for c in &up.cells {
-                let key = (up.upstream.name.clone(), c.fault);
+                let key = (up.upstream.name.clone(), c.fault, c.placement);
                 if !keys.contains(&key) {
                     keys.push(key);
                 }
             }
         }
     }
+    // With one primary on both sides, "all primaries" repeats "one server".
+    keys.retain(|(up, _, p)| {
+        *p == Placement::OneServer || before.primaries(up) > 1 || after.primaries(up) > 1
+    });
     let rows = keys
         .into_iter()
-        .map(|(upstream, fault)| {
-            let b = before.cell(&upstream, fault).cloned();
-            let a = after.cell(&upstream, fault).cloned();
+        .map(|(upstream, fault, placement)| {
+            let b = before.cell(&upstream, fault, placement).cloned();
+            let a = after.cell(&upstream, fault, placement).cloned();
             let change = match (&b, &a) {
-                (Some(b), Some(a)) => match (b.survives, a.survives) {
-                    (false, true) => Change::Fixed,
-                    (true, false) => Change::Regressed,
-                    (true, true) => Change::StillSurvives,
-                    (false, false) => Change::StillFails,
-                },
+                (Some(b), Some(a)) => change(b.survives, a.survives),
                 (Some(_), None) => Change::OnlyBefore,
                 _ => Change::OnlyAfter,
             };
             Row {
+                locations: by_location(b.as_ref(), a.as_ref()),
                 upstream,
                 fault,
+                placement,
                 change,
                 before: b,
                 after: a,
@@ -96,10 +101,34 @@ pub fn compare(before: CheckReport, after: CheckReport) -> Comparison {
     }
 }
 
+fn change(before: bool, after: bool) -> Change {
+    match (before, after) {
+        (false, true) => Change::Fixed,
+        (true, false) => Change::Regressed,
+        (true, true) => Change::StillSurvives,
+        (false, false) => Change::StillFails,
+    }
+}
+
+/// How each location tested in both cells changed.
+fn by_location(before: Option<&Cell>, after: Option<&Cell>) -> Vec<(String, Change)> {
+    let (Some(b), Some(a)) = (before, after) else {
+        return Vec::new();
+    };
+    b.by_location
+        .iter()
+        .filter_map(|lb| {
+            let la = a.by_location.iter().find(|l| l.location == lb.location)?;
+            Some((lb.location.clone(), change(lb.survives(), la.survives())))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::confcheck::{Upstream, UpstreamReport};
+    use crate::confcheck::{LocationOutcomes, Upstream, UpstreamReport, UpstreamServer};
+    use crate::outcome::Outcome;
 
     fn report(cells: &[(FaultKind, bool)]) -> CheckReport {
         CheckReport {
@@ -116,17 +145,87 @@ mod tests {
                 targets: Vec::new(),
                 cells: cells
                     .iter()
-                    .map(|(f, s)| Cell {
-                        fault: *f,
-                        survives: *s,
-                        outcomes: Default::default(),
-                        fired: 0,
-                        log: Vec::new(),
-                        advice: None,
-                    })
+                    .map(|(f, s)| cell(*f, Placement::OneServer, &[("/", *s)]))
                     .collect(),
             }],
         }
+    }
+
+    /// A cell whose locations survive or not.
+    fn cell(fault: FaultKind, placement: Placement, locations: &[(&str, bool)]) -> Cell {
+        let outcome = |ok: bool| Outcome::Status(if ok { 200 } else { 502 });
+        let by_location: Vec<LocationOutcomes> = locations
+            .iter()
+            .map(|(l, ok)| LocationOutcomes {
+                location: l.to_string(),
+                outcomes: [(outcome(*ok), 6)].into(),
+            })
+            .collect();
+        Cell {
+            fault,
+            placement,
+            survives: locations.iter().all(|(_, ok)| *ok),
+            outcomes: Default::default(),
+            by_location,
+            fired: 0,
+            log: Vec::new(),
+            advice: None,
+        }
+    }
+
+    fn upstream(primaries: usize, cells: Vec<Cell>) -> CheckReport {
+        let server = |i| UpstreamServer {
+            address: format!("10.0.0.{i}:80"),
+            backup: false,
+            line: String::new(),
+        };
+        let mut r = report(&[]);
+        r.upstreams[0].upstream.servers = (0..primaries).map(server).collect();
+        r.upstreams[0].cells = cells;
+        r
+    }
+
+    #[test]
+    fn a_second_primary_fixes_one_server_faults_and_rows_name_the_location() {
+        use Placement::*;
+        let locations = |api: bool| [("site /", true), ("site /api/", api)];
+        // One primary: "all primaries" is the same run, so it is no row of its own.
+        let before = upstream(
+            1,
+            vec![
+                cell(FaultKind::Refuse, OneServer, &locations(false)),
+                cell(FaultKind::Refuse, AllPrimaries, &locations(false)),
+            ],
+        );
+        let after = upstream(
+            2,
+            vec![
+                cell(FaultKind::Refuse, OneServer, &locations(true)),
+                cell(FaultKind::Refuse, AllPrimaries, &locations(false)),
+            ],
+        );
+        let c = compare(before, after);
+        let rows: Vec<(Placement, Change)> =
+            c.rows.iter().map(|r| (r.placement, r.change)).collect();
+        assert_eq!(
+            rows,
+            [
+                (OneServer, Change::Fixed),
+                (AllPrimaries, Change::StillFails)
+            ]
+        );
+        assert_eq!(
+            c.rows[0].locations,
+            [
+                ("site /".to_string(), Change::StillSurvives),
+                ("site /api/".to_string(), Change::Fixed)
+            ]
+        );
+        let only_one = compare(
+            upstream(1, c.before.upstreams[0].cells.clone()),
+            upstream(1, vec![]),
+        );
+        assert!(only_one.rows.iter().all(|r| r.placement == OneServer));
     }
 
     #[test]

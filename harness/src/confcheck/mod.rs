@@ -20,7 +20,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-pub use analyze::{Analysis, Target, Untested, Upstream, analyze};
+pub use analyze::{Analysis, Target, Untested, Upstream, UpstreamServer, analyze};
+pub use cell::Placement;
 pub use compare::{Change, Comparison, compare};
 pub use faults::{FaultKind, parse_played as parse_played_fault};
 pub use rewrite::ConfigChange;
@@ -30,6 +31,7 @@ use crate::fixes::{Advice, Catalogue};
 use crate::input_error::InputError;
 use crate::nginx::NginxBackend;
 use crate::outcome::Outcome;
+use cell::Played;
 
 /// What a check is asked to do.
 #[derive(Debug, Clone)]
@@ -93,9 +95,14 @@ pub struct UpstreamReport {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Cell {
     pub fault: FaultKind,
+    /// Which of the upstream's servers played it.
+    pub placement: Placement,
     pub survives: bool,
     /// Requests per outcome over every target of the upstream.
     pub outcomes: BTreeMap<Outcome, u64>,
+    /// The same, per location (in the order of the upstream's targets).
+    #[serde(default)]
+    pub by_location: Vec<LocationOutcomes>,
     /// Times the faulty servers misbehaved (0: nginx never gave them a chance).
     pub fired: u64,
     /// The most frequent error.log messages of the run.
@@ -104,10 +111,50 @@ pub struct Cell {
     pub advice: Option<Advice>,
 }
 
+/// What clients of one location got in one cell.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LocationOutcomes {
+    /// [`Target::label`]: server and location.
+    pub location: String,
+    pub outcomes: BTreeMap<Outcome, u64>,
+}
+
+impl LocationOutcomes {
+    pub fn survives(&self) -> bool {
+        self.outcomes.keys().all(|o| o.is_success())
+    }
+}
+
 impl Cell {
     /// `200×6`, `502×4 200×2`.
     pub fn summary(&self) -> String {
         crate::outcome::histogram(&self.outcomes)
+    }
+}
+
+impl UpstreamReport {
+    /// Primary (not `backup`) servers.
+    pub fn primaries(&self) -> usize {
+        self.upstream.servers.iter().filter(|s| !s.backup).count()
+    }
+
+    /// The cells worth showing: "all primaries" only when there are two or more (with one,
+    /// it repeats "one server").
+    pub fn distinct_cells(&self) -> impl Iterator<Item = &Cell> {
+        let both = self.primaries() > 1;
+        self.cells
+            .iter()
+            .filter(move |c| both || c.placement == Placement::OneServer)
+    }
+}
+
+impl Cell {
+    /// `refuse`, or `refuse (all primaries)` when every primary played it.
+    pub fn name(&self) -> String {
+        match self.placement {
+            Placement::OneServer => self.fault.name().to_string(),
+            Placement::AllPrimaries => format!("{} (all primaries)", self.fault.name()),
+        }
     }
 }
 
@@ -125,13 +172,23 @@ impl CheckReport {
             .any(|c| !c.survives)
     }
 
-    /// The cell of `upstream` × `fault`, if it ran.
-    pub fn cell(&self, upstream: &str, fault: FaultKind) -> Option<&Cell> {
+    /// How many primary (not `backup`) servers `upstream` has (0 when it was not tested).
+    pub fn primaries(&self, upstream: &str) -> usize {
+        self.upstreams
+            .iter()
+            .find(|u| u.upstream.name == upstream)
+            .map_or(0, UpstreamReport::primaries)
+    }
+
+    /// The cell of `upstream` × `fault` × `placement`, if it ran.
+    pub fn cell(&self, upstream: &str, fault: FaultKind, placement: Placement) -> Option<&Cell> {
         let up = self
             .upstreams
             .iter()
             .find(|u| u.upstream.name == upstream)?;
-        up.cells.iter().find(|c| c.fault == fault)
+        up.cells
+            .iter()
+            .find(|c| c.fault == fault && c.placement == placement)
     }
 }
 
@@ -200,17 +257,36 @@ pub async fn check(
         if targets.is_empty() {
             continue;
         }
+        let primaries = up.servers.iter().filter(|s| !s.backup).count();
         let mut cells = Vec::new();
-        for &fault in &faults {
-            let out = run(
-                &ctx,
-                (opts, key(&up.name, fault.name())),
-                dir.join(fault.name()),
-                Some((&up.name, fault)),
-                &targets,
-            )
-            .await?;
-            cells.push(to_cell(fault, out, catalogue));
+        for &kind in &faults {
+            for placement in [Placement::OneServer, Placement::AllPrimaries] {
+                if placement == Placement::AllPrimaries && primaries < 2 {
+                    // With one primary, "one server" already was all of them.
+                    let mut same: Cell = cells.last().cloned().expect("one-server cell ran");
+                    same.placement = placement;
+                    cells.push(same);
+                    continue;
+                }
+                let name = match placement {
+                    Placement::OneServer => kind.name().to_string(),
+                    Placement::AllPrimaries => format!("{}-all", kind.name()),
+                };
+                let played = Played {
+                    upstream: &up.name,
+                    kind,
+                    placement,
+                };
+                let out = run(
+                    &ctx,
+                    (opts, key(&up.name, &name)),
+                    dir.join(&name),
+                    Some(played),
+                    &targets,
+                )
+                .await?;
+                cells.push(to_cell(played, &targets, out, catalogue));
+            }
         }
         report.upstreams.push(UpstreamReport {
             upstream: up.clone(),
@@ -226,7 +302,7 @@ async fn run(
     ctx: &cell::Ctx<'_>,
     (opts, key): (&CheckOptions, PhaseKey),
     dir: PathBuf,
-    fault: Option<(&str, FaultKind)>,
+    fault: Option<Played<'_>>,
     targets: &[&Target],
 ) -> Result<cell::RunOutcome, CheckError> {
     let emit = |event: Event| {
@@ -235,7 +311,7 @@ async fn run(
         }
     };
     let (live, watch) = tokio::sync::watch::channel(crate::load::LiveCounts::default());
-    let per_target = fault.map_or_else(faults::Traffic::default, |(_, k)| faults::traffic(k));
+    let per_target = fault.map_or_else(faults::Traffic::default, |f| faults::traffic(f.kind));
     emit(Event::PhaseStarted {
         key: key.clone(),
         planned: per_target.requests * targets.len() as u64,
@@ -265,24 +341,36 @@ async fn run(
     Ok(out)
 }
 
-fn to_cell(fault: FaultKind, out: cell::RunOutcome, catalogue: &Catalogue) -> Cell {
+fn to_cell(
+    played: Played<'_>,
+    targets: &[&Target],
+    out: cell::RunOutcome,
+    catalogue: &Catalogue,
+) -> Cell {
     let mut outcomes = BTreeMap::new();
-    for t in &out.targets {
-        for (o, n) in &t.load.outcomes {
+    let mut by_location = Vec::new();
+    for (t, run) in targets.iter().zip(&out.targets) {
+        for (o, n) in &run.load.outcomes {
             *outcomes.entry(*o).or_insert(0) += n;
         }
+        by_location.push(LocationOutcomes {
+            location: t.label(),
+            outcomes: run.load.outcomes.clone(),
+        });
     }
     let survives = outcomes.keys().all(|o: &Outcome| o.is_success());
     Cell {
-        fault,
+        fault: played.kind,
+        placement: played.placement,
         survives,
         outcomes,
+        by_location,
         fired: out.fired,
         log: out.log,
         advice: if survives {
             None
         } else {
-            catalogue.for_fault(fault)
+            catalogue.for_fault(played.kind)
         },
     }
 }

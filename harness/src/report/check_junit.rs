@@ -12,7 +12,7 @@ pub fn render_check(r: &CheckReport) -> String {
     let mut report = Report::new("badgateway check");
     for up in &r.upstreams {
         let mut suite = suite(&up.upstream.name, r);
-        for c in &up.cells {
+        for c in up.distinct_cells() {
             let status = if c.survives {
                 TestCaseStatus::success()
             } else {
@@ -83,7 +83,7 @@ fn suite(upstream: &str, r: &CheckReport) -> TestSuite {
 
 /// A testcase for `cell`, its histogram and error.log lines in system-out.
 fn case(upstream: &str, cell: &Cell, status: TestCaseStatus) -> TestCase {
-    let mut tc = TestCase::new(cell.fault.name(), status);
+    let mut tc = TestCase::new(cell.name(), status);
     tc.set_classname(upstream);
     let mut out = format!(
         "clients got: {}\nfault fired: {}×\n",

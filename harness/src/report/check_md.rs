@@ -10,7 +10,7 @@ use crate::fixes::Advice;
 
 /// The check report as Markdown.
 pub fn render_check(r: &CheckReport) -> String {
-    let cells = || r.upstreams.iter().flat_map(|u| &u.cells);
+    let cells = || r.upstreams.iter().flat_map(|u| u.distinct_cells());
     let failing = cells().filter(|c| !c.survives).count();
     let verdict = if failing == 0 {
         "✅ survives every fault".to_string()
@@ -40,11 +40,11 @@ pub fn render_check(r: &CheckReport) -> String {
         out.push_str(
             "\n| fault | clients got | verdict | catalogue scenario |\n|---|---|---|---|\n",
         );
-        for c in &up.cells {
+        for c in up.distinct_cells() {
             let _ = writeln!(
                 out,
                 "| `{}` | {} | {} | {} |",
-                c.fault.name(),
+                c.name(),
                 histogram(Some(c)),
                 verdict_of(c),
                 scenario(c)
@@ -70,9 +70,10 @@ pub fn render_compare(c: &Comparison) -> String {
         format!("❌ {regressed} regressed")
     };
     let mut out = format!(
-        "## badgateway compare: {verdict}\n\nbefore `{}` → after `{}` (nginx {}) · {} fixed, \
-         {regressed} regressed, {} unchanged\n",
+        "## badgateway compare: {verdict}\n\nbefore `{}` (nginx {}) → after `{}` (nginx {}) · \
+         {} fixed, {regressed} regressed, {} unchanged\n",
         text(&c.before.config.display().to_string()),
+        text(&c.before.nginx_version),
         text(&c.after.config.display().to_string()),
         text(&c.after.nginx_version),
         count(&[Change::Fixed]),
@@ -108,9 +109,10 @@ pub fn render_compare(c: &Comparison) -> String {
             let advice = r.after.as_ref().or(r.before.as_ref()).map(scenario);
             let _ = writeln!(
                 out,
-                "| `{}` | `{}` | {} | {} | {} |",
+                "| `{}` | `{}` ({}) | {} | {} | {} |",
                 text(&r.upstream),
                 r.fault.name(),
+                r.placement.label(),
                 histogram(r.before.as_ref()),
                 histogram(r.after.as_ref()),
                 advice.unwrap_or_default()
@@ -252,12 +254,12 @@ mod tests {
         assert!(at("### Regressed") < at("### Fixed") && at("### Fixed") < at("### Unchanged"));
         let regressed = &md[at("### Regressed")..at("### Fixed")];
         assert!(
-            regressed.contains("| `app` | `stall` | ✅ 200×6 | ❌ 504×4 200×2 | `upstream-down` |"),
+            regressed.contains("| `app` | `stall` (one server) | ✅ 200×6 | ❌ 504×4 200×2 | `upstream-down` |"),
             "{regressed}"
         );
         let fixed = &md[at("### Fixed")..at("### Unchanged")];
         assert!(
-            fixed.contains("| `app` | `refuse` | ❌ 502×6 | ✅ 200×6 |"),
+            fixed.contains("| `app` | `refuse` (one server) | ❌ 502×6 | ✅ 200×6 |"),
             "{fixed}"
         );
         assert!(md[at("### Unchanged")..].contains("`reset`"), "{md}");

@@ -3,7 +3,7 @@
 //! the catalogue fix of each failing fault, once. Plain text for people; `--json` and the
 //! `--report` files are the machine-readable forms.
 
-use crate::confcheck::{Cell, Change, CheckReport, Comparison};
+use crate::confcheck::{Cell, Change, CheckReport, Comparison, Placement, UpstreamReport};
 use crate::fixes::Advice;
 
 /// The terminal table of one report.
@@ -28,20 +28,7 @@ pub fn check(r: &CheckReport) -> String {
                 t.server, t.location, t.path, t.host
             ));
         }
-        out.push_str(&format!(
-            "  {:<22} {:<26} {:<9} {}\n",
-            "FAULT", "CLIENTS GOT", "VERDICT", "CATALOGUE"
-        ));
-        for c in &up.cells {
-            let verdict = if c.survives { "survives" } else { "FAILS" };
-            let scenario = c.advice.as_ref().map_or("", |a| a.scenario.as_str());
-            out.push_str(&format!(
-                "  {:<22} {:<26} {:<9} {scenario}\n",
-                c.fault.name(),
-                c.summary(),
-                verdict
-            ));
-        }
+        out.push_str(&fault_table(up));
     }
     if r.upstreams.is_empty() {
         out.push_str("\nno upstream could be tested\n");
@@ -63,6 +50,44 @@ pub fn check(r: &CheckReport) -> String {
             };
             out.push_str(&format!("  - {}: {}{at}\n", u.what, u.reason));
         }
+    }
+    out
+}
+
+/// The fault table of one upstream: with two or more primaries a column for one server
+/// playing the fault and one for all primaries; with one primary, the one column.
+fn fault_table(up: &UpstreamReport) -> String {
+    let both = up.primaries() > 1;
+    let mut out = match both {
+        true => format!(
+            "  {:<22} {:<34} {:<34} {}\n",
+            "FAULT", "ONE SERVER PLAYS IT", "ALL PRIMARIES PLAY IT", "CATALOGUE"
+        ),
+        false => format!("  {:<22} {:<34} {}\n", "FAULT", "CLIENTS GOT", "CATALOGUE"),
+    };
+    let verdict = |c: &Cell| {
+        let word = if c.survives { "survives" } else { "FAILS" };
+        format!("{} {word}", c.summary())
+    };
+    for one in up
+        .cells
+        .iter()
+        .filter(|c| c.placement == Placement::OneServer)
+    {
+        let all = up
+            .cells
+            .iter()
+            .find(|c| c.fault == one.fault && c.placement == Placement::AllPrimaries);
+        let advice = [Some(one), all]
+            .into_iter()
+            .flatten()
+            .find_map(|c| c.advice.as_ref());
+        let scenario = advice.map_or("", |a| a.scenario.as_str());
+        let mut line = format!("  {:<22} {:<34} ", one.fault.name(), verdict(one));
+        if both {
+            line.push_str(&format!("{:<34} ", all.map(verdict).unwrap_or_default()));
+        }
+        out.push_str(&format!("{line}{scenario}\n").replace(" \n", "\n"));
     }
     out
 }
@@ -95,32 +120,37 @@ fn changes(r: &CheckReport) -> String {
 /// The before/after table of a comparison, with the fix of every regressed fault.
 pub fn compare(c: &Comparison) -> String {
     let mut out = format!(
-        "before: {}\nafter:  {}\n\n  {:<16} {:<22} {:<26} {:<26} {}\n",
+        "before: {} (nginx {})\nafter:  {} (nginx {})\n\n  {:<16} {:<22} {:<14} {:<22} {:<22} {}\n",
         c.before.config.display(),
+        c.before.nginx_version,
         c.after.config.display(),
+        c.after.nginx_version,
         "UPSTREAM",
         "FAULT",
+        "PLAYED BY",
         "BEFORE",
         "AFTER",
         "CHANGE"
     );
     let cell = |x: &Option<Cell>| x.as_ref().map_or("-".to_string(), |c| c.summary());
     for r in &c.rows {
-        let change = match r.change {
-            Change::Fixed => "fixed",
-            Change::Regressed => "REGRESSED",
-            Change::StillSurvives => "unchanged (survives)",
-            Change::StillFails => "unchanged (fails)",
-            Change::OnlyBefore => "only tested before",
-            Change::OnlyAfter => "only tested after",
-        };
+        let change = change_word(r.change);
         out.push_str(&format!(
-            "  {:<16} {:<22} {:<26} {:<26} {change}\n",
+            "  {:<16} {:<22} {:<14} {:<22} {:<22} {change}\n",
             r.upstream,
             r.fault.name(),
+            r.placement.label(),
             cell(&r.before),
             cell(&r.after)
         ));
+        // Which locations moved, when the upstream serves more than one.
+        if r.locations.len() > 1 {
+            for (location, change) in &r.locations {
+                if matches!(change, Change::Fixed | Change::Regressed) {
+                    out.push_str(&format!("      ↳ {location}: {}\n", change_word(*change)));
+                }
+            }
+        }
     }
     let count = |k: Change| c.rows.iter().filter(|r| r.change == k).count();
     out.push_str(&format!(
@@ -134,6 +164,17 @@ pub fn compare(c: &Comparison) -> String {
         regressed.filter_map(|r| r.after.as_ref()?.advice.as_ref()),
     ));
     out
+}
+
+fn change_word(change: Change) -> &'static str {
+    match change {
+        Change::Fixed => "fixed",
+        Change::Regressed => "REGRESSED",
+        Change::StillSurvives => "unchanged (survives)",
+        Change::StillFails => "unchanged (fails)",
+        Change::OnlyBefore => "only tested before",
+        Change::OnlyAfter => "only tested after",
+    }
 }
 
 /// Each distinct scenario's fix, once.

@@ -82,7 +82,9 @@ pub(crate) mod sample {
         let survives = outcomes.keys().all(|o| o.is_success());
         Cell {
             fault,
+            placement: crate::confcheck::Placement::OneServer,
             survives,
+            by_location: Vec::new(),
             outcomes,
             fired: 6,
             log: vec!["[error] connect() failed (111: Connection refused) ×6".into()],

@@ -22,6 +22,21 @@ pub fn nginx_or_skip(test: &str) -> Option<NginxBinary> {
     }
 }
 
+/// `.nginx-versions/MAJOR.MINOR/nginx` (from `scripts/build-nginx-images`), for tests that
+/// need a second nginx: fails under `CI=true` when missing, skips with a reason elsewhere.
+pub fn local_nginx_or_skip(version: &str, test: &str) -> Option<PathBuf> {
+    let wrapper = repo().join(format!(".nginx-versions/{version}/nginx"));
+    if wrapper.is_file() {
+        return Some(wrapper);
+    }
+    let why = format!("no .nginx-versions/{version}/nginx: run scripts/build-nginx-images");
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("{test}: CI=true and {why}");
+    }
+    eprintln!("SKIPPED {test}: {why}");
+    None
+}
+
 /// The workspace root.
 pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -165,15 +165,12 @@ fn a_missing_image_is_an_infrastructure_error() {
 /// `.nginx-versions/1.30/nginx`: Debian forky's nginx run by forky's own loader, no Docker.
 #[test]
 fn a_local_install_runs_the_newer_nginx_without_docker() {
-    let wrapper = common::repo().join(".nginx-versions/1.30/nginx");
-    if !wrapper.is_file() {
-        let why = "no .nginx-versions/1.30/nginx: run scripts/build-nginx-images";
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("CI=true and {why}");
-        }
-        eprintln!("SKIPPED a_local_install_runs_the_newer_nginx_without_docker: {why}");
+    let Some(wrapper) = common::local_nginx_or_skip(
+        "1.30",
+        "a_local_install_runs_the_newer_nginx_without_docker",
+    ) else {
         return;
-    }
+    };
     let out = tempfile::tempdir().unwrap();
     let run = common::run_cli(&[
         "run",

@@ -5,7 +5,11 @@ use crate::common;
 
 use std::path::{Path, PathBuf};
 
-use badgateway::confcheck::{Change, CheckOptions, CheckReport, FaultKind, check, compare};
+use badgateway::confcheck::{
+    Change, CheckOptions, CheckReport, FaultKind, Placement, check, compare,
+};
+
+const ONE: Placement = Placement::OneServer;
 use badgateway::fixes::Catalogue;
 use badgateway::nginx::NginxBinary;
 use badgateway::outcome::Outcome;
@@ -48,13 +52,13 @@ async fn a_backup_server_survives_refuse_and_a_single_server_does_not() {
     };
     let with = run(&nginx, "backup.conf", &[FaultKind::Refuse]).await;
     let cell = with
-        .cell("app", FaultKind::Refuse)
+        .cell("app", FaultKind::Refuse, ONE)
         .expect("app × refuse ran");
     assert!(cell.survives, "{cell:?}");
     assert!(cell.advice.is_none());
     let without = run(&nginx, "single.conf", &[FaultKind::Refuse]).await;
     let cell = without
-        .cell("app", FaultKind::Refuse)
+        .cell("app", FaultKind::Refuse, ONE)
         .expect("app × refuse ran");
     assert!(!cell.survives, "{cell:?}");
     assert_eq!(
@@ -77,8 +81,8 @@ async fn dropping_keepalive_timeout_regresses_the_keepalive_race() {
     };
     let before = run(&nginx, "keepalive-tuned.conf", &[FaultKind::IdleClose]).await;
     let after = run(&nginx, "keepalive-untuned.conf", &[FaultKind::IdleClose]).await;
-    let b = before.cell("node", FaultKind::IdleClose).unwrap();
-    let a = after.cell("node", FaultKind::IdleClose).unwrap();
+    let b = before.cell("node", FaultKind::IdleClose, ONE).unwrap();
+    let a = after.cell("node", FaultKind::IdleClose, ONE).unwrap();
     assert!(b.survives, "tuned: {b:?}");
     assert!(
         !a.survives && a.outcomes.contains_key(&Outcome::Status(502)),
@@ -105,20 +109,21 @@ async fn the_shop_config_runs_the_whole_catalogue() {
         .collect();
     assert_eq!(names, ["shop_app", "api", "10.0.0.50:3000"], "{r:#?}");
     for up in &r.upstreams {
+        let runs = if up.primaries() > 1 { 2 } else { 1 };
         assert_eq!(
-            up.cells.len(),
-            badgateway::confcheck::faults::played().len()
+            up.distinct_cells().count(),
+            runs * badgateway::confcheck::faults::played().len()
         );
     }
     // shop_app and api have backups: a refused primary is invisible to clients.
-    assert!(r.cell("shop_app", FaultKind::Refuse).unwrap().survives);
-    assert!(r.cell("api", FaultKind::Refuse).unwrap().survives);
-    let admin = r.cell("10.0.0.50:3000", FaultKind::Refuse).unwrap();
+    assert!(r.cell("shop_app", FaultKind::Refuse, ONE).unwrap().survives);
+    assert!(r.cell("api", FaultKind::Refuse, ONE).unwrap().survives);
+    let admin = r.cell("10.0.0.50:3000", FaultKind::Refuse, ONE).unwrap();
     assert!(!admin.survives && admin.advice.is_some(), "{admin:?}");
     // A 2 s stall is a 200 under the default 60 s proxy_read_timeout.
-    assert!(r.cell("shop_app", FaultKind::Stall).unwrap().survives);
+    assert!(r.cell("shop_app", FaultKind::Stall, ONE).unwrap().survives);
     // A truncated body is not saved by any backup: the status went out first.
-    let cut = r.cell("api", FaultKind::CloseMidBody).unwrap();
+    let cut = r.cell("api", FaultKind::CloseMidBody, ONE).unwrap();
     assert!(cut.outcomes.contains_key(&Outcome::Truncated), "{cut:?}");
     let untested: Vec<&str> = r.untested.iter().map(|u| u.what.as_str()).collect();
     assert!(
@@ -219,4 +224,81 @@ fn cli_check_and_compare_exit_codes() {
     let text = common::text(&out);
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(text.contains("fixed"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_primary_fixes_crash_reset_and_refuse_when_one_server_plays_them() {
+    let Some(nginx) = common::nginx_or_skip("a_second_primary_fixes") else {
+        return;
+    };
+    let faults = [
+        FaultKind::Refuse,
+        FaultKind::Reset,
+        FaultKind::CloseBeforeResponse,
+    ];
+    let before = run(&nginx, "single.conf", &faults).await;
+    let after = run(&nginx, "two-primaries.conf", &faults).await;
+    let c = compare(before, after);
+    for fault in faults {
+        let row = |placement| {
+            c.rows
+                .iter()
+                .find(|r| r.fault == fault && r.placement == placement)
+                .unwrap_or_else(|| panic!("{fault:?} {placement:?}: {:#?}", c.rows))
+        };
+        // One of two servers failing: nginx retries the other, clients see 200s.
+        assert_eq!(row(ONE).change, Change::Fixed, "{:#?}", row(ONE));
+        // Both failing and no backup: the second server is no help.
+        let all = row(Placement::AllPrimaries);
+        assert_eq!(all.change, Change::StillFails, "{all:#?}");
+    }
+}
+
+#[test]
+fn one_config_on_two_nginx_versions_shows_the_keepalive_upgrade_hazard() {
+    let test = "one_config_on_two_nginx_versions";
+    let (Some(_), Some(newer)) = (
+        common::nginx_or_skip(test),
+        common::local_nginx_or_skip("1.30", test),
+    ) else {
+        return;
+    };
+    let old = badgateway::nginx::locate(None).unwrap();
+    let config = fixture("two-primaries.conf");
+    let out = common::run_cli(&[
+        "compare",
+        "--config",
+        config.to_str().unwrap(),
+        "--nginx",
+        old.path.to_str().unwrap(),
+        "--nginx",
+        newer.to_str().unwrap(),
+        "--fault",
+        "idle_close",
+        "--quiet",
+    ]);
+    let text = common::text(&out);
+    if badgateway::scenario::VersionRange::try_from(">=1.29.7".to_string())
+        .unwrap()
+        .matches(&old.version)
+    {
+        // Both pool by default: no hazard between them to show.
+        assert_eq!(out.status.code(), Some(0), "{text}");
+        return;
+    }
+    // Before 1.29.7 nginx opens a connection per request, so the upstream's idle timer never
+    // meets a reused one; 1.30 pools by default and POSTs meet the race.
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("REGRESSED") && text.contains("location /api/: REGRESSED"),
+        "{text}"
+    );
+    assert!(text.contains("keepalive-race"), "{text}");
+    let out = common::run_cli(&["compare", "--config", config.to_str().unwrap(), "--quiet"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "one --nginx is bad input: {}",
+        common::text(&out)
+    );
 }
