@@ -54,6 +54,7 @@ pub(super) fn check_configs(jobs: &[Job<'_>], s: &CheckSettings) -> Result<Vec<C
                 work_dir: root.join(format!("config-{i}")),
                 upstreams: s.upstream.clone(),
                 faults: s.fault.clone(),
+                location_paths: s.location_path.iter().cloned().collect(),
                 progress: display.as_ref().map(|(tx, _)| tx.clone()),
                 label: job.label.to_string(),
             };

@@ -14,6 +14,10 @@ pub struct CheckSettings {
     /// Only this fault (repeatable).
     #[arg(long, value_name = "KIND", value_parser = crate::confcheck::parse_played_fault)]
     pub fault: Vec<FaultKind>,
+    /// The request path for a location check cannot derive one for, as `LOCATION=PATH` with
+    /// the location's arguments as written: `--location-path '~ ^/(a|b)=/a'` (repeatable).
+    #[arg(long, value_name = "LOCATION=PATH", value_parser = parse_location_path)]
+    pub location_path: Vec<(String, String)>,
     /// The nginx binary (default: `nginx` on PATH, then /usr/sbin). `compare --config X`
     /// takes two: the nginx before and after an upgrade.
     #[arg(long, value_name = "PATH")]
@@ -85,4 +89,27 @@ pub struct DiagnoseArgs {
     /// Print the diagnosis as JSON instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `~ \.php$=/index.php` → (`~ \.php$`, `/index.php`): split at the last `=/`, since the
+/// location's regex may hold a `=` but the path starts with `/`.
+fn parse_location_path(text: &str) -> Result<(String, String), String> {
+    match text.rfind("=/") {
+        Some(at) if at > 0 => Ok((text[..at].trim().to_string(), text[at + 1..].to_string())),
+        _ => Err(format!(
+            "{text:?}: expected LOCATION=PATH with a path starting with /, e.g. '~ \\.php$=/index.php'"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn location_paths_split_at_the_path() {
+        assert_eq!(
+            super::parse_location_path(r"~ ^/a=b/=/a=b/x").unwrap(),
+            (r"~ ^/a=b/".to_string(), "/a=b/x".to_string())
+        );
+        assert!(super::parse_location_path("/x").is_err());
+    }
 }

@@ -1,6 +1,12 @@
 //! Reading a user's config for what `check` can exercise: its upstreams (blocks, and literal
 //! addresses in `*_pass`), the locations that proxy to them (with the Host and path that reach
-//! each), the listen addresses to move, and everything that cannot be tested, with the reason.
+//! each; regex and named locations through [`reach`]), the listen addresses to move, and
+//! everything that cannot be tested, with the reason.
+
+mod address;
+mod reach;
+
+pub use address::{Pass, host_for, listen_key, request_path, server_listens, split_pass};
 
 use std::collections::BTreeMap;
 
@@ -76,77 +82,14 @@ pub struct Analysis {
     pub untested: Vec<Untested>,
 }
 
-/// How a `*_pass` argument reads.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Pass {
-    /// `http://`, `https://`, `grpc://` or empty.
-    pub scheme: String,
-    /// `10.0.0.5:8080`, `app`, `unix:/run/x.sock`.
-    pub authority: String,
-    /// What follows the authority (`/api/`), possibly empty.
-    pub uri: String,
-}
-
-/// Split a `*_pass` argument; `None` when it contains variables.
-pub fn split_pass(arg: &str) -> Option<Pass> {
-    if arg.contains('$') {
-        return None;
-    }
-    let (scheme, rest) = match arg.find("://") {
-        Some(i) => (&arg[..i + 3], &arg[i + 3..]),
-        None => ("", arg),
-    };
-    let (authority, uri) = match rest.strip_prefix("unix:") {
-        // `unix:/path/x.sock:/uri`: the socket ends at the next colon.
-        Some(path) => match path.find(':') {
-            Some(i) => (&rest[..5 + i], &rest[5 + i + 1..]),
-            None => (rest, ""),
-        },
-        None => match rest.find('/') {
-            Some(i) => rest.split_at(i),
-            None => (rest, ""),
-        },
-    };
-    Some(Pass {
-        scheme: scheme.to_string(),
-        authority: authority.to_string(),
-        uri: uri.to_string(),
-    })
-}
-
-/// `80` → `*:80`, `[::]` → `[::]:80`, `127.0.0.1:8080` unchanged.
-pub fn listen_key(arg: &str) -> String {
-    if arg.chars().all(|c| c.is_ascii_digit()) {
-        return format!("*:{arg}");
-    }
-    let has_port = match arg.rfind(']') {
-        Some(b) => arg[b..].contains(':'),
-        None => arg.contains(':') && !arg.starts_with("unix:"),
-    };
-    if has_port || arg.starts_with("unix:") {
-        arg.to_string()
-    } else {
-        format!("{arg}:80")
-    }
-}
-
-/// The listen keys of a `server` block (nginx's default `*:80` when it has none).
-pub fn server_listens(server: &Directive) -> Vec<String> {
-    let mut keys: Vec<String> = server
-        .children()
-        .filter(|d| d.name == "listen")
-        .filter_map(|d| d.arg(0))
-        .map(|a| listen_key(&a))
-        .collect();
-    if keys.is_empty() {
-        keys.push("*:80".to_string());
-    }
-    keys.dedup();
-    keys
-}
-
 /// Read the config.
 pub fn analyze(config: &Config) -> Analysis {
+    analyze_with(config, &BTreeMap::new())
+}
+
+/// Read the config, sending requests for the locations in `given` (`~ \.php$` → `/x.php`,
+/// as `--location-path` gives them) to those paths.
+pub fn analyze_with(config: &Config, given: &BTreeMap<String, String>) -> Analysis {
     let mut a = Analysis::default();
     for http in config.directives().filter(|d| d.name == "http") {
         for up in http.children().filter(|d| d.name == "upstream") {
@@ -164,19 +107,39 @@ pub fn analyze(config: &Config) -> Analysis {
     }
     for http in config.directives().filter(|d| d.name == "http") {
         for server in http.children().filter(|d| d.name == "server") {
-            server_block(server, &mut a);
+            server_block(server, given, &mut a);
         }
+        caches(http, &mut a.untested);
     }
     for up in &a.upstreams {
         if !a.targets.iter().any(|t| t.upstream == up.name) {
             a.untested.push(Untested {
                 what: format!("upstream {}", up.name),
-                reason: "no prefix or exact location proxies to it over http://".into(),
+                reason: "no location that check can reach proxies to it over http://".into(),
                 at: String::new(),
             });
         }
     }
     a
+}
+
+/// Every `proxy_cache` (`fastcgi_cache`, ...) in use: listed, since no run exercises it.
+fn caches(block: &Directive, out: &mut Vec<Untested>) {
+    for d in block.children() {
+        let cache = ["proxy", "fastcgi", "uwsgi", "scgi"]
+            .iter()
+            .any(|m| d.name == format!("{m}_cache"));
+        if cache && d.arg(0).as_deref() != Some("off") {
+            out.push(untested(
+                d,
+                &format!("{} {}", d.name, d.arg(0).unwrap_or_default()),
+                "each run starts nginx with an empty cache (nginx loads a disk cache only a \
+                 minute after start), so cached answers and *_cache_use_stale are not \
+                 exercised: clients got what an uncached request gets",
+            ));
+        }
+        caches(d, out);
+    }
 }
 
 fn upstream_block(up: &Directive, untested_out: &mut Vec<Untested>) -> Upstream {
@@ -220,7 +183,7 @@ fn untested(d: &Directive, what: &str, reason: &str) -> Untested {
     }
 }
 
-fn server_block(server: &Directive, a: &mut Analysis) {
+fn server_block(server: &Directive, given: &BTreeMap<String, String>, a: &mut Analysis) {
     let listens = server_listens(server);
     for key in &listens {
         if !a.listens.contains(key) {
@@ -241,6 +204,8 @@ fn server_block(server: &Directive, a: &mut Analysis) {
         label,
         host: host_for(&names),
         listen: listens[0].clone(),
+        server,
+        given,
     };
     for d in server.children() {
         if d.name == "listen"
@@ -263,38 +228,26 @@ fn server_block(server: &Directive, a: &mut Analysis) {
     }
 }
 
-struct ServerCtx {
+struct ServerCtx<'a> {
     label: String,
     host: String,
     listen: String,
-}
-
-/// A Host header that selects a server with these names.
-fn host_for(names: &[String]) -> String {
-    for n in names {
-        if n.is_empty() || n == "_" || n.starts_with('~') {
-            continue;
-        }
-        if let Some(rest) = n.strip_prefix("*.") {
-            return format!("www.{rest}");
-        }
-        if let Some(rest) = n.strip_suffix(".*") {
-            return format!("{rest}.com");
-        }
-        return n.trim_start_matches('.').to_string();
-    }
-    "localhost".to_string()
+    server: &'a Directive,
+    /// Paths given for locations (`--location-path`), by `location` arguments.
+    given: &'a BTreeMap<String, String>,
 }
 
 fn location(loc: &Directive, ctx: &ServerCtx, a: &mut Analysis) {
     let args: Vec<String> = loc.args.iter().map(|x| x.value()).collect();
     let label = format!("location {}", args.join(" "));
-    let path = match args.as_slice() {
-        [p] if p.starts_with('@') => Err("named location: only reachable by internal redirects"),
-        [p] => Ok(p.clone()),
-        [m, p] if m == "=" || m == "^~" => Ok(p.clone()),
-        [m, _] if m == "~" || m == "~*" => Err("regex location: no path to send is implied"),
-        _ => Err("unrecognised location form"),
+    let path = match (ctx.given.get(&args.join(" ")), args.as_slice()) {
+        (Some(given), _) => Ok(given.clone()),
+        (None, [p]) if p.starts_with('@') => reach::named_path(ctx.server, p),
+        (None, [p]) => Ok(p.clone()),
+        (None, [m, p]) if m == "=" || m == "^~" => Ok(p.clone()),
+        (None, [m, p]) if m == "~" || m == "~*" => reach::regex_path(p, m == "~*")
+            .map_err(|e| format!("{e}; give one with --location-path '{m} {p}=/PATH'")),
+        _ => Err("unrecognised location form".to_string()),
     };
     for d in loc.children() {
         match d.name.as_str() {
@@ -317,7 +270,13 @@ fn location(loc: &Directive, ctx: &ServerCtx, a: &mut Analysis) {
     }
 }
 
-fn pass(d: &Directive, label: &str, path: Result<String, &str>, ctx: &ServerCtx, a: &mut Analysis) {
+fn pass(
+    d: &Directive,
+    label: &str,
+    path: Result<String, String>,
+    ctx: &ServerCtx,
+    a: &mut Analysis,
+) {
     let what = format!(
         "{} {label}: {} {}",
         ctx.label,
@@ -345,7 +304,7 @@ fn pass(d: &Directive, label: &str, path: Result<String, &str>, ctx: &ServerCtx,
     };
     match (reason, path) {
         (Some(reason), _) => a.untested.push(untested(d, &what, &reason)),
-        (None, Err(reason)) => a.untested.push(untested(d, &what, reason)),
+        (None, Err(reason)) => a.untested.push(untested(d, &what, &reason)),
         (None, Ok(path)) => a.targets.push(Target {
             upstream,
             server: ctx.label.clone(),
@@ -379,16 +338,6 @@ fn upstream_for(p: &Pass, upstreams: &mut Vec<Upstream>) -> String {
         });
     }
     p.authority.clone()
-}
-
-/// A request target for a location path: spaces encoded, always starting with `/`.
-fn request_path(path: &str) -> String {
-    let p = path.replace(' ', "%20");
-    if p.starts_with('/') {
-        p
-    } else {
-        format!("/{p}")
-    }
 }
 
 /// Upstreams by name, for lookups.

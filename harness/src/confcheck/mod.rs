@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-pub use analyze::{Analysis, Target, Untested, Upstream, UpstreamServer, analyze};
+pub use analyze::{Analysis, Target, Untested, Upstream, UpstreamServer, analyze, analyze_with};
 pub use cell::Placement;
 pub use compare::{Change, Comparison, compare};
 pub use faults::{FaultKind, parse_played as parse_played_fault};
@@ -43,6 +43,8 @@ pub struct CheckOptions {
     pub upstreams: Vec<String>,
     /// Only these faults (all when empty).
     pub faults: Vec<FaultKind>,
+    /// Request paths for locations, by their arguments (`--location-path`).
+    pub location_paths: BTreeMap<String, String>,
     /// Where each run's start and end go (the progress display), if anywhere.
     pub progress: Option<ProgressSender>,
     /// Names this config in progress events (`before`, `after`, a file name).
@@ -200,7 +202,7 @@ pub async fn check(
     cancel: &CancellationToken,
 ) -> Result<CheckReport, CheckError> {
     let config = crate::nginxconf::load(path).map_err(CheckError::Input)?;
-    let mut analysis = analyze(&config);
+    let mut analysis = analyze_with(&config, &opts.location_paths);
     select_upstreams(path, &mut analysis, &opts.upstreams)?;
     let ctx = cell::Ctx {
         config: &config,

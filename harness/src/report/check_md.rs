@@ -254,7 +254,9 @@ mod tests {
         assert!(at("### Regressed") < at("### Fixed") && at("### Fixed") < at("### Unchanged"));
         let regressed = &md[at("### Regressed")..at("### Fixed")];
         assert!(
-            regressed.contains("| `app` | `stall` (one server) | ✅ 200×6 | ❌ 504×4 200×2 | `upstream-down` |"),
+            regressed.contains(
+                "| `app` | `stall` (one server) | ✅ 200×6 | ❌ 504×4 200×2 | `upstream-down` |"
+            ),
             "{regressed}"
         );
         let fixed = &md[at("### Fixed")..at("### Unchanged")];

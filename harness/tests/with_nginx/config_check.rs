@@ -32,6 +32,7 @@ async fn run(nginx: &NginxBinary, config: &str, faults: &[FaultKind]) -> CheckRe
         work_dir: work.path().to_path_buf(),
         upstreams: Vec::new(),
         faults: faults.to_vec(),
+        location_paths: Default::default(),
         progress: None,
         label: config.to_string(),
     };
@@ -301,4 +302,30 @@ fn one_config_on_two_nginx_versions_shows_the_keepalive_upgrade_hazard() {
         "one --nginx is bad input: {}",
         common::text(&out)
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn named_and_regex_locations_are_tested_through_a_path_that_reaches_them() {
+    let Some(nginx) = common::nginx_or_skip("named_and_regex_locations") else {
+        return;
+    };
+    let r = run(&nginx, "named-and-regex.conf", &[FaultKind::Refuse]).await;
+    let cell = r
+        .cell("app", FaultKind::Refuse, ONE)
+        .expect("app × refuse ran");
+    let locations: Vec<&str> = cell
+        .by_location
+        .iter()
+        .map(|l| l.location.as_str())
+        .collect();
+    // Both passed the control run (their requests reached the fake as 200s) and met the fault.
+    assert_eq!(
+        locations,
+        [
+            "site.example location @app",
+            "site.example location ~ ^/api/v\\d+/"
+        ],
+        "{r:#?}"
+    );
+    assert!(cell.by_location.iter().all(|l| !l.survives()), "{cell:#?}");
 }

@@ -90,3 +90,58 @@ fn pass_arguments_split_into_scheme_authority_and_uri() {
     assert_eq!(listen_key("[::]:80"), "[::]:80");
     assert_eq!(listen_key("127.0.0.1"), "127.0.0.1:80");
 }
+
+#[test]
+fn named_and_regex_locations_get_a_path_that_reaches_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("nginx.conf");
+    std::fs::write(
+        &conf,
+        r#"events {}
+http {
+    upstream app { server 10.0.0.1:3000; }
+    server {
+        listen 80;
+        server_name site.example;
+        location /static/ { root /srv; try_files $uri @app; }
+        location @app { proxy_pass http://app; }
+        location ~ ^/api/v\d+/ { proxy_pass http://app; }
+        location ~* [^/]+\.cgi$ { proxy_pass http://app; }
+        location @down { proxy_pass http://app; }
+        error_page 502 @down;
+    }
+}
+"#,
+    )
+    .unwrap();
+    let config = load(&conf).unwrap();
+    let paths = |a: &Analysis| -> Vec<(String, String)> {
+        a.targets
+            .iter()
+            .map(|t| (t.location.clone(), t.path.clone()))
+            .collect()
+    };
+    let a = analyze(&config);
+    assert_eq!(
+        paths(&a),
+        [
+            (
+                "location @app".into(),
+                "/static/badgateway-no-such-file".into()
+            ),
+            ("location ~ ^/api/v\\d+/".into(), "/api/v1/".into()),
+        ]
+    );
+    let untested: Vec<String> = a.untested.iter().map(|u| u.reason.clone()).collect();
+    assert!(
+        untested.iter().any(|r| r.contains("--location-path")),
+        "{untested:?}"
+    );
+    assert!(
+        untested.iter().any(|r| r.contains("error_page 502")),
+        "{untested:?}"
+    );
+    let given = BTreeMap::from([("~* [^/]+\\.cgi$".to_string(), "/run.cgi".to_string())]);
+    let a = analyze_with(&config, &given);
+    assert!(paths(&a).contains(&("location ~* [^/]+\\.cgi$".into(), "/run.cgi".into())));
+}
