@@ -109,7 +109,6 @@ pub fn analyze_with(config: &Config, given: &BTreeMap<String, String>) -> Analys
         for server in http.children().filter(|d| d.name == "server") {
             server_block(server, given, &mut a);
         }
-        caches(http, &mut a.untested);
     }
     for up in &a.upstreams {
         if !a.targets.iter().any(|t| t.upstream == up.name) {
@@ -121,25 +120,6 @@ pub fn analyze_with(config: &Config, given: &BTreeMap<String, String>) -> Analys
         }
     }
     a
-}
-
-/// Every `proxy_cache` (`fastcgi_cache`, ...) in use: listed, since no run exercises it.
-fn caches(block: &Directive, out: &mut Vec<Untested>) {
-    for d in block.children() {
-        let cache = ["proxy", "fastcgi", "uwsgi", "scgi"]
-            .iter()
-            .any(|m| d.name == format!("{m}_cache"));
-        if cache && d.arg(0).as_deref() != Some("off") {
-            out.push(untested(
-                d,
-                &format!("{} {}", d.name, d.arg(0).unwrap_or_default()),
-                "each run starts nginx with an empty cache (nginx loads a disk cache only a \
-                 minute after start), so cached answers and *_cache_use_stale are not \
-                 exercised: clients got what an uncached request gets",
-            ));
-        }
-        caches(d, out);
-    }
 }
 
 fn upstream_block(up: &Directive, untested_out: &mut Vec<Untested>) -> Upstream {

@@ -29,6 +29,9 @@ pub struct Ctx<'a> {
     pub analysis: &'a Analysis,
     pub nginx: &'a NginxBackend,
     pub cancel: &'a CancellationToken,
+    /// Where the config's `*_cache_path`s live for every run of this check, so the control
+    /// run warms the caches and each fault run keeps them (`None`: inside each run dir).
+    pub cache_root: Option<PathBuf>,
 }
 
 /// What one target saw in one run.
@@ -134,7 +137,10 @@ async fn spawn_all(
     let servers = Servers::start(specs, Seeding::Same(SEED), ctx.cancel)
         .await
         .map_err(|e| format!("cannot start a fake upstream: {e}"))?;
-    let mut a = Assignment::default();
+    let mut a = Assignment {
+        cache_root: ctx.cache_root.clone(),
+        ..Assignment::default()
+    };
     for ((upstream, i), addr) in servers.addresses() {
         let implicit = ctx
             .analysis

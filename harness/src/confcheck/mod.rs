@@ -204,11 +204,16 @@ pub async fn check(
     let config = crate::nginxconf::load(path).map_err(CheckError::Input)?;
     let mut analysis = analyze_with(&config, &opts.location_paths);
     select_upstreams(path, &mut analysis, &opts.upstreams)?;
+    let caches = opts.work_dir.join("caches");
+    std::fs::create_dir_all(&caches).map_err(|e| {
+        CheckError::Infrastructure(format!("cannot create {}: {e}", caches.display()))
+    })?;
     let ctx = cell::Ctx {
         config: &config,
         analysis: &analysis,
         nginx: &opts.nginx,
         cancel,
+        cache_root: Some(caches),
     };
     let key = |upstream: &str, run: &str| PhaseKey {
         scenario: format!("{} {upstream}", opts.label),

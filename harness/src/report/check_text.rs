@@ -87,7 +87,8 @@ fn fault_table(up: &UpstreamReport) -> String {
         if both {
             line.push_str(&format!("{:<34} ", all.map(verdict).unwrap_or_default()));
         }
-        out.push_str(&format!("{line}{scenario}\n").replace(" \n", "\n"));
+        out.push_str(format!("{line}{scenario}").trim_end());
+        out.push('\n');
     }
     out
 }

@@ -329,3 +329,30 @@ async fn named_and_regex_locations_are_tested_through_a_path_that_reaches_them()
     );
     assert!(cell.by_location.iter().all(|l| !l.survives()), "{cell:#?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cache_warmed_by_the_control_run_answers_while_the_server_is_down() {
+    let Some(nginx) = common::nginx_or_skip("a_cache_warmed_by_the_control_run") else {
+        return;
+    };
+    // The same single server as single.conf (where refuse gives 502×6), behind a cache with
+    // fresh entries: every run after the control one starts nginx afresh, and nginx reads a
+    // cold cache's files from disk, so the control run's entries answer.
+    let r = run(&nginx, "cached.conf", &[FaultKind::Refuse]).await;
+    let cell = r
+        .cell("app", FaultKind::Refuse, ONE)
+        .expect("app × refuse ran");
+    assert!(cell.survives, "{cell:#?}");
+    assert_eq!(
+        cell.outcomes.get(&Outcome::Status(200)),
+        Some(&6),
+        "{cell:#?}"
+    );
+    assert!(
+        r.changes
+            .iter()
+            .any(|c| c.what.contains("control run warms the cache")),
+        "{:#?}",
+        r.changes
+    );
+}

@@ -11,7 +11,7 @@
 mod added;
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::analyze::{PASS_DIRECTIVES, listen_key, split_pass};
 use crate::nginx::{NginxBinary, RunDir};
@@ -29,6 +29,8 @@ pub struct Assignment {
     pub ports: BTreeMap<String, u16>,
     /// The readiness server's port.
     pub ready_port: u16,
+    /// Folder of the `*_cache_path`s, shared by the runs of one check (`None`: the run dir).
+    pub cache_root: Option<PathBuf>,
 }
 
 /// One thing the rewrite changed in the user's config, and where it was written.
@@ -240,10 +242,17 @@ fn edit_nodes(nodes: &[Node], dir: &RunDir, a: &Assignment, edits: &mut Edits) -
             "server" if d.block.is_some() => d.block = Some(server_body(&d, dir, a, edits)),
             n if n.ends_with("_cache_path") => {
                 edits.caches += 1;
-                edits.note(&d, &format!("{n} {} moved into the run folder", arg0(&d)));
+                edits.note(
+                    &d,
+                    &format!(
+                        "{n} {} moved into the check's folder, which all its runs share: the \
+                         control run warms the cache, the fault runs keep it",
+                        arg0(&d)
+                    ),
+                );
                 if let Some(first) = d.args.first_mut() {
-                    let name = format!("cache-{}", edits.caches);
-                    *first = Arg::new(&path(&dir.root.join(name)));
+                    let root = a.cache_root.as_deref().unwrap_or(&dir.root);
+                    *first = Arg::new(&path(&root.join(format!("cache-{}", edits.caches))));
                 }
             }
             n if PASS_DIRECTIVES.contains(&n) => repoint_pass(&mut d, a, edits),
