@@ -232,14 +232,25 @@ fn location(loc: &Directive, ctx: &ServerCtx, a: &mut Analysis) {
     for d in loc.children() {
         match d.name.as_str() {
             "location" => location(d, ctx, a),
-            "if" | "limit_except"
+            "if" => {
+                let condition: Vec<String> = d.args.iter().map(|x| x.raw.clone()).collect();
+                let condition = condition.join(" ");
+                let label = format!("{label} if {condition}");
+                let path = path.clone().and_then(|p| reach::if_path(&condition, &p));
+                for c in d.children() {
+                    if PASS_DIRECTIVES.contains(&c.name.as_str()) {
+                        pass(c, &label, path.clone(), ctx, a);
+                    }
+                }
+            }
+            "limit_except"
                 if d.children()
                     .any(|c| PASS_DIRECTIVES.contains(&c.name.as_str())) =>
             {
                 a.untested.push(untested(
                     d,
                     &format!("{} {label} {}", ctx.label, d.name),
-                    "a *_pass inside `if` or `limit_except` depends on the request",
+                    "a *_pass inside `limit_except` depends on the request method",
                 ));
             }
             name if PASS_DIRECTIVES.contains(&name) => {

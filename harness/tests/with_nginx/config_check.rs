@@ -323,7 +323,8 @@ async fn named_and_regex_locations_are_tested_through_a_path_that_reaches_them()
         locations,
         [
             "site.example location @app",
-            "site.example location ~ ^/api/v\\d+/"
+            "site.example location ~ ^/api/v\\d+/",
+            "site.example location /legacy/ if (!-f $request_filename)",
         ],
         "{r:#?}"
     );

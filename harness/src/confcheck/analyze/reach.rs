@@ -1,7 +1,9 @@
 //! How a request reaches a location that no path names directly: a regex location, through a
 //! path derived from its regex (checked against the regex itself, so a wrong guess is never
 //! sent), and a named location (`@app`), through a location whose `try_files` ends in it or
-//! a `error_page 404` that points at it, with a path that names no file.
+//! a `error_page 404` that points at it, with a path that names no file; and a `*_pass`
+//! inside `if`, through a request that meets the condition when one can (a missing file, a
+//! query argument).
 //!
 //! Anything else is left to the caller to list as untested. Every derived path is still
 //! proven by `check`'s control run: a location whose requests do not reach its upstream as
@@ -165,9 +167,63 @@ pub fn named_path(server: &Directive, name: &str) -> Result<String, String> {
     ))
 }
 
+/// A request path below the location path `base` that meets the `if` condition written as
+/// `condition` (`($arg_debug)`, `(!-f $request_filename)`), or why none is known.
+pub fn if_path(condition: &str, base: &str) -> Result<String, String> {
+    let inner = condition
+        .trim()
+        .trim_start_matches('(')
+        .trim_end_matches(')');
+    let words: Vec<&str> = inner.split_whitespace().collect();
+    let unquote = |v: &str| v.trim_matches(|c| c == '"' || c == '\'').to_string();
+    let query = |name: &str, value: &str| {
+        let sep = if base.contains('?') { '&' } else { '?' };
+        format!("{base}{sep}{name}={value}")
+    };
+    match words.as_slice() {
+        ["!-f" | "!-e", "$request_filename" | "$document_root$uri"] => {
+            let dir = if base.ends_with('/') {
+                base.to_string()
+            } else {
+                format!("{base}/")
+            };
+            Ok(format!("{dir}{MISSING}"))
+        }
+        [var] if var.starts_with("$arg_") => Ok(query(&var[5..], "1")),
+        [var, "=", value] if var.starts_with("$arg_") => {
+            let value = unquote(value);
+            match value
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-._~".contains(c))
+            {
+                true => Ok(query(&var[5..], &value)),
+                false => Err(format!(
+                    "`if {condition}`: the value needs encoding; not sent"
+                )),
+            }
+        }
+        _ => Err(format!(
+            "a *_pass inside `if {condition}`: no request known to meet the condition (check \
+             meets file tests on $request_filename and $arg_ conditions)"
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn if_conditions_are_met_by_a_missing_file_or_a_query_argument() {
+        assert_eq!(
+            if_path("(!-f $request_filename)", "/app"),
+            Ok(format!("/app/{MISSING}"))
+        );
+        assert_eq!(if_path("($arg_debug)", "/"), Ok("/?debug=1".into()));
+        assert_eq!(if_path("($arg_v = '2')", "/api/"), Ok("/api/?v=2".into()));
+        assert!(if_path("($http_upgrade = websocket)", "/").is_err());
+        assert!(if_path("($arg_q = 'a b')", "/").is_err());
+    }
 
     #[test]
     fn regex_locations_get_a_path_their_regex_matches() {
