@@ -8,7 +8,7 @@ use crate::report::confcheck::Subject;
 
 pub(super) fn check(args: CheckArgs) -> Exit {
     let s = &args.settings;
-    if s.nginx.len() > 1 {
+    if super::common::nginx_count(s) > 1 {
         crate::errln!(
             "error: check takes one --nginx\n  hint: to compare one config on two nginx versions, \
              run `badgateway compare --config PATH --nginx OLD --nginx NEW`"
@@ -18,7 +18,7 @@ pub(super) fn check(args: CheckArgs) -> Exit {
     let job = super::common::Job {
         config: &args.config,
         label: "check",
-        nginx: s.nginx.first().map(|p| p.as_path()),
+        nginx: 0,
     };
     let report = match super::common::check_configs(&[job], s) {
         Ok(mut r) => r.remove(0),

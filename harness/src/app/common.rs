@@ -13,7 +13,7 @@ use crate::confcheck::{CheckError, CheckOptions, CheckReport, check as run_check
 use crate::exit::Exit;
 use crate::fixes::Catalogue;
 use crate::guard;
-use crate::nginx::locate;
+use crate::nginx::{NginxBackend, docker_api};
 use crate::report::Target;
 use crate::report::confcheck::Subject;
 
@@ -22,23 +22,37 @@ pub(super) struct Job<'a> {
     pub config: &'a Path,
     /// Names the run in progress lines (`check`, `before`, `after`).
     pub label: &'a str,
-    /// `--nginx`, else the default one.
-    pub nginx: Option<&'a Path>,
+    /// Which nginx: an index into `--nginx` then `--nginx-image` (the default nginx when
+    /// neither is given).
+    pub nginx: usize,
+}
+
+/// How many nginx `--nginx` and `--nginx-image` name together.
+pub(super) fn nginx_count(s: &CheckSettings) -> usize {
+    s.nginx.len() + s.nginx_image.len()
 }
 
 /// Check each job in turn with the same settings; print any error and return its exit.
 pub(super) fn check_configs(jobs: &[Job<'_>], s: &CheckSettings) -> Result<Vec<CheckReport>, Exit> {
     let catalogue = load_catalogue(s.scenarios.clone())?;
-    let mut nginxes = Vec::new();
-    for job in jobs {
-        nginxes.push(locate(job.nginx).map_err(|msg| {
+    if !s.nginx_image.is_empty() {
+        // Before any runtime thread exists: it may point DOCKER_HOST at an API-version shim.
+        docker_api::prepare().map_err(|msg| {
+            crate::errln!("error: --nginx-image needs Docker: {msg}");
+            Exit::Infrastructure
+        })?;
+        docker_api::sweep_stale();
+    }
+    let runtime = super::runtime();
+    let backends = runtime
+        .block_on(NginxBackend::resolve(&s.nginx, &s.nginx_image))
+        .map_err(|msg| {
             crate::errln!("error: {msg}");
             Exit::Infrastructure
-        })?);
-    }
+        })?;
     let root = work_root();
     let cancel = CancellationToken::new();
-    let result = super::runtime().block_on(async {
+    let result = runtime.block_on(async {
         guard::cancel_on_signals(cancel.clone());
         let display = (!s.quiet).then(|| {
             crate::report::progress::spawn(
@@ -47,10 +61,11 @@ pub(super) fn check_configs(jobs: &[Job<'_>], s: &CheckSettings) -> Result<Vec<C
             )
         });
         let mut reports = Vec::new();
-        for (i, (job, nginx)) in jobs.iter().zip(&nginxes).enumerate() {
+        for (i, job) in jobs.iter().enumerate() {
             let path = job.config;
+            let nginx = &backends[job.nginx.min(backends.len() - 1)];
             let opts = CheckOptions {
-                nginx: nginx.clone().into(),
+                nginx: nginx.clone(),
                 work_dir: root.join(format!("config-{i}")),
                 upstreams: s.upstream.clone(),
                 faults: s.fault.clone(),
@@ -61,7 +76,7 @@ pub(super) fn check_configs(jobs: &[Job<'_>], s: &CheckSettings) -> Result<Vec<C
             crate::errln!(
                 "badgateway: checking {} (nginx {})",
                 path.display(),
-                nginx.version
+                nginx.version()
             );
             let checked = run_check(path, &opts, &catalogue, &cancel).await;
             // The display ends once every sender is gone, this config's included.
@@ -78,6 +93,10 @@ pub(super) fn check_configs(jobs: &[Job<'_>], s: &CheckSettings) -> Result<Vec<C
         stop_display(display).await;
         Ok(reports)
     });
+    if !s.nginx_image.is_empty() {
+        docker_api::remove_shim("docker-api-shim");
+        guard::unregister_cleanup("docker-api-shim");
+    }
     let keep = s.keep || matches!(result, Err(CheckError::Rejected { .. }));
     guard::unregister_cleanup(&root.display().to_string());
     if keep {
@@ -136,7 +155,7 @@ fn error_text(e: &CheckError) -> String {
         CheckError::Rejected { version, .. } => format!(
             "error: {e}\n  hint: nginx {version} refuses your config as written (badgateway \
              changes only addresses, listens and paths, and strips nothing). If you deploy another \
-             nginx version, check with that one: --nginx PATH; otherwise fix the config until \
+             nginx version, check with that one: --nginx PATH or --nginx-image IMAGE; otherwise fix the config until \
              `nginx -t` accepts it"
         ),
         CheckError::Infrastructure(m) => format!("error: {m}"),

@@ -4,8 +4,6 @@
 
 use crate::cli::checks::CompareArgs;
 use crate::confcheck::compare as diff;
-use std::path::{Path, PathBuf};
-
 use crate::exit::Exit;
 
 use super::common::Job;
@@ -50,32 +48,27 @@ pub(super) fn compare(args: CompareArgs) -> Exit {
 
 /// The two checks to diff: two configs on one nginx, or one config on two nginx.
 fn jobs(args: &CompareArgs) -> Result<[Job<'_>; 2], String> {
-    let nginx = &args.settings.nginx;
-    fn job<'a>(config: &'a Path, label: &'a str, nginx: Option<&'a PathBuf>) -> Job<'a> {
-        Job {
-            config,
-            label,
-            nginx: nginx.map(PathBuf::as_path),
-        }
-    }
+    let nginx = super::common::nginx_count(&args.settings);
+    let job = |config, label, nginx| Job {
+        config,
+        label,
+        nginx,
+    };
     match (&args.config, &args.before, &args.after) {
-        (Some(config), _, _) if nginx.len() == 2 => Ok([
-            job(config, "before", nginx.first()),
-            job(config, "after", nginx.get(1)),
-        ]),
+        (Some(config), _, _) if nginx == 2 => {
+            Ok([job(config, "before", 0), job(config, "after", 1)])
+        }
         (Some(_), _, _) => Err(format!(
-            "compare --config takes two --nginx (the versions before and after), got {}\n  \
+            "compare --config takes two nginx (the versions before and after), got {nginx}\n  \
              hint: badgateway compare --config nginx.conf --nginx /usr/sbin/nginx --nginx \
-             .nginx-versions/1.30/nginx",
-            nginx.len()
+             .nginx-versions/1.30/nginx (or --nginx-image badgateway/nginx:1.30)"
         )),
-        (None, Some(before), Some(after)) if nginx.len() <= 1 => Ok([
-            job(before, "before", nginx.first()),
-            job(after, "after", nginx.first()),
-        ]),
+        (None, Some(before), Some(after)) if nginx <= 1 => {
+            Ok([job(before, "before", 0), job(after, "after", 0)])
+        }
         _ => Err(
-            "compare takes --before OLD --after NEW (with at most one --nginx), or --config \
-             PATH with two --nginx"
+            "compare takes --before OLD --after NEW (with at most one nginx), or --config \
+             PATH with two (--nginx PATH or --nginx-image IMAGE, each repeatable)"
                 .to_string(),
         ),
     }

@@ -22,6 +22,10 @@ pub struct CheckSettings {
     /// takes two: the nginx before and after an upgrade.
     #[arg(long, value_name = "PATH")]
     pub nginx: Vec<PathBuf>,
+    /// nginx from a container image instead (e.g. `badgateway/nginx:1.30`); counts as one
+    /// `--nginx` (after the `--nginx` paths).
+    #[arg(long, value_name = "IMAGE")]
+    pub nginx_image: Vec<String>,
     /// The scenario catalogue the advice comes from (default: `scenarios/`).
     #[arg(long, value_name = "DIR")]
     pub scenarios: Option<PathBuf>,

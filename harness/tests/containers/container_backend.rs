@@ -197,3 +197,37 @@ fn a_local_install_runs_the_newer_nginx_without_docker() {
         "1.30 skips the <1.29.7 baseline"
     );
 }
+
+/// `compare --config` across two images: the upgrade hazard of upstream keep-alive becoming
+/// the default (1.29.7), shown for one config, and no container left behind.
+#[test]
+fn compare_runs_one_config_on_two_images() {
+    let test = "compare_runs_one_config_on_two_images";
+    if docker::docker_or_skip(test, &[OLD, NEW]).is_none() {
+        return;
+    }
+    let config = common::repo().join("harness/tests/fixtures/nginx/two-primaries.conf");
+    let child = common::badgateway()
+        .args(["compare", "--config", config.to_str().unwrap()])
+        .args(["--nginx-image", OLD, "--nginx-image", NEW])
+        .args(["--fault", "idle_close", "--quiet"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let output = child.wait_with_output().unwrap();
+    let shown = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{shown}");
+    assert!(
+        shown.contains("(nginx 1.22.")
+            && shown.contains("(nginx 1.30.")
+            && shown.contains("REGRESSED"),
+        "{shown}"
+    );
+    assert!(
+        left_by(pid).is_empty(),
+        "containers left: {:?}",
+        left_by(pid)
+    );
+}
