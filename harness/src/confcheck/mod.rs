@@ -1,33 +1,37 @@
 //! `check` and `compare`: run a user's complete nginx config against fake upstreams playing
-//! every fault that declares a probe in the fake upstreams' registry ([`faults`]), and report per upstream × fault what clients got, with the catalogue
+//! every fault that declares a probe in the fake upstreams' registry ([`faults`]), and report
+//! per upstream × fault × [`Placement`] what clients got ([`report`]), with the catalogue
 //! scenario (and its proven fix) for every fault the config does not survive.
 //!
 //! Steps: [`analyze()`] the config (upstreams, targets, what cannot be tested), [`rewrite`] it
-//! for the harness, `nginx -t` it, run it once with every upstream healthy (the control: a
-//! target whose requests do not reach its upstream as 2xx is listed as untested), then once per
-//! upstream and fault (`cell`). Plain data only; `report/` renders it.
+//! for the harness (changing only addresses, listens and paths, each change listed), `nginx -t`
+//! it ([`config_test`]), run it once with every upstream healthy (the control: a target whose
+//! requests do not reach its upstream as 2xx is listed as untested; it also warms the
+//! config's caches), then once per upstream, fault and placement ([`cell`]). Each run is
+//! announced to the progress display. Plain data only; `report/` renders it.
 
 pub mod analyze;
 mod cell;
 pub mod compare;
 mod config_test;
 pub mod faults;
+mod report;
 pub mod rewrite;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 pub use analyze::{Analysis, Target, Untested, Upstream, UpstreamServer, analyze, analyze_with};
 pub use cell::Placement;
 pub use compare::{Change, Comparison, compare};
 pub use faults::{FaultKind, parse_played as parse_played_fault};
+pub use report::{Cell, CheckReport, LocationOutcomes, UpstreamReport};
 pub use rewrite::ConfigChange;
 
 use crate::events::{Event, PhaseKey, ProgressSender};
-use crate::fixes::{Advice, Catalogue};
+use crate::fixes::Catalogue;
 use crate::input_error::InputError;
 use crate::nginx::NginxBackend;
 use crate::outcome::Outcome;
@@ -70,128 +74,6 @@ pub enum CheckError {
     Infrastructure(String),
     #[error("interrupted")]
     Interrupted,
-}
-
-/// Everything a check found: plain data for the terminal table and other reports.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CheckReport {
-    pub config: PathBuf,
-    pub nginx_version: String,
-    pub upstreams: Vec<UpstreamReport>,
-    /// What could not be tested, and why.
-    pub untested: Vec<Untested>,
-    /// What the rewrite changed in the config for the test (addresses, listens, paths).
-    #[serde(default)]
-    pub changes: Vec<ConfigChange>,
-}
-
-/// One upstream and how it fared under each fault.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct UpstreamReport {
-    pub upstream: Upstream,
-    pub targets: Vec<Target>,
-    pub cells: Vec<Cell>,
-}
-
-/// One upstream × fault.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Cell {
-    pub fault: FaultKind,
-    /// Which of the upstream's servers played it.
-    pub placement: Placement,
-    pub survives: bool,
-    /// Requests per outcome over every target of the upstream.
-    pub outcomes: BTreeMap<Outcome, u64>,
-    /// The same, per location (in the order of the upstream's targets).
-    #[serde(default)]
-    pub by_location: Vec<LocationOutcomes>,
-    /// Times the faulty servers misbehaved (0: nginx never gave them a chance).
-    pub fired: u64,
-    /// The most frequent error.log messages of the run.
-    pub log: Vec<String>,
-    /// For a failing cell: the scenario that reproduces the fault, and its fix.
-    pub advice: Option<Advice>,
-}
-
-/// What clients of one location got in one cell.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LocationOutcomes {
-    /// [`Target::label`]: server and location.
-    pub location: String,
-    pub outcomes: BTreeMap<Outcome, u64>,
-}
-
-impl LocationOutcomes {
-    pub fn survives(&self) -> bool {
-        self.outcomes.keys().all(|o| o.is_success())
-    }
-}
-
-impl Cell {
-    /// `200×6`, `502×4 200×2`.
-    pub fn summary(&self) -> String {
-        crate::outcome::histogram(&self.outcomes)
-    }
-}
-
-impl UpstreamReport {
-    /// Primary (not `backup`) servers.
-    pub fn primaries(&self) -> usize {
-        self.upstream.servers.iter().filter(|s| !s.backup).count()
-    }
-
-    /// The cells worth showing: "all primaries" only when there are two or more (with one,
-    /// it repeats "one server").
-    pub fn distinct_cells(&self) -> impl Iterator<Item = &Cell> {
-        let both = self.primaries() > 1;
-        self.cells
-            .iter()
-            .filter(move |c| both || c.placement == Placement::OneServer)
-    }
-}
-
-impl Cell {
-    /// `refuse`, or `refuse (all primaries)` when every primary played it.
-    pub fn name(&self) -> String {
-        match self.placement {
-            Placement::OneServer => self.fault.name().to_string(),
-            Placement::AllPrimaries => format!("{} (all primaries)", self.fault.name()),
-        }
-    }
-}
-
-impl CheckReport {
-    /// Whether any fault ran against any location (else nothing was proven either way).
-    pub fn tested(&self) -> bool {
-        self.upstreams.iter().any(|u| !u.cells.is_empty())
-    }
-
-    /// Whether the config did not survive some fault it was tested with.
-    pub fn failed(&self) -> bool {
-        self.upstreams
-            .iter()
-            .flat_map(|u| &u.cells)
-            .any(|c| !c.survives)
-    }
-
-    /// How many primary (not `backup`) servers `upstream` has (0 when it was not tested).
-    pub fn primaries(&self, upstream: &str) -> usize {
-        self.upstreams
-            .iter()
-            .find(|u| u.upstream.name == upstream)
-            .map_or(0, UpstreamReport::primaries)
-    }
-
-    /// The cell of `upstream` × `fault` × `placement`, if it ran.
-    pub fn cell(&self, upstream: &str, fault: FaultKind, placement: Placement) -> Option<&Cell> {
-        let up = self
-            .upstreams
-            .iter()
-            .find(|u| u.upstream.name == upstream)?;
-        up.cells
-            .iter()
-            .find(|c| c.fault == fault && c.placement == placement)
-    }
 }
 
 /// Check the config at `path`.

@@ -1,0 +1,135 @@
+//! What a check found, as plain data: per upstream its targets and one [`Cell`] per fault and
+//! placement (what clients got, overall and per location, what the fakes did, the error.log
+//! lines, the catalogue advice), what was not tested and what the rewrite changed. `report/`
+//! renders it; `compare` diffs two of them.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::{ConfigChange, FaultKind, Placement, Target, Untested, Upstream};
+use crate::fixes::Advice;
+use crate::outcome::Outcome;
+
+/// Everything a check found: plain data for the terminal table and other reports.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CheckReport {
+    pub config: PathBuf,
+    pub nginx_version: String,
+    pub upstreams: Vec<UpstreamReport>,
+    /// What could not be tested, and why.
+    pub untested: Vec<Untested>,
+    /// What the rewrite changed in the config for the test (addresses, listens, paths).
+    #[serde(default)]
+    pub changes: Vec<ConfigChange>,
+}
+
+/// One upstream and how it fared under each fault.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UpstreamReport {
+    pub upstream: Upstream,
+    pub targets: Vec<Target>,
+    pub cells: Vec<Cell>,
+}
+
+/// One upstream × fault.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cell {
+    pub fault: FaultKind,
+    /// Which of the upstream's servers played it.
+    pub placement: Placement,
+    pub survives: bool,
+    /// Requests per outcome over every target of the upstream.
+    pub outcomes: BTreeMap<Outcome, u64>,
+    /// The same, per location (in the order of the upstream's targets).
+    #[serde(default)]
+    pub by_location: Vec<LocationOutcomes>,
+    /// Times the faulty servers misbehaved (0: nginx never gave them a chance).
+    pub fired: u64,
+    /// The most frequent error.log messages of the run.
+    pub log: Vec<String>,
+    /// For a failing cell: the scenario that reproduces the fault, and its fix.
+    pub advice: Option<Advice>,
+}
+
+/// What clients of one location got in one cell.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LocationOutcomes {
+    /// [`Target::label`]: server and location.
+    pub location: String,
+    pub outcomes: BTreeMap<Outcome, u64>,
+}
+
+impl LocationOutcomes {
+    pub fn survives(&self) -> bool {
+        self.outcomes.keys().all(|o| o.is_success())
+    }
+}
+
+impl Cell {
+    /// `200×6`, `502×4 200×2`.
+    pub fn summary(&self) -> String {
+        crate::outcome::histogram(&self.outcomes)
+    }
+}
+
+impl UpstreamReport {
+    /// Primary (not `backup`) servers.
+    pub fn primaries(&self) -> usize {
+        self.upstream.servers.iter().filter(|s| !s.backup).count()
+    }
+
+    /// The cells worth showing: "all primaries" only when there are two or more (with one,
+    /// it repeats "one server").
+    pub fn distinct_cells(&self) -> impl Iterator<Item = &Cell> {
+        let both = self.primaries() > 1;
+        self.cells
+            .iter()
+            .filter(move |c| both || c.placement == Placement::OneServer)
+    }
+}
+
+impl Cell {
+    /// `refuse`, or `refuse (all primaries)` when every primary played it.
+    pub fn name(&self) -> String {
+        match self.placement {
+            Placement::OneServer => self.fault.name().to_string(),
+            Placement::AllPrimaries => format!("{} (all primaries)", self.fault.name()),
+        }
+    }
+}
+
+impl CheckReport {
+    /// Whether any fault ran against any location (else nothing was proven either way).
+    pub fn tested(&self) -> bool {
+        self.upstreams.iter().any(|u| !u.cells.is_empty())
+    }
+
+    /// Whether the config did not survive some fault it was tested with.
+    pub fn failed(&self) -> bool {
+        self.upstreams
+            .iter()
+            .flat_map(|u| &u.cells)
+            .any(|c| !c.survives)
+    }
+
+    /// How many primary (not `backup`) servers `upstream` has (0 when it was not tested).
+    pub fn primaries(&self, upstream: &str) -> usize {
+        self.upstreams
+            .iter()
+            .find(|u| u.upstream.name == upstream)
+            .map_or(0, UpstreamReport::primaries)
+    }
+
+    /// The cell of `upstream` × `fault` × `placement`, if it ran.
+    pub fn cell(&self, upstream: &str, fault: FaultKind, placement: Placement) -> Option<&Cell> {
+        let up = self
+            .upstreams
+            .iter()
+            .find(|u| u.upstream.name == upstream)?;
+        up.cells
+            .iter()
+            .find(|c| c.fault == fault && c.placement == placement)
+    }
+}
