@@ -1,6 +1,6 @@
 //! Reading a user's config for what `check` can exercise: its upstreams (blocks, and literal
 //! addresses in `*_pass`), the locations that proxy to them (with the Host and path that reach
-//! each; regex and named locations through [`reach`]), the listen addresses to move, and
+//! each; regex and named locations through `reach`), the listen addresses to move, and
 //! everything that cannot be tested, with the reason.
 
 mod address;

@@ -1,13 +1,13 @@
 //! `check` and `compare`: run a user's complete nginx config against fake upstreams playing
 //! every fault that declares a probe in the fake upstreams' registry ([`faults`]), and report
-//! per upstream × fault × [`Placement`] what clients got ([`report`]), with the catalogue
+//! per upstream × fault × [`Placement`] what clients got (`report`), with the catalogue
 //! scenario (and its proven fix) for every fault the config does not survive.
 //!
 //! Steps: [`analyze()`] the config (upstreams, targets, what cannot be tested), [`rewrite`] it
 //! for the harness (changing only addresses, listens and paths, each change listed), `nginx -t`
-//! it ([`config_test`]), run it once with every upstream healthy (the control: a target whose
+//! it (`config_test`), run it once with every upstream healthy (the control: a target whose
 //! requests do not reach its upstream as 2xx is listed as untested; it also warms the
-//! config's caches), then once per upstream, fault and placement ([`cell`]). Each run is
+//! config's caches), then once per upstream, fault and placement (`cell`). Each run is
 //! announced to the progress display. Plain data only; `report/` renders it.
 
 pub mod analyze;

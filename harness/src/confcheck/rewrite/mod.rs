@@ -4,7 +4,7 @@
 //! on 127.0.0.1 (`server_name`s kept; client-side TLS is served as plain HTTP), pid, logs, temp
 //! and cache paths move into the run dir (your `access_log`s keep their formats and
 //! parameters, and the harness's JSON request log is added beside each), `user`/`daemon` go,
-//! and a readiness server is added ([`added`]). Every change is recorded as a
+//! and a readiness server is added (`added`). Every change is recorded as a
 //! [`ConfigChange`] with where it was written; nothing else is touched, so a directive this
 //! nginx refuses stays and `nginx -t` says so.
 
