@@ -6,16 +6,18 @@
 //! listens), change a few directives and hand the rest to nginx exactly as written. The model is
 //! deliberately small: arguments keep their source form (quotes and escapes), so writing a
 //! parsed tree back yields the same directives nginx would read; layout (indentation, blank
-//! lines, a comment's position on a line) is normalised. [`load`] also inlines `include`s.
+//! lines, a comment's position on a line) is normalised. [`load`] also inlines `include`s and
+//! wraps a `sites-enabled`-style snippet in `events {}` + `http {}` ([`Config::notes`] says so).
 
 mod include;
 mod parse;
+mod snippet;
 mod write;
 
 use std::path::{Path, PathBuf};
 
-pub use include::{inline_includes, load};
-pub use parse::{ParseError, parse};
+pub use include::{MAX_BYTES, MAX_FILES, inline_includes, load};
+pub use parse::{MAX_NESTING, MAX_TOKEN_BYTES, ParseError, parse};
 pub use write::{write, write_mapped};
 
 /// Where a directive was written, for error messages and reports.
@@ -77,7 +79,8 @@ impl Arg {
         }
     }
 
-    /// The value nginx sees: quotes removed, `\"`, `\'`, `\\` unescaped (as nginx does).
+    /// The value nginx sees: quotes removed; `\"`, `\'`, `\\` unescaped and `\t`, `\r`, `\n`
+    /// turned into tab, CR, LF; any other backslash kept (as `ngx_conf_read_token` does).
     pub fn value(&self) -> String {
         let raw = self.raw.as_str();
         let inner = match raw.as_bytes().first() {
@@ -87,12 +90,19 @@ impl Arg {
         let mut out = String::with_capacity(inner.len());
         let mut chars = inner.chars();
         while let Some(c) = chars.next() {
-            match (c, chars.clone().next()) {
-                ('\\', Some(n @ ('"' | '\'' | '\\'))) => {
-                    out.push(n);
+            let unescaped = match (c, chars.clone().next()) {
+                ('\\', Some(n @ ('"' | '\'' | '\\'))) => Some(n),
+                ('\\', Some('t')) => Some('\t'),
+                ('\\', Some('r')) => Some('\r'),
+                ('\\', Some('n')) => Some('\n'),
+                _ => None,
+            };
+            match unescaped {
+                Some(u) => {
+                    out.push(u);
                     chars.next();
                 }
-                _ => out.push(c),
+                None => out.push(c),
             }
         }
         out
@@ -129,7 +139,14 @@ impl Directive {
 pub struct Config {
     /// The main file.
     pub file: PathBuf,
+    /// The folder relative `include`s were resolved against (nginx's conf prefix).
+    pub prefix: PathBuf,
     pub nodes: Vec<Node>,
+    /// What reading the config did that the user should know (snippet wrapping, where
+    /// includes were read from), one sentence each, for `check` to list.
+    pub notes: Vec<String>,
+    /// The file was a `sites-enabled`-style snippet, now wrapped in `events {}` and `http {}`.
+    pub wrapped_snippet: bool,
 }
 
 impl Config {
@@ -143,7 +160,7 @@ impl Config {
 
     /// The folder relative `include`s and paths resolve against (nginx's conf prefix).
     pub fn prefix(&self) -> &Path {
-        self.file.parent().unwrap_or(Path::new("."))
+        &self.prefix
     }
 }
 

@@ -37,6 +37,9 @@ fn write_level(nodes: &[Node], depth: usize, out: &mut String, lines: &mut Vec<O
                 for arg in &d.args {
                     out.push(' ');
                     out.push_str(&arg.raw);
+                    // A quoted argument may span lines; they all belong to this directive.
+                    let breaks = arg.raw.matches('\n').count();
+                    lines.extend(std::iter::repeat_n(Some(d.at.clone()), breaks));
                 }
                 match &d.block {
                     None => out.push_str(";\n"),
@@ -78,5 +81,9 @@ mod tests {
         assert_eq!(text.lines().count(), lines.len());
         let ret = text.lines().position(|l| l.contains("return")).unwrap();
         assert_eq!(lines[ret].as_ref().map(|l| l.line), Some(4));
+        let multi = "a \"x\ny\";\nb;\n";
+        let (text, lines) = write_mapped(&parse(multi, Path::new("a")).unwrap());
+        assert_eq!(text.lines().count(), lines.len(), "{text}");
+        assert_eq!(lines[2].as_ref().map(|l| l.line), Some(3));
     }
 }

@@ -2,6 +2,8 @@
 //! repo's paths, and running the `badgateway` binary.
 #![allow(dead_code)]
 
+pub mod config_corpus;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -16,7 +16,7 @@ fn fixtures() -> PathBuf {
 }
 
 /// Every directive as `depth name value...`, in order.
-fn flatten(nodes: &[Node], depth: usize, out: &mut Vec<String>) {
+pub(crate) fn flatten(nodes: &[Node], depth: usize, out: &mut Vec<String>) {
     for n in nodes {
         if let Node::Directive(d) = n {
             let args: Vec<String> = d.args.iter().map(|a| a.value()).collect();
@@ -28,19 +28,24 @@ fn flatten(nodes: &[Node], depth: usize, out: &mut Vec<String>) {
     }
 }
 
-fn round_trip(name: &str, source: &str) {
+pub(crate) fn round_trip(name: &str, source: &str) {
     let first = parse(source, Path::new(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
-    let written = write(&first);
+    round_trip_nodes(name, &first);
+}
+
+/// Write `first`, parse it back: the same directives, the same comments, and stable text.
+pub(crate) fn round_trip_nodes(name: &str, first: &[Node]) {
+    let written = write(first);
     let second = parse(&written, Path::new(name))
         .unwrap_or_else(|e| panic!("{name} rewritten: {e}\n{written}"));
     let (mut a, mut b) = (Vec::new(), Vec::new());
-    flatten(&first, 0, &mut a);
+    flatten(first, 0, &mut a);
     flatten(&second, 0, &mut b);
     assert!(!a.is_empty(), "{name}: no directives");
     assert_eq!(a, b, "{name}: directives changed");
     assert_eq!(write(&second), written, "{name}: writing is not stable");
     let comments = |n: &[Node]| n.iter().filter(|x| matches!(x, Node::Comment(_))).count();
-    assert_eq!(comments(&first), comments(&second), "{name}: comments lost");
+    assert_eq!(comments(first), comments(&second), "{name}: comments lost");
 }
 
 #[test]
@@ -49,7 +54,8 @@ fn fixtures_round_trip() {
     for entry in std::fs::read_dir(fixtures()).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().to_string();
-        if name.starts_with("unparseable") {
+        // Folders hold the tricky and malformed corpora (`config_corpus`).
+        if name.starts_with("unparseable") || path.is_dir() {
             continue;
         }
         round_trip(&name, &std::fs::read_to_string(&path).unwrap());

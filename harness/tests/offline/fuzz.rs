@@ -162,7 +162,14 @@ fn the_scenario_loader_never_panics_and_always_locates_its_errors() {
 
 #[test]
 fn the_nginx_conf_parser_never_panics_and_always_locates_its_errors() {
-    let seeds = seeds(&["harness/tests/fixtures/nginx", "lab"], "conf");
+    let seeds = seeds(
+        &[
+            "harness/tests/fixtures/nginx",
+            "harness/tests/fixtures/nginx/tricky",
+            "lab",
+        ],
+        "conf",
+    );
     fuzz(
         "nginxconf",
         &seeds,

@@ -8,6 +8,7 @@ mod common;
 #[path = "../load_support/mod.rs"]
 mod load_support;
 
+mod config_corpus;
 mod config_model;
 mod diagnose_shapes;
 mod fuzz;
