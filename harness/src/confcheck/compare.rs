@@ -136,6 +136,7 @@ mod tests {
             nginx_version: "1".into(),
             untested: Vec::new(),
             changes: Vec::new(),
+            notes: Vec::new(),
             upstreams: vec![UpstreamReport {
                 upstream: Upstream {
                     name: "app".into(),

@@ -114,6 +114,7 @@ pub async fn check(
         upstreams: Vec::new(),
         untested: analysis.untested.clone(),
         changes,
+        notes: config.notes.clone(),
     };
     for (i, up) in analysis.upstreams.iter().enumerate() {
         let wanted: Vec<&Target> = analysis

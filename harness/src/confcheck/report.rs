@@ -23,6 +23,10 @@ pub struct CheckReport {
     /// What the rewrite changed in the config for the test (addresses, listens, paths).
     #[serde(default)]
     pub changes: Vec<ConfigChange>,
+    /// How the config was read, when it matters (a `sites-enabled` snippet wrapped in
+    /// `http {}`, includes read from the folder above).
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 /// One upstream and how it fared under each fault.

@@ -22,6 +22,9 @@ pub fn render_check(r: &CheckReport) -> String {
         text(&r.config.display().to_string()),
         text(&r.nginx_version)
     );
+    for note in &r.notes {
+        let _ = writeln!(out, "\n> note: {}", text(note));
+    }
     for up in &r.upstreams {
         let _ = writeln!(out, "\n### upstream `{}`\n", text(&up.upstream.name));
         for s in &up.upstream.servers {

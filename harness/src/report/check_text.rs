@@ -13,6 +13,9 @@ pub fn check(r: &CheckReport) -> String {
         r.config.display(),
         r.nginx_version
     );
+    for note in &r.notes {
+        out.push_str(&format!("note: {note}\n"));
+    }
     for up in &r.upstreams {
         out.push_str(&format!("\nupstream {}", up.upstream.name));
         let servers: Vec<&str> = up

@@ -128,6 +128,7 @@ pub(crate) mod sample {
                 upstream("api", vec![cell(Reset, &[(Outcome::Status(200), 6)])]),
             ],
             changes: Vec::new(),
+            notes: Vec::new(),
             untested: vec![Untested {
                 what: "location ~ \\.php$".into(),
                 reason: "regex locations are not exercised".into(),

@@ -357,3 +357,28 @@ async fn a_cache_warmed_by_the_control_run_answers_while_the_server_is_down() {
         r.changes
     );
 }
+
+#[test]
+fn a_sites_enabled_snippet_is_checked_inside_a_default_http_block_and_says_so() {
+    let Some(_) = common::nginx_or_skip("a_sites_enabled_snippet") else {
+        return;
+    };
+    let snippet = fixture("tricky/snippet/sites-enabled/shop");
+    let args = [
+        "check",
+        "--config",
+        snippet.to_str().unwrap(),
+        "--fault",
+        "refuse",
+        "--quiet",
+    ];
+    let out = common::run_cli(&args);
+    let text = common::text(&out);
+    // One server and no backup: refuse fails, which proves the snippet really ran.
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("note:") && text.contains("wrapped in `events {}` and `http {}`"),
+        "{text}"
+    );
+    assert!(text.contains("refuse") && text.contains("FAILS"), "{text}");
+}
