@@ -35,14 +35,7 @@ pub(super) fn nginx_count(s: &CheckSettings) -> usize {
 /// Check each job in turn with the same settings; print any error and return its exit.
 pub(super) fn check_configs(jobs: &[Job<'_>], s: &CheckSettings) -> Result<Vec<CheckReport>, Exit> {
     let catalogue = load_catalogue(s.scenarios.clone())?;
-    if !s.nginx_image.is_empty() {
-        // Before any runtime thread exists: it may point DOCKER_HOST at an API-version shim.
-        docker_api::prepare().map_err(|msg| {
-            crate::errln!("error: --nginx-image needs Docker: {msg}");
-            Exit::Infrastructure
-        })?;
-        docker_api::sweep_stale();
-    }
+    prepare_images(&s.nginx_image)?;
     let runtime = super::runtime();
     let backends = runtime
         .block_on(NginxBackend::resolve(&s.nginx, &s.nginx_image))
@@ -93,10 +86,7 @@ pub(super) fn check_configs(jobs: &[Job<'_>], s: &CheckSettings) -> Result<Vec<C
         stop_display(display).await;
         Ok(reports)
     });
-    if !s.nginx_image.is_empty() {
-        docker_api::remove_shim("docker-api-shim");
-        guard::unregister_cleanup("docker-api-shim");
-    }
+    release_images(&s.nginx_image);
     let keep = s.keep || matches!(result, Err(CheckError::Rejected { .. }));
     guard::unregister_cleanup(&root.display().to_string());
     if keep {
@@ -113,6 +103,28 @@ pub(super) fn check_configs(jobs: &[Job<'_>], s: &CheckSettings) -> Result<Vec<C
             CheckError::Interrupted => Exit::Interrupted,
         }
     })
+}
+
+/// With `--nginx-image`: make Docker reachable and sweep containers a killed run left. Call it
+/// before any runtime thread exists: it may point DOCKER_HOST at an API-version shim.
+pub(super) fn prepare_images(images: &[String]) -> Result<(), Exit> {
+    if images.is_empty() {
+        return Ok(());
+    }
+    docker_api::prepare().map_err(|msg| {
+        crate::errln!("error: --nginx-image needs Docker: {msg}");
+        Exit::Infrastructure
+    })?;
+    docker_api::sweep_stale();
+    Ok(())
+}
+
+/// Undo [`prepare_images`] once nothing uses Docker any more.
+pub(super) fn release_images(images: &[String]) {
+    if !images.is_empty() {
+        docker_api::remove_shim("docker-api-shim");
+        guard::unregister_cleanup("docker-api-shim");
+    }
 }
 
 /// Let the progress display print what it has and end.

@@ -11,7 +11,7 @@ use crate::cli::RunArgs;
 use crate::events::{Event, ProgressSender};
 use crate::exit::Exit;
 use crate::guard;
-use crate::nginx::{NginxBackend, docker_api};
+use crate::nginx::NginxBackend;
 use crate::report;
 use crate::result::ScenarioResult;
 use crate::runner::{self, RunOptions};
@@ -40,13 +40,8 @@ pub(super) fn run(args: RunArgs) -> Exit {
     {
         return exit;
     }
-    if !args.nginx_image.is_empty() {
-        // Before any runtime thread exists: it may point DOCKER_HOST at an API-version shim.
-        if let Err(msg) = docker_api::prepare() {
-            crate::errln!("error: --nginx-image needs Docker: {msg}");
-            return Exit::Infrastructure;
-        }
-        docker_api::sweep_stale();
+    if let Err(exit) = super::common::prepare_images(&args.nginx_image) {
+        return exit;
     }
     let runtime = super::runtime();
     let nginx = match runtime.block_on(NginxBackend::resolve(&args.nginx, &args.nginx_image)) {
@@ -120,10 +115,7 @@ pub(super) fn run(args: RunArgs) -> Exit {
         }
         result
     });
-    if !args.nginx_image.is_empty() {
-        docker_api::remove_shim("docker-api-shim");
-        crate::guard::unregister_cleanup("docker-api-shim");
-    }
+    super::common::release_images(&args.nginx_image);
     // A closed stdout (`| head`) must not turn a finished run into a panic.
     let _ = std::io::Write::write_all(
         &mut std::io::stdout(),

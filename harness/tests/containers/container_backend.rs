@@ -21,6 +21,17 @@ fn left_by(pid: u32) -> Vec<String> {
     docker::containers_with_label(&format!("badgateway.pid={pid}"))
 }
 
+/// Run `cmd` to its end with its output captured; its PID (to find what it left) and output.
+fn run_to_end(mut cmd: std::process::Command) -> (u32, std::process::Output) {
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    (pid, child.wait_with_output().unwrap())
+}
+
 #[test]
 fn a_version_matrix_runs_each_scenario_on_each_image() {
     let test = "a_version_matrix_runs_each_scenario_on_each_image";
@@ -28,18 +39,13 @@ fn a_version_matrix_runs_each_scenario_on_each_image() {
         return;
     }
     let out = tempfile::tempdir().unwrap();
-    let child = common::badgateway()
-        .args(["run", common::scenarios_dir().to_str().unwrap()])
+    let mut cmd = common::badgateway();
+    cmd.args(["run", common::scenarios_dir().to_str().unwrap()])
         .args(["--filter", "upstream-down", "--filter", "buffer-trap"])
         .args(["--filter", "keepalive-pooling", "--jobs", "2", "--quiet"])
         .args(["--nginx-image", OLD, "--nginx-image", NEW])
-        .args(["--out", out.path().to_str().unwrap()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = child.id();
-    let output = child.wait_with_output().unwrap();
+        .args(["--out", out.path().to_str().unwrap()]);
+    let (pid, output) = run_to_end(cmd);
     let shown = text(&output);
     assert_eq!(output.status.code(), Some(0), "{shown}");
     assert!(
@@ -207,16 +213,11 @@ fn compare_runs_one_config_on_two_images() {
         return;
     }
     let config = common::repo().join("harness/tests/fixtures/nginx/two-primaries.conf");
-    let child = common::badgateway()
-        .args(["compare", "--config", config.to_str().unwrap()])
+    let mut cmd = common::badgateway();
+    cmd.args(["compare", "--config", config.to_str().unwrap()])
         .args(["--nginx-image", OLD, "--nginx-image", NEW])
-        .args(["--fault", "idle_close", "--quiet"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = child.id();
-    let output = child.wait_with_output().unwrap();
+        .args(["--fault", "idle_close", "--quiet"]);
+    let (pid, output) = run_to_end(cmd);
     let shown = text(&output);
     assert_eq!(output.status.code(), Some(1), "{shown}");
     assert!(
