@@ -12,8 +12,8 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use tracing::debug;
 
-use super::classify::{Stage, classify};
-use super::conn::Conn;
+use super::classify::{REJECTED_PREFIX, Stage, classify};
+use super::conn::{Conn, LIMITS, MAX_RESPONSE_HEAD};
 use super::plan::LoadPlan;
 use super::sample::BodyCheck;
 use crate::outcome::Outcome;
@@ -98,6 +98,10 @@ async fn usable_conn<'a>(
 /// Read the body frame by frame, feeding the digester, then judge the complete response.
 async fn read_response(response: Response<Incoming>, method: &Method) -> Exchange {
     let (head, mut incoming) = response.into_parts();
+    if head_len(&head) > MAX_RESPONSE_HEAD {
+        let detail = format!("{REJECTED_PREFIX}message head is too large ({LIMITS})");
+        return Exchange::failed(Outcome::ClientRejected, detail);
+    }
     let expected = head
         .headers
         .get(DIGEST_HEADER)
@@ -134,4 +138,17 @@ async fn read_response(response: Response<Incoming>, method: &Method) -> Exchang
         body,
         reusable: true,
     }
+}
+
+/// The bytes of a response head as it came on the wire, near enough: hyper refuses a head
+/// over [`MAX_RESPONSE_HEAD`] only while it is still incomplete in its buffer, so a larger
+/// head that arrives in one read would pass; measuring the parsed head keeps the bound the
+/// same whatever the timing.
+fn head_len(head: &http::response::Parts) -> usize {
+    let lines: usize = head
+        .headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    "HTTP/1.1 200 \r\n\r\n".len() + lines
 }
