@@ -89,11 +89,17 @@ async fn serve(cli: &Cli, spec: ServerSpec) -> anyhow::Result<()> {
         seed: cli.seed,
         socket_dir: cli.socket_dir.clone(),
         name: cli.name.clone(),
+        tls_ca: None,
     };
     let server = spawn_spec_at(spec, opts, cli.listen, CancellationToken::new())
         .await
         .with_context(|| format!("cannot start {kind}"))?;
     println!("listening on {} (fault: {kind})", server.endpoint());
+    if let Some(cert) = server.tls_cert() {
+        let path = cli.socket_dir.join(format!("{}.cert.pem", cli.name));
+        std::fs::write(&path, cert).with_context(|| format!("{}", path.display()))?;
+        println!("tls: certificate in {}", path.display());
+    }
     tokio::select! {
         _ = term.recv() => {}
         _ = int.recv() => {}
