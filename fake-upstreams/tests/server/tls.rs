@@ -190,3 +190,30 @@ fn tls_settings_that_cannot_be_served_are_refused() {
         "a refuse that later listens can shake hands"
     );
 }
+
+#[tokio::test]
+async fn a_raw_fault_misbehaves_the_same_over_tls() {
+    let ca = Arc::new(Ca::generate().unwrap());
+    let text = "{kind: close_mid_body, body_size: 16k, send: 4k, tls: {}}";
+    let server = start_tls(text, &ca).await;
+    let mut tls = handshake(&client(&ca, true), &server, "localhost")
+        .await
+        .unwrap();
+    // The fault closes mid-body without close_notify, which rustls reports as an error.
+    let req = "GET / HTTP/1.1\r\nHost: t\r\n\r\n";
+    tokio::io::AsyncWriteExt::write_all(&mut tls, req.as_bytes())
+        .await
+        .unwrap();
+    let mut got = Vec::new();
+    let _ = bounded(tokio::io::AsyncReadExt::read_to_end(&mut tls, &mut got)).await;
+    let resp = parse(&got);
+    assert_eq!(resp.status, 200);
+    assert_eq!(resp.header("content-length"), Some("16384"));
+    assert_eq!(
+        resp.body.len(),
+        4096,
+        "the body is cut where the fault says"
+    );
+    let c = server.counters();
+    assert_eq!((c.handshakes, c.fired), (1, 1));
+}
