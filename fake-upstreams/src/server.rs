@@ -27,7 +27,7 @@ use crate::gate::{Admission, Gate};
 use crate::listener::{BoxStream, Door, Listener};
 use crate::request::ConnCtx;
 use crate::spec::{OverLimit, ServerSpec, Step};
-use crate::tls::{Ca, SharedCa, TlsServer};
+use crate::tls::{SharedCa, TlsServer};
 
 /// Backstop: connection tasks still running this long after shutdown are aborted. They all
 /// watch the token, so this only matters if one is stuck in a bug.
@@ -108,7 +108,9 @@ pub async fn spawn_spec_at(
 ) -> io::Result<Server> {
     spec.validate()
         .map_err(|msg| io::Error::new(io::ErrorKind::InvalidInput, msg))?;
-    let tls = tls_server(&spec, opts.tls_ca.as_deref())?;
+    let tls = (spec.tls.as_ref())
+        .map(|tls| TlsServer::start(tls, opts.tls_ca.as_deref()))
+        .transpose()?;
     let start = Instant::now();
     let mut door = Door::bind(spec.listen, tcp_addr, &opts.socket_dir, &opts.name)?;
     let backlog = spec.listen_backlog();
@@ -149,23 +151,6 @@ pub async fn spawn_spec_at(
         clock,
         tls_cert: tls.map(|t| t.cert().to_string()),
     })
-}
-
-/// The TLS side of a `tls:` server, its leaf issued by `ca` (or a CA of its own).
-fn tls_server(spec: &ServerSpec, ca: Option<&Ca>) -> io::Result<Option<Arc<TlsServer>>> {
-    let Some(tls) = &spec.tls else {
-        return Ok(None);
-    };
-    let own;
-    let ca = match ca {
-        Some(ca) => ca,
-        None => {
-            own = Ca::generate().map_err(io::Error::other)?;
-            &own
-        }
-    };
-    let server = TlsServer::new(tls, ca).map_err(io::Error::other)?;
-    Ok(Some(Arc::new(server)))
 }
 
 /// Put the socket in the state the first fault needs (listening with `backlog`);
@@ -351,12 +336,8 @@ impl Run {
         };
         let tls = self.tls.clone();
         self.conns.spawn(async move {
-            let stream = match tls {
-                Some(tls) => match tls.accept(stream, &ctx).await {
-                    Some(stream) => stream,
-                    None => return drop((slot, permit)),
-                },
-                None => stream,
+            let Some(stream) = TlsServer::wrap(tls.as_deref(), stream, &ctx).await else {
+                return drop((slot, permit));
             };
             if let Err(err) = fault.serve(stream, ctx).await {
                 tracing::debug!(%err, "connection ended with an error");

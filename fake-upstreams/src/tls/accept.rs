@@ -33,8 +33,35 @@ pub(crate) struct TlsServer {
 }
 
 impl TlsServer {
+    /// The TLS side of a server with `spec`, its leaf issued by `ca` (or a CA of its own).
+    pub(crate) fn start(spec: &TlsSpec, ca: Option<&Ca>) -> io::Result<Arc<TlsServer>> {
+        let own;
+        let ca = match ca {
+            Some(ca) => ca,
+            None => {
+                own = Ca::generate().map_err(io::Error::other)?;
+                &own
+            }
+        };
+        let server = TlsServer::new(spec, ca).map_err(io::Error::other)?;
+        Ok(Arc::new(server))
+    }
+
+    /// `stream` after the handshake when `tls` is set, else as it is; `None` when the
+    /// handshake did not complete (see [`TlsServer::accept`]).
+    pub(crate) async fn wrap(
+        tls: Option<&TlsServer>,
+        stream: BoxStream,
+        ctx: &ConnCtx,
+    ) -> Option<BoxStream> {
+        match tls {
+            Some(tls) => tls.accept(stream, ctx).await,
+            None => Some(stream),
+        }
+    }
+
     /// The TLS side of a server with `spec`, its leaf issued by `ca`.
-    pub(crate) fn new(spec: &TlsSpec, ca: &Ca) -> Result<TlsServer, String> {
+    fn new(spec: &TlsSpec, ca: &Ca) -> Result<TlsServer, String> {
         let leaf = ca.issue(&spec.name, spec.self_signed)?;
         let cert = leaf.pem.clone();
         let provider = builder(spec)?.crypto_provider().clone();
