@@ -1,7 +1,7 @@
 //! The wire side of `tls:`: the rustls server config a spec asks for, and the handshake that
 //! runs between `accept()` and the fault.
 //!
-//! `stall` and `reset` never let rustls see the ClientHello; every other failure (no SNI,
+//! `stall`, `reset` and `close` never let rustls see the ClientHello; every other failure (no SNI,
 //! a version or cipher the client does not offer, the client rejecting the certificate) is a
 //! rustls error here. Each completed handshake is counted, resumed ones apart.
 
@@ -102,14 +102,15 @@ impl TlsServer {
                 }
                 return None;
             }
-            Handshake::Reset => {
-                let mut hello = [0u8; 512];
+            Handshake::Reset | Handshake::Close => {
                 tokio::select! {
                     () = ctx.shutdown.cancelled() => return None,
-                    _ = tokio::time::timeout(HELLO_WAIT, stream.read(&mut hello)) => {}
+                    _ = tokio::time::timeout(HELLO_WAIT, read_hello(&mut stream)) => {}
                 }
                 ctx.counters.fire();
-                let _ = stream.abort_on_close();
+                if self.handshake == Handshake::Reset {
+                    let _ = stream.abort_on_close();
+                }
                 return None;
             }
         }
@@ -133,6 +134,17 @@ impl TlsServer {
             }
         }
     }
+}
+
+/// Read the client's first TLS record (the ClientHello) whole: closing with unread bytes
+/// would make the kernel send a reset instead of a FIN (OpenSSL 3.5's ClientHello, with its
+/// post-quantum key share, is over 1 KiB).
+async fn read_hello(stream: &mut BoxStream) -> io::Result<()> {
+    let mut header = [0u8; 5];
+    stream.read_exact(&mut header).await?;
+    let len = usize::from(u16::from_be_bytes([header[3], header[4]]));
+    let mut record = vec![0u8; len];
+    stream.read_exact(&mut record).await.map(|_| ())
 }
 
 /// Read and discard until the peer closes (or errs).

@@ -67,6 +67,8 @@ pub enum Handshake {
     Stall,
     /// Read the ClientHello and reset the connection.
     Reset,
+    /// Read the ClientHello and close the connection (a FIN, no alert).
+    Close,
 }
 
 fn default_name() -> String {

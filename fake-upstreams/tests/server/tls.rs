@@ -104,7 +104,7 @@ async fn the_handshake_counter_counts_resumptions() {
 }
 
 #[tokio::test]
-async fn stalled_and_reset_handshakes_fire_and_never_complete() {
+async fn stalled_reset_and_closed_handshakes_fire_and_never_complete() {
     let ca = Arc::new(Ca::generate().unwrap());
     let reset = start_tls("{kind: healthy, tls: {handshake: reset}}", &ca).await;
     assert!(

@@ -200,7 +200,7 @@ const CASES: &[Case] = {
             K::TlsHandshakeFailed,
             P::SslHandshaking,
             None,
-            None,
+            Some("tls-handshake-reset"),
         ),
         (
             "error",
