@@ -20,10 +20,10 @@ use super::{Ca, Handshake, TlsSpec, TlsVersion};
 use crate::listener::{BoxStream, Stream};
 use crate::request::ConnCtx;
 
-/// How long `reset` waits for the ClientHello before resetting anyway.
+/// How long `reset` and `close` wait for the ClientHello before ending the connection anyway.
 const HELLO_WAIT: Duration = Duration::from_secs(5);
 
-/// A server's TLS side: the acceptor, what to do with handshakes, and what to trust.
+/// A server's TLS side: the acceptor, what to do with handshakes, its certificate.
 pub(crate) struct TlsServer {
     acceptor: TlsAcceptor,
     handshake: Handshake,
@@ -89,30 +89,12 @@ impl TlsServer {
         &self.cert
     }
 
-    /// Run the handshake on `stream`; `None` when it failed, was stalled or reset on purpose,
-    /// or the server stopped first.
-    pub(crate) async fn accept(&self, mut stream: BoxStream, ctx: &ConnCtx) -> Option<BoxStream> {
-        match self.handshake {
-            Handshake::Complete => {}
-            Handshake::Stall => {
-                ctx.counters.fire();
-                tokio::select! {
-                    () = ctx.shutdown.cancelled() => {}
-                    () = drain(&mut stream) => {}
-                }
-                return None;
-            }
-            Handshake::Reset | Handshake::Close => {
-                tokio::select! {
-                    () = ctx.shutdown.cancelled() => return None,
-                    _ = tokio::time::timeout(HELLO_WAIT, read_hello(&mut stream)) => {}
-                }
-                ctx.counters.fire();
-                if self.handshake == Handshake::Reset {
-                    let _ = stream.abort_on_close();
-                }
-                return None;
-            }
+    /// Run the handshake on `stream`; `None` when it failed, was spoiled on purpose, or the
+    /// server stopped first.
+    pub(crate) async fn accept(&self, stream: BoxStream, ctx: &ConnCtx) -> Option<BoxStream> {
+        if self.handshake != Handshake::Complete {
+            self.spoil(stream, ctx).await;
+            return None;
         }
         let done = tokio::select! {
             () = ctx.shutdown.cancelled() => return None,
@@ -132,6 +114,26 @@ impl TlsServer {
                 }
                 None
             }
+        }
+    }
+
+    /// `stall`, `reset`, `close`: the handshake spoiled on purpose, one firing each.
+    async fn spoil(&self, mut stream: BoxStream, ctx: &ConnCtx) {
+        if self.handshake == Handshake::Stall {
+            ctx.counters.fire();
+            tokio::select! {
+                () = ctx.shutdown.cancelled() => {}
+                () = drain(&mut stream) => {}
+            }
+            return;
+        }
+        tokio::select! {
+            () = ctx.shutdown.cancelled() => return,
+            _ = tokio::time::timeout(HELLO_WAIT, read_hello(&mut stream)) => {}
+        }
+        ctx.counters.fire();
+        if self.handshake == Handshake::Reset {
+            let _ = stream.abort_on_close();
         }
     }
 }

@@ -5,9 +5,9 @@
 //! run time by a throwaway [`Ca`] (`ca.rs`); the fields below make the handshake fail the
 //! ways real upstreams make nginx fail: no SNI (`require_sni`), a certificate for another
 //! name or a self-signed one (seen with `proxy_ssl_verify on`), a version or cipher nginx does
-//! not offer, a handshake that stalls or is reset. A handshake that fails on a server whose
-//! `tls:` misbehaves counts as a firing; every completed handshake is counted, and resumed
-//! ones separately (`proxy_ssl_session_reuse`). See `accept.rs` for the wire side.
+//! not offer, a handshake that stalls, is reset or closed. A handshake that fails on a server
+//! whose `tls:` misbehaves counts as a firing; every completed handshake is counted, and
+//! resumed ones separately (`proxy_ssl_session_reuse`). See `accept.rs` for the wire side.
 
 mod accept;
 mod ca;
