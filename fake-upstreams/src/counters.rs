@@ -29,6 +29,9 @@ pub struct Counters {
     requests: AtomicU64,
     fired: AtomicU64,
     over_limit: AtomicU64,
+    handshakes: AtomicU64,
+    resumed: AtomicU64,
+    tls_failed: AtomicU64,
     request_ids: Mutex<Vec<u64>>,
     received: Mutex<Vec<Received>>,
 }
@@ -79,6 +82,16 @@ pub struct CounterSnapshot {
     /// Connections accepted beyond a `limit` and immediately reset or closed.
     #[serde(default)]
     pub over_limit: u64,
+    /// TLS handshakes completed (`tls:` servers only), full and resumed alike.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub handshakes: u64,
+    /// Of `handshakes`, those that resumed an earlier session (`proxy_ssl_session_reuse`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub resumed: u64,
+    /// TLS handshakes that failed (no SNI, no common version or cipher, the client refused
+    /// the certificate, the client spoke plain HTTP); stalled or reset ones are not here.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub tls_failed: u64,
     /// Values of [`REQUEST_ID_HEADER`] in arrival order (at most [`MAX_REQUEST_IDS`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub request_ids: Vec<u64>,
@@ -129,6 +142,19 @@ impl Counters {
         }
     }
 
+    /// Record a completed TLS handshake, `resumed` or full.
+    pub fn handshake(&self, resumed: bool) {
+        self.handshakes.fetch_add(1, Ordering::Relaxed);
+        if resumed {
+            self.resumed.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Record a failed TLS handshake.
+    pub fn handshake_failed(&self) {
+        self.tls_failed.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Record a connection a limit turned away.
     pub fn over_limit(&self) {
         self.over_limit.fetch_add(1, Ordering::Relaxed);
@@ -152,10 +178,17 @@ impl Counters {
             fired: self.fired.load(Ordering::Relaxed),
             observable,
             over_limit: self.over_limit.load(Ordering::Relaxed),
+            handshakes: self.handshakes.load(Ordering::Relaxed),
+            resumed: self.resumed.load(Ordering::Relaxed),
+            tls_failed: self.tls_failed.load(Ordering::Relaxed),
             request_ids,
             received,
         }
     }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ pub mod schema;
 pub mod server;
 pub mod size;
 pub mod spec;
+pub mod tls;
 pub mod yaml;
 
 pub use counters::{CounterSnapshot, Counters, REQUEST_ID_HEADER, Received};
@@ -29,3 +30,4 @@ pub use faults::Fault;
 pub use server::{Server, SpawnOptions, spawn, spawn_spec};
 pub use size::ByteSize;
 pub use spec::{Limit, OverLimit, ServerSpec, Step};
+pub use tls::{Ca, TlsSpec};

@@ -73,6 +73,15 @@ fn main() -> ExitCode {
     }
 }
 
+/// A fresh CA for a `tls:` server, its certificate written as `<socket-dir>/<name>.ca.pem`
+/// for clients to trust.
+fn write_ca(cli: &Cli) -> anyhow::Result<std::sync::Arc<fake_upstreams::Ca>> {
+    let ca = fake_upstreams::Ca::generate().map_err(anyhow::Error::msg)?;
+    let path = cli.socket_dir.join(format!("{}.ca.pem", cli.name));
+    std::fs::write(&path, ca.pem()).with_context(|| format!("{}", path.display()))?;
+    Ok(std::sync::Arc::new(ca))
+}
+
 /// Parse a spec file; the error starts with `file:line:col:`.
 fn load_yaml(path: &Path) -> Result<ServerSpec, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -85,15 +94,24 @@ async fn serve(cli: &Cli, spec: ServerSpec) -> anyhow::Result<()> {
     // Handlers first: a signal sent right after the "listening" line must not kill us.
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
+    let tls_ca = match spec.tls {
+        Some(_) => Some(write_ca(cli)?),
+        None => None,
+    };
     let opts = SpawnOptions {
         seed: cli.seed,
         socket_dir: cli.socket_dir.clone(),
         name: cli.name.clone(),
+        tls_ca,
     };
     let server = spawn_spec_at(spec, opts, cli.listen, CancellationToken::new())
         .await
         .with_context(|| format!("cannot start {kind}"))?;
     println!("listening on {} (fault: {kind})", server.endpoint());
+    if server.tls_cert().is_some() {
+        let ca = cli.socket_dir.join(format!("{}.ca.pem", cli.name));
+        println!("tls: trust the CA in {}", ca.display());
+    }
     tokio::select! {
         _ = term.recv() => {}
         _ = int.recv() => {}

@@ -27,6 +27,7 @@ use crate::gate::{Admission, Gate};
 use crate::listener::{BoxStream, Door, Listener};
 use crate::request::ConnCtx;
 use crate::spec::{OverLimit, ServerSpec, Step};
+use crate::tls::{SharedCa, TlsServer};
 
 /// Backstop: connection tasks still running this long after shutdown are aborted. They all
 /// watch the token, so this only matters if one is stuck in a bug.
@@ -45,6 +46,9 @@ pub struct SpawnOptions {
     pub socket_dir: PathBuf,
     /// Base name of the socket file (`<name>.sock`), unique within `socket_dir`.
     pub name: String,
+    /// The CA that issues the certificate of a `tls:` server; `None`: a fresh one per
+    /// server (see [`Server::tls_cert`]).
+    pub tls_ca: Option<SharedCa>,
 }
 
 impl Default for SpawnOptions {
@@ -54,6 +58,7 @@ impl Default for SpawnOptions {
             seed: 0,
             socket_dir: std::env::temp_dir(),
             name: "fake-upstream".into(),
+            tls_ca: None,
         }
     }
 }
@@ -69,6 +74,8 @@ pub struct Server {
     accept_loop: Option<JoinHandle<()>>,
     /// Moves the zero of the `schedule` timeline (see [`Server::start_schedule`]).
     clock: tokio::sync::watch::Sender<Instant>,
+    /// The certificate (PEM) a `tls:` server presents.
+    tls_cert: Option<String>,
 }
 
 /// Start serving `fault` on `addr` (port 0 picks a free port; see [`Server::addr`]), with no
@@ -101,6 +108,9 @@ pub async fn spawn_spec_at(
 ) -> io::Result<Server> {
     spec.validate()
         .map_err(|msg| io::Error::new(io::ErrorKind::InvalidInput, msg))?;
+    let tls = (spec.tls.as_ref())
+        .map(|tls| TlsServer::start(tls, opts.tls_ca.as_deref()))
+        .transpose()?;
     let start = Instant::now();
     let mut door = Door::bind(spec.listen, tcp_addr, &opts.socket_dir, &opts.name)?;
     let backlog = spec.listen_backlog();
@@ -128,6 +138,7 @@ pub async fn spawn_spec_at(
         clock: clock_rx,
         conns: JoinSet::new(),
         _fillers: fillers,
+        tls: tls.clone(),
     };
     tracing::debug!(%endpoint, kind = spec.fault.kind(), "fake upstream started");
     Ok(Server {
@@ -138,6 +149,7 @@ pub async fn spawn_spec_at(
         shutdown,
         accept_loop: Some(tokio::spawn(run.run())),
         clock,
+        tls_cert: tls.map(|t| t.cert().to_string()),
     })
 }
 
@@ -193,6 +205,13 @@ impl Server {
         self.clock.send_replace(Instant::now());
     }
 
+    /// For a `tls:` server, the certificate (PEM) it presents: issued by
+    /// [`SpawnOptions::tls_ca`], or self-signed. A client trusts the CA, or this certificate
+    /// itself when it is self-signed.
+    pub fn tls_cert(&self) -> Option<&str> {
+        self.tls_cert.as_deref()
+    }
+
     /// The fault this server starts with.
     pub fn fault(&self) -> &Fault {
         &self.fault
@@ -232,6 +251,8 @@ struct Run {
     clock: tokio::sync::watch::Receiver<Instant>,
     conns: JoinSet<()>,
     _fillers: Vec<BoxStream>,
+    /// The handshake every accepted connection goes through first, for a `tls:` server.
+    tls: Option<Arc<TlsServer>>,
 }
 
 /// A connection just accepted, with its worker (for `single_worker`).
@@ -313,7 +334,11 @@ impl Run {
             conn,
             fault: fault.kind(),
         };
+        let tls = self.tls.clone();
         self.conns.spawn(async move {
+            let Some(stream) = TlsServer::wrap(tls.as_deref(), stream, &ctx).await else {
+                return drop((slot, permit));
+            };
             if let Err(err) = fault.serve(stream, ctx).await {
                 tracing::debug!(%err, "connection ended with an error");
             }

@@ -12,6 +12,7 @@
 //!   - { after: 5s, kind: healthy }
 //! listen: unix                # tcp (default) | unix | unix_missing | unix_forbidden
 //! backlog: 8                  # listen() accept-queue length (default 1024)
+//! tls: { name: app.internal } # serve over TLS (see `crate::tls`); default: plain
 //! ```
 //!
 //! A bare fault (`{ kind: refuse }`) is a valid spec. The wrapper cannot use
@@ -30,6 +31,7 @@ use serde::{Deserialize, Serialize};
 use crate::endpoint::Listen;
 use crate::faults::Fault;
 use crate::listener::DEFAULT_BACKLOG;
+use crate::tls::TlsSpec;
 
 /// Largest `backlog:` accepted (the kernel caps it lower anyway, see [`ServerSpec::backlog`]).
 const MAX_BACKLOG: u32 = 65535;
@@ -68,6 +70,10 @@ pub struct ServerSpec {
     /// Default: 1024.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backlog: Option<u32>,
+    /// Serve over TLS with a certificate from the run's throwaway CA, and how the handshake
+    /// goes (see [`TlsSpec`]). Default: plain TCP or unix socket.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsSpec>,
 }
 
 /// What [`ServerSpec`] deserializes through: the same fields, then [`From`] hands a
@@ -86,6 +92,8 @@ struct SpecFields {
     listen: Listen,
     #[serde(default)]
     backlog: Option<u32>,
+    #[serde(default)]
+    tls: Option<TlsSpec>,
 }
 
 impl From<SpecFields> for ServerSpec {
@@ -97,6 +105,7 @@ impl From<SpecFields> for ServerSpec {
             schedule,
             listen,
             mut backlog,
+            tls,
         } = fields;
         if let (Fault::SlowAccept(slow), Some(n)) = (&mut fault, backlog) {
             slow.backlog = n;
@@ -109,6 +118,7 @@ impl From<SpecFields> for ServerSpec {
             schedule,
             listen,
             backlog,
+            tls,
         }
     }
 }
@@ -172,6 +182,7 @@ impl From<Fault> for ServerSpec {
             schedule: Vec::new(),
             listen: Listen::Tcp,
             backlog: None,
+            tls: None,
         }
     }
 }
@@ -195,7 +206,26 @@ impl ServerSpec {
             limit.validate()?;
         }
         self.validate_backlog()?;
+        self.validate_tls()?;
         self.validate_schedule()
+    }
+
+    fn validate_tls(&self) -> Result<(), String> {
+        let Some(tls) = &self.tls else {
+            return Ok(());
+        };
+        if self.listen == Listen::UnixMissing {
+            return Err(
+                "tls: `listen: unix_missing` never accepts a connection to shake hands on".into(),
+            );
+        }
+        if !self.fault.accepts() && !self.schedule.iter().any(|s| s.fault.accepts()) {
+            return Err(format!(
+                "tls: `{}` never accepts a connection, so there is no handshake to serve",
+                self.fault.kind()
+            ));
+        }
+        tls.validate()
     }
 
     /// The `listen()` backlog of the server's listener (`backlog:` or the default).

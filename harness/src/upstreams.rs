@@ -2,6 +2,11 @@
 //! started before nginx (their endpoints go into its config), their schedules started with the
 //! load, counted and stopped after it.
 //!
+//! One throwaway CA per session issues the certificates of the `tls:` servers;
+//! [`Servers::tls_files`] are the PEM files a phase writes for nginx to trust: the CA
+//! (`{{tls.ca}}`) and each server's own certificate (`{{tls.cert.UPSTREAM.SERVER}}`, what a
+//! self-signed server needs trusted).
+//!
 //! Unix sockets live in a short folder of their own under the system temp dir (socket paths
 //! are limited to 108 bytes, and the run folder can be deep), readable by nginx's workers and
 //! removed when the servers stop.
@@ -11,7 +16,9 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use fake_upstreams::{CounterSnapshot, Server, ServerSpec, SpawnOptions, spawn_spec};
+use std::sync::Arc;
+
+use fake_upstreams::{Ca, CounterSnapshot, Server, ServerSpec, SpawnOptions, spawn_spec};
 use tokio_util::sync::CancellationToken;
 
 /// A server's key: (upstream, server name).
@@ -21,6 +28,8 @@ pub type Key = (String, String);
 pub struct Servers {
     running: BTreeMap<Key, Server>,
     socket_dir: PathBuf,
+    /// The CA of the `tls:` servers, when there are any.
+    tls_ca: Option<Arc<Ca>>,
 }
 
 /// How each server's random decisions are seeded.
@@ -41,9 +50,15 @@ impl Servers {
         cancel: &CancellationToken,
     ) -> std::io::Result<Servers> {
         let socket_dir = socket_dir()?;
+        let specs: Vec<(Key, ServerSpec)> = specs.into_iter().collect();
+        let tls_ca = match specs.iter().any(|(_, spec)| spec.tls.is_some()) {
+            true => Some(Arc::new(Ca::generate().map_err(std::io::Error::other)?)),
+            false => None,
+        };
         let mut servers = Servers {
             running: BTreeMap::new(),
             socket_dir,
+            tls_ca: tls_ca.clone(),
         };
         for ((upstream, name), spec) in specs {
             let key = format!("{upstream}.{name}");
@@ -55,6 +70,7 @@ impl Servers {
                 seed,
                 socket_dir: servers.socket_dir.clone(),
                 name: key,
+                tls_ca: tls_ca.clone(),
             };
             let server = spawn_spec(spec, opts, cancel.child_token()).await?;
             // Schedules run from the start of the load, not from here: nginx (above all in a
@@ -72,6 +88,22 @@ impl Servers {
             .filter(|(key, _)| key.0 == upstream)
             .map(|(_, s)| what(&s.counters()))
             .sum()
+    }
+
+    /// The PEM files of the session's TLS, by placeholder key: `ca` (the CA that issued every
+    /// non-self-signed `tls:` server's certificate) and `cert.UPSTREAM.SERVER` (each `tls:`
+    /// server's own certificate). Empty when no server has `tls:`.
+    pub fn tls_files(&self) -> Vec<(String, String)> {
+        let Some(ca) = &self.tls_ca else {
+            return Vec::new();
+        };
+        let certs = self.running.iter().filter_map(|((u, s), server)| {
+            let cert = server.tls_cert()?;
+            Some((format!("cert.{u}.{s}"), cert.to_string()))
+        });
+        std::iter::once(("ca".to_string(), ca.pem().to_string()))
+            .chain(certs)
+            .collect()
     }
 
     /// Start every server's `schedule` timeline: call as the load starts.

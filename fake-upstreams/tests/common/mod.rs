@@ -120,6 +120,7 @@ pub async fn start_spec(text: &str, dir: &std::path::Path, name: &str, seed: u64
         seed,
         socket_dir: dir.to_owned(),
         name: name.to_owned(),
+        tls_ca: None,
     };
     fake_upstreams::spawn_spec(spec, opts, CancellationToken::new())
         .await

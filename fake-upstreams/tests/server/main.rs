@@ -10,3 +10,4 @@ mod binary;
 mod config;
 mod settings;
 mod spec;
+mod tls;

@@ -2,6 +2,7 @@
 //! with placeholder addresses, without starting nginx or sending traffic.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use crate::cli::ValidateArgs;
 use crate::exit::Exit;
@@ -52,7 +53,15 @@ async fn validate_one(
     scratch: &std::path::Path,
 ) -> Result<bool, String> {
     let s = &loaded.scenario;
-    let addrs = placeholder_addresses(s);
+    let mut addrs = placeholder_addresses(s);
+    let ca = match s.tls_keys().is_empty() {
+        true => None,
+        false => Some(scratch_ca(&paths::under(scratch, &s.name))?),
+    };
+    for key in s.tls_keys() {
+        // nginx -t reads the files; one valid certificate stands for each.
+        addrs = addrs.with_tls_file(&key, ca.clone().unwrap_or_default());
+    }
     let mut all_ok = true;
     for phase in &s.phases {
         let raw = phase.config.apply(&s.config);
@@ -95,6 +104,20 @@ async fn validate_one(
         );
     }
     Ok(all_ok)
+}
+
+/// A throwaway CA's certificate written as `dir/ca.pem`, for `{{tls.ca}}`; its absolute path.
+fn scratch_ca(dir: &std::path::Path) -> Result<String, String> {
+    let ca = fake_upstreams::Ca::generate()?;
+    let write = || -> std::io::Result<PathBuf> {
+        std::fs::create_dir_all(dir)?;
+        let path = dir.join("ca.pem");
+        std::fs::write(&path, ca.pem())?;
+        std::fs::canonicalize(path)
+    };
+    write()
+        .map(|p| p.display().to_string())
+        .map_err(|e| format!("cannot write a scratch CA: {e}"))
 }
 
 /// Distinct, syntactically valid addresses; nginx -t does not connect to them.

@@ -54,11 +54,13 @@ pub fn faults_fired(
 }
 
 /// A server that, at some point, misbehaves in a way it can count: a fault other than
-/// `healthy` that accepts connections (not `refuse` or `slow_accept`), or a connection limit.
+/// `healthy` that accepts connections (not `refuse` or `slow_accept`), a connection limit, or
+/// a `tls:` whose handshakes fail on purpose.
 fn misbehaves_observably(spec: &ServerSpec) -> bool {
     if spec.listen == Listen::UnixMissing {
         return false;
     }
     let mut faults = std::iter::once(&spec.fault).chain(spec.schedule.iter().map(|s| &s.fault));
-    spec.limit.is_some() || faults.any(|f| f.kind() != "healthy" && f.observable())
+    let tls = spec.tls.as_ref().is_some_and(|t| t.misbehaves());
+    spec.limit.is_some() || tls || faults.any(|f| f.kind() != "healthy" && f.observable())
 }

@@ -1,4 +1,5 @@
-//! Upstream-side checks: what the fake servers saw (connections, requests, fault firings).
+//! Upstream-side checks: what the fake servers saw (connections, requests, fault firings,
+//! TLS handshakes full and resumed).
 
 use std::collections::BTreeMap;
 
@@ -23,10 +24,12 @@ pub(super) fn check(
             ));
             continue;
         };
-        let fields: [(&str, &Option<ShareExpr>, u64); 3] = [
+        let fields: [(&str, &Option<ShareExpr>, u64); 5] = [
             ("connections", &want.connections, got.connections),
             ("requests", &want.requests, got.requests),
             ("fired", &want.fired, got.fired),
+            ("handshakes", &want.handshakes, got.handshakes),
+            ("resumed", &want.resumed, got.resumed),
         ];
         for (name, expr, value) in fields {
             let Some(expr) = expr else { continue };

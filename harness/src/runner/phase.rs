@@ -125,7 +125,7 @@ async fn drive_nginx(
     attempt: &Attempt,
     cancel: &CancellationToken,
 ) -> Result<Ran, String> {
-    let fragments = expanded(s, phase, servers)?;
+    let fragments = expanded(s, phase, servers, session.dir())?;
     let header = format!("scenario {} / phase {}", s.name, phase.name);
     let binary = attempt.nginx.binary();
     let settings = s.nginx_for(phase);
@@ -144,9 +144,20 @@ async fn drive_nginx(
     Ok((config, Some(report), Some(port), session.logs(&ports)))
 }
 
-fn expanded(s: &Scenario, phase: &Phase, servers: &Servers) -> Result<Fragments, String> {
+/// The phase's fragments with addresses and `{{tls.*}}` files (written into `dir`).
+fn expanded(
+    s: &Scenario,
+    phase: &Phase,
+    servers: &Servers,
+    dir: &RunDir,
+) -> Result<Fragments, String> {
     let raw = phase.config.apply(&s.config);
-    let addrs = Addresses(servers.addresses());
+    let mut addrs = Addresses(servers.addresses());
+    for (key, pem) in servers.tls_files() {
+        let path = dir.root.join(format!("{key}.pem"));
+        std::fs::write(&path, pem).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        addrs = addrs.with_tls_file(&key, path.display().to_string());
+    }
     let expand_one =
         |text: &str| expand(text, &addrs).map_err(|e| format!("{}: {}", e.text, e.message));
     Ok(Fragments {

@@ -10,11 +10,7 @@ use super::{Addresses, Fragments, NginxSettings, Phase, Scenario, expand};
 
 /// The text of `phase`'s config in scenario `s`.
 pub fn config_text(s: &Scenario, phase: &Phase) -> String {
-    let servers = s
-        .upstreams
-        .iter()
-        .flat_map(|(u, srv)| srv.keys().map(move |k| (u.as_str(), k.as_str())));
-    let addrs = Addresses::symbolic(servers);
+    let addrs = s.symbolic_addresses();
     fragments_text(&phase.config.apply(&s.config), &addrs, s.nginx_for(phase))
 }
 

@@ -129,6 +129,12 @@ pub struct CounterExpect {
     pub connections: Option<ShareExpr>,
     pub requests: Option<ShareExpr>,
     pub fired: Option<ShareExpr>,
+    /// TLS handshakes the server completed, full and resumed (`tls:` servers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handshakes: Option<ShareExpr>,
+    /// Of those, handshakes that resumed an earlier session (`proxy_ssl_session_reuse`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resumed: Option<ShareExpr>,
 }
 
 impl Expect {

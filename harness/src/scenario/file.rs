@@ -195,11 +195,7 @@ fn check(path: &Path, source: &str, s: &Scenario) -> Result<(), InputError> {
             None => err(&needle, msg),
         })?;
     }
-    let servers = s
-        .upstreams
-        .iter()
-        .flat_map(|(u, srv)| srv.keys().map(move |k| (u.as_str(), k.as_str())));
-    let addrs = Addresses::symbolic(servers);
+    let addrs = s.symbolic_addresses();
     for phase in &s.phases {
         check_phase(phase, s.traffic_for(phase), &addrs).map_err(|(needle, msg, hint)| {
             let e = err(&needle, format!("phase `{}`: {msg}", phase.name));

@@ -311,6 +311,34 @@ impl Scenario {
         phase.nginx.as_ref().unwrap_or(&self.nginx)
     }
 
+    /// The `{{tls.KEY}}` files this scenario's servers have: `ca` and `cert.NAME.SERVER` of
+    /// each `tls:` server (none without one).
+    pub fn tls_keys(&self) -> Vec<String> {
+        let certs: Vec<String> = self
+            .upstreams
+            .iter()
+            .flat_map(|(u, srv)| srv.iter().map(move |(s, spec)| (u, s, spec)))
+            .filter(|(_, _, spec)| spec.tls.is_some())
+            .map(|(u, s, _)| format!("cert.{u}.{s}"))
+            .collect();
+        match certs.is_empty() {
+            true => certs,
+            false => std::iter::once("ca".to_string()).chain(certs).collect(),
+        }
+    }
+
+    /// Symbolic addresses (`127.0.0.1:<app.primary>`, `<tls.ca>`) where no server runs.
+    pub fn symbolic_addresses(&self) -> Addresses {
+        let servers = self
+            .upstreams
+            .iter()
+            .flat_map(|(u, srv)| srv.keys().map(move |k| (u.as_str(), k.as_str())));
+        let addrs = Addresses::symbolic(servers);
+        self.tls_keys().iter().fold(addrs, |addrs, key| {
+            addrs.with_tls_file(key, format!("<tls.{key}>"))
+        })
+    }
+
     /// Whether a server of this scenario plays `kind`, from the start or in a schedule step.
     pub fn plays(&self, kind: FaultKind) -> bool {
         self.upstreams

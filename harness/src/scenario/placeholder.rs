@@ -2,7 +2,11 @@
 //!
 //! Fake servers bind to ports chosen at run time, so fragments name them symbolically. A
 //! placeholder is replaced by the server's `host:port`; `{{upstream.NAME}}` is allowed when the
-//! upstream has exactly one server. Anything else between `{{` and `}}` is an input error.
+//! upstream has exactly one server. `{{tls.ca}}` is the absolute path of the phase's `ca.pem`
+//! (the CA that issued the `tls:` servers' certificates) and `{{tls.cert.NAME.SERVER}}` that
+//! of one `tls:` server's own certificate (what to trust for a self-signed one); both exist
+//! only when a server has `tls:`.
+//! Anything else between `{{` and `}}` is an input error.
 
 use std::collections::BTreeMap;
 
@@ -10,7 +14,16 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, Default)]
 pub struct Addresses(pub BTreeMap<(String, String), String>);
 
+/// The upstream name under which `{{tls.KEY}}` files are kept in the map: no slug is this.
+const TLS: &str = "{{tls}}";
+
 impl Addresses {
+    /// The same addresses with `{{tls.KEY}}` (`ca`, `cert.NAME.SERVER`) standing for `path`.
+    pub fn with_tls_file(mut self, key: &str, path: impl Into<String>) -> Self {
+        self.0.insert((TLS.into(), key.into()), path.into());
+        self
+    }
+
     /// Symbolic addresses (`127.0.0.1:<app.primary>`) for `explain` and `validate`, where no
     /// server runs.
     pub fn symbolic<'a>(servers: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
@@ -29,6 +42,19 @@ impl Addresses {
     fn lookup(&self, key: &str) -> Result<&str, String> {
         let parts: Vec<&str> = key.split('.').collect();
         match parts.as_slice() {
+            ["tls", ..] => self
+                .0
+                .get(&(TLS.to_string(), key["tls.".len()..].to_string()))
+                .map(String::as_str)
+                .ok_or_else(|| match parts.as_slice() {
+                    ["tls", "ca"] => {
+                        "placeholder {{tls.ca}} needs a server with `tls:` in this scenario".into()
+                    }
+                    _ => format!(
+                        "unknown placeholder {{{{{key}}}}}: tls files are {{{{tls.ca}}}} and \
+                         {{{{tls.cert.NAME.SERVER}}}} of a server with `tls:`"
+                    ),
+                }),
             ["upstream", up, server] => self
                 .0
                 .get(&(up.to_string(), server.to_string()))
@@ -53,7 +79,10 @@ impl Addresses {
     pub fn known(&self) -> Vec<String> {
         self.0
             .keys()
-            .map(|(u, s)| format!("{{{{upstream.{u}.{s}}}}}"))
+            .map(|(u, s)| match u == TLS {
+                true => format!("{{{{tls.{s}}}}}"),
+                false => format!("{{{{upstream.{u}.{s}}}}}"),
+            })
             .collect()
     }
 }
@@ -127,5 +156,24 @@ mod tests {
         let e = expand("x {{upstream.app.primary;", &addrs()).unwrap_err();
         assert!(e.message.contains("unterminated"));
         assert!(expand("{{nginx.port}}", &addrs()).is_err());
+    }
+
+    #[test]
+    fn tls_ca_is_known_only_with_a_tls_server() {
+        let e = expand("proxy_ssl_trusted_certificate {{tls.ca}};", &addrs()).unwrap_err();
+        assert!(
+            e.message.contains("needs a server with `tls:`"),
+            "{}",
+            e.message
+        );
+        let with = addrs()
+            .with_tls_file("ca", "/run/ca.pem")
+            .with_tls_file("cert.app.primary", "/run/cert.app.primary.pem");
+        assert_eq!(
+            expand("x {{ tls.ca }} {{tls.cert.app.primary}};", &with).unwrap(),
+            "x /run/ca.pem /run/cert.app.primary.pem;"
+        );
+        assert!(expand("{{tls.cert.app.spare}}", &with).is_err());
+        assert!(with.known().contains(&"{{tls.ca}}".to_string()));
     }
 }

@@ -112,7 +112,9 @@ fn every_bundled_scenario_config_round_trips() {
                 );
             }
         }
-        let addrs = Addresses(map);
+        let addrs = s.tls_keys().iter().fold(Addresses(map), |addrs, key| {
+            addrs.with_tls_file(key, format!("/tmp/bgw-model/{key}.pem"))
+        });
         for phase in &s.phases {
             let raw = phase.config.apply(&s.config);
             let fragments = Fragments {

@@ -167,7 +167,7 @@ fn kubernetes_node_log_with_a_tls_handshake_failure() {
             client: ClientSees::Status(502),
             nginx_lines: 2,
             unknown_lines: 0,
-            scenario: None,
+            scenario: Some("tls-port-mismatch"),
         },
     );
     assert!(

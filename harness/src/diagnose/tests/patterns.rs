@@ -192,7 +192,7 @@ const CASES: &[Case] = {
             K::TlsHandshakeFailed,
             P::SslHandshaking,
             None,
-            None,
+            Some("tls-port-mismatch"),
         ),
         (
             "error",
@@ -200,7 +200,7 @@ const CASES: &[Case] = {
             K::TlsHandshakeFailed,
             P::SslHandshaking,
             None,
-            None,
+            Some("tls-handshake-reset"),
         ),
         (
             "error",
@@ -208,7 +208,7 @@ const CASES: &[Case] = {
             K::TlsCertificateRejected,
             P::SslHandshaking,
             Some(18),
-            None,
+            Some("tls-verify"),
         ),
         (
             "error",
@@ -216,7 +216,7 @@ const CASES: &[Case] = {
             K::TlsCertificateRejected,
             P::SslHandshaking,
             None,
-            None,
+            Some("tls-verify"),
         ),
         (
             "error",

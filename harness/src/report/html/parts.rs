@@ -112,7 +112,7 @@ pub fn latency(load: &LoadReport) -> String {
     )
 }
 
-/// What each fake server saw: connections, requests, fired, over_limit.
+/// What each fake server saw: connections, requests, fired, over_limit (and TLS handshakes).
 pub fn counters(upstreams: &BTreeMap<String, CounterSnapshot>) -> String {
     if upstreams.is_empty() {
         return String::new();
@@ -122,10 +122,15 @@ pub fn counters(upstreams: &BTreeMap<String, CounterSnapshot>) -> String {
          <th>fired</th><th>over_limit</th></tr>",
     );
     for (name, c) in upstreams {
-        let note = if c.observable {
-            ""
+        let note = if !c.observable {
+            " <span class=\"muted\">(never accepts: counts stay 0)</span>".to_string()
+        } else if c.handshakes + c.tls_failed > 0 {
+            format!(
+                " <span class=\"muted\">(TLS: {} handshakes, {} resumed, {} failed)</span>",
+                c.handshakes, c.resumed, c.tls_failed
+            )
         } else {
-            " <span class=\"muted\">(never accepts: counts stay 0)</span>"
+            String::new()
         };
         let _ = write!(
             out,
