@@ -49,6 +49,7 @@ pub fn client_sees(cause: &Cause) -> ClientSees {
         K::ServerDisabled => ClientSees::NothingByItself,
         K::HostNotFound => ClientSees::NginxNotStarted,
         K::PrimaryScriptUnknown => ClientSees::Status(404),
+        K::ClientBodyTooLarge => ClientSees::Status(413),
         K::FastcgiStderr => ClientSees::ApplicationStatus,
         K::TempFileFailed if in_body => ClientSees::Truncated,
         K::TempFileFailed => ClientSees::Status(500),
@@ -89,6 +90,7 @@ pub fn fix(cause: &Cause) -> String {
         K::PrimaryScriptUnknown => "PHP-FPM found no file at SCRIPT_FILENAME and answered 404 (not a 502): set `fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;` with a `root` that is where PHP-FPM sees the files (in containers, the same path in both), and check that PHP-FPM's user can read them.".to_string(),
         K::FastcgiStderr => "The application's own error output, relayed by nginx: the status is whatever the application answered; read the message (PHP: its error log).".to_string(),
         K::TempFileFailed => temp_file_fix(cause, f),
+        K::ClientBodyTooLarge => "A client sent a request body over `client_max_body_size` (default 1m) and nginx answered 413 itself; no upstream was involved. Raise `client_max_body_size` in the location that takes the uploads (the rest of the site keeps its limit), or make the client send less.".to_string(),
     }
 }
 

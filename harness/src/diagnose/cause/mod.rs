@@ -63,6 +63,9 @@ pub enum CauseKind {
     /// `open() "…/proxy_temp/…" failed (13: ...)`, `pwrite() "…" failed (28: ...)`: a temporary
     /// file for a response (or request body) that did not fit the buffers.
     TempFileFailed,
+    /// `client intended to send too large body: N bytes`: a request body over
+    /// `client_max_body_size`, refused by nginx itself (413) before any upstream is tried.
+    ClientBodyTooLarge,
 }
 
 /// Which step of proxying failed (nginx's `while ...`).
@@ -178,6 +181,8 @@ fn kind(
         K::PrimaryScriptUnknown
     } else if starts("FastCGI sent in stderr: ") {
         K::FastcgiStderr
+    } else if starts("client intended to send too large body") {
+        K::ClientBodyTooLarge
     } else if is_temp_file_error(m, phase) {
         K::TempFileFailed
     } else {
@@ -252,6 +257,7 @@ pub fn describe(cause: &Cause, example_message: &str) -> String {
         | CauseKind::Unresolved
         | CauseKind::PrimaryScriptUnknown => before_while(example_message).to_string(),
         CauseKind::FastcgiStderr => clip(before_while(example_message), 160),
+        CauseKind::ClientBodyTooLarge => "client intended to send too large body".to_string(),
         _ => before_while(example_message)
             .split(": \"")
             .next()

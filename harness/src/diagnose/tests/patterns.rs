@@ -258,6 +258,14 @@ const CASES: &[Case] = {
             Some(28),
             None,
         ),
+        (
+            "error",
+            "client intended to send too large body: 2097152 bytes",
+            K::ClientBodyTooLarge,
+            P::Unspecified,
+            None,
+            Some("client-body-too-large"),
+        ),
     ]
 };
 
