@@ -114,7 +114,12 @@ pub async fn check(
         upstreams: Vec::new(),
         untested: analysis.untested.clone(),
         changes,
-        notes: config.notes.clone(),
+        notes: config
+            .notes
+            .iter()
+            .chain(&analysis.notes)
+            .cloned()
+            .collect(),
     };
     for (i, up) in analysis.upstreams.iter().enumerate() {
         let wanted: Vec<&Target> = analysis
@@ -141,7 +146,9 @@ pub async fn check(
             if ok {
                 targets.push(*t);
             } else {
-                report.untested.push(control_failure(t, &r.load, r.reached));
+                report
+                    .untested
+                    .push(control_failure(t, &r.load, r.reached, &control.log));
             }
         }
         if targets.is_empty() {
@@ -265,8 +272,19 @@ fn to_cell(
     }
 }
 
-fn control_failure(t: &Target, load: &crate::load::LoadReport, reached: u64) -> Untested {
+/// A target whose control run failed, with what nginx logged (e.g. the upstream certificate
+/// that did not match).
+fn control_failure(
+    t: &Target,
+    load: &crate::load::LoadReport,
+    reached: u64,
+    log: &[String],
+) -> Untested {
     let got = crate::outcome::histogram(&load.outcomes);
+    let logged = match log {
+        [] => String::new(),
+        lines => format!("; nginx logged: {}", lines.join("; ")),
+    };
     Untested {
         what: format!(
             "{} {} (GET {} Host: {})",
@@ -274,7 +292,7 @@ fn control_failure(t: &Target, load: &crate::load::LoadReport, reached: u64) -> 
         ),
         reason: format!(
             "with every upstream healthy it answered {} and {reached} requests reached upstream {}; \
-             faults would not be visible there",
+             faults would not be visible there{logged}",
             got, t.upstream
         ),
         at: t.at.clone(),

@@ -1,0 +1,182 @@
+//! TLS to an upstream as `check` reads it: the `proxy_ssl_name` and `proxy_ssl_verify` in
+//! force at a `proxy_pass https://` (inherited http → server → location, as nginx merges
+//! them), and the certificate name nginx checks there: `proxy_ssl_name` when it can be known,
+//! else `$proxy_host`'s host, i.e. the upstream block's name or the literal host in
+//! `proxy_pass` (nginx strips the port). The fakes of an upstream used over https present a
+//! certificate for that name, issued by the run's CA; where that cannot satisfy nginx (a name
+//! that depends on the request, two names for one upstream, a plain location to a TLS
+//! upstream), the analysis says so in its notes.
+
+use super::{Analysis, Pass, Target};
+use crate::nginxconf::Directive;
+
+/// The upstream TLS settings in force in a block.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SslScope {
+    /// `proxy_ssl_name` as written (unset: `$proxy_host`).
+    name: Option<String>,
+    /// `proxy_ssl_verify on` (nginx's default: off).
+    pub verify: bool,
+}
+
+/// The name nginx checks an upstream's certificate against.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expected {
+    /// Known before any request: the fakes present a certificate for it.
+    Name(String),
+    /// `proxy_ssl_name` with variables other than `$proxy_host` (as written): the fakes
+    /// present the upstream's host instead.
+    Unknown(String),
+}
+
+impl SslScope {
+    /// The scope inside `block`: its own `proxy_ssl_name`/`proxy_ssl_verify` over the
+    /// inherited ones.
+    pub fn enter(&self, block: &Directive) -> SslScope {
+        let mut scope = self.clone();
+        for d in block.children() {
+            match d.name.as_str() {
+                "proxy_ssl_name" => scope.name = d.arg(0),
+                "proxy_ssl_verify" => scope.verify = d.arg(0).as_deref() == Some("on"),
+                _ => {}
+            }
+        }
+        scope
+    }
+
+    /// The name for a `proxy_pass https://AUTHORITY` in this scope.
+    pub fn expected(&self, authority: &str) -> Expected {
+        let host = strip_port(authority);
+        let Some(written) = &self.name else {
+            return Expected::Name(host.to_string());
+        };
+        let name = written
+            .replace("${proxy_host}", authority)
+            .replace("$proxy_host", authority);
+        if name.contains('$') {
+            return Expected::Unknown(written.clone());
+        }
+        Expected::Name(strip_port(&name).to_string())
+    }
+}
+
+/// The certificate name the fakes of `t`'s upstream present: the first https location's,
+/// with a note where nginx would check another one.
+pub(super) fn certificate_name(t: &Target, p: &Pass, scope: &SslScope, a: &mut Analysis) {
+    let name = match scope.expected(&p.authority) {
+        Expected::Name(name) => name,
+        Expected::Unknown(written) => {
+            let host = strip_port(&p.authority).to_string();
+            if scope.verify {
+                a.notes.push(format!(
+                    "{} ({}): proxy_ssl_name {written} depends on the request, so its fakes' \
+                     certificate is for {host}; with proxy_ssl_verify on, expect its control \
+                     run to fail unless the name comes out as {host}",
+                    t.label(),
+                    t.at
+                ));
+            }
+            host
+        }
+    };
+    let Some(up) = a.upstreams.iter_mut().find(|u| u.name == t.upstream) else {
+        return;
+    };
+    match &up.tls {
+        None => up.tls = Some(name),
+        Some(first) if *first != name && scope.verify => a.notes.push(format!(
+            "{} ({}): proxy_ssl_verify expects a certificate for {name}, but upstream {} \
+             presents one for {first} (one name per upstream, its first https location's): \
+             expect its control run to fail",
+            t.label(),
+            t.at,
+            up.name
+        )),
+        Some(_) => {}
+    }
+}
+
+/// Locations that proxy over `http://` to an upstream whose fakes speak TLS (another location
+/// uses it over `https://`): noted, and their control run shows it.
+pub(super) fn mixed_schemes(a: &mut Analysis) {
+    for t in &a.targets {
+        let tls = a
+            .upstreams
+            .iter()
+            .any(|u| u.name == t.upstream && u.tls.is_some());
+        if tls && t.scheme != "https://" {
+            a.notes.push(format!(
+                "{} ({}): proxy_pass {}{} to an upstream another location uses over \
+                 https://; its fakes speak TLS, so expect this location's control run to fail",
+                t.label(),
+                t.at,
+                t.scheme,
+                t.upstream
+            ));
+        }
+    }
+}
+
+/// `app:8443` → `app`; `[::1]:8443` → `[::1]`; `app` unchanged (as nginx strips the port of
+/// the SSL name).
+fn strip_port(authority: &str) -> &str {
+    let after_bracket = authority.rfind(']').map_or(0, |b| b + 1);
+    match authority[after_bracket..].rfind(':') {
+        Some(i) => &authority[..after_bracket + i],
+        None => authority,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nginxconf::{Location, Node};
+
+    fn block(lines: &[(&str, &str)]) -> Directive {
+        let at = Location {
+            file: "t.conf".into(),
+            line: 1,
+            col: 1,
+        };
+        let mut d = Directive::simple("location", &["/"], &at);
+        d.block = Some(
+            lines
+                .iter()
+                .map(|(n, v)| Node::Directive(Directive::simple(n, &[v], &at)))
+                .collect(),
+        );
+        d
+    }
+
+    #[test]
+    fn the_name_defaults_to_the_host_of_proxy_pass_without_its_port() {
+        let s = SslScope::default();
+        assert_eq!(s.expected("app"), Expected::Name("app".into()));
+        assert_eq!(
+            s.expected("10.0.0.5:8443"),
+            Expected::Name("10.0.0.5".into())
+        );
+        assert_eq!(s.expected("[::1]:8443"), Expected::Name("[::1]".into()));
+        assert!(!s.verify);
+    }
+
+    #[test]
+    fn proxy_ssl_name_is_inherited_and_overridden_and_variables_are_unknown() {
+        let server = SslScope::default().enter(&block(&[
+            ("proxy_ssl_verify", "on"),
+            ("proxy_ssl_name", "api.internal"),
+        ]));
+        assert!(server.verify);
+        assert_eq!(
+            server.expected("app"),
+            Expected::Name("api.internal".into())
+        );
+        let loc = server.enter(&block(&[("proxy_ssl_name", "$proxy_host")]));
+        assert!(loc.verify, "inherited");
+        assert_eq!(loc.expected("app:8443"), Expected::Name("app".into()));
+        let var = server.enter(&block(&[("proxy_ssl_name", "$host")]));
+        assert_eq!(var.expected("app"), Expected::Unknown("$host".into()));
+        let off = loc.enter(&block(&[("proxy_ssl_verify", "off")]));
+        assert!(!off.verify);
+    }
+}
