@@ -211,7 +211,7 @@ fn tls_names_from_literals_and_request_variables_and_the_passes_that_stay_untest
         tls,
         [
             ("api", Some("api")),
-            ("10.0.0.9:8443", Some("10.0.0.9")),
+            ("10.0.0.9:8443", Some("127.0.0.1")),
             ("10.0.0.3:3031", None),
             ("10.0.0.4:50051", None),
         ]

@@ -2,13 +2,17 @@
 //! force at a `proxy_pass https://` (inherited http → server → location, as nginx merges
 //! them), and the certificate name nginx checks there: `proxy_ssl_name` when it can be known,
 //! else `$proxy_host`'s host, i.e. the upstream block's name or the literal host in
-//! `proxy_pass` (nginx strips the port). The fakes of an upstream used over https present a
+//! `proxy_pass` (nginx strips the port; a literal address is re-pointed at a fake, so then
+//! `127.0.0.1`). The fakes of an upstream used over https present a
 //! certificate for that name, issued by the run's CA; where that cannot satisfy nginx (a name
 //! that depends on the request, two names for one upstream, a plain location to a TLS
 //! upstream), the analysis says so in its notes.
 
 use super::{Analysis, Pass, Target};
 use crate::nginxconf::Directive;
+
+/// The host of every fake upstream `check` starts (a literal `proxy_pass` address becomes it).
+const FAKE_HOST: &str = "127.0.0.1";
 
 /// The upstream TLS settings in force in a block.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -61,12 +65,18 @@ impl SslScope {
 }
 
 /// The certificate name the fakes of `t`'s upstream present: the first https location's,
-/// with a note where nginx would check another one.
+/// with a note where nginx would check another one. A literal address in `proxy_pass` is
+/// re-pointed at `127.0.0.1:PORT`, which is then `$proxy_host`: nginx checks that name.
 pub(super) fn certificate_name(t: &Target, p: &Pass, scope: &SslScope, a: &mut Analysis) {
-    let name = match scope.expected(&p.authority) {
+    let literal = a
+        .upstreams
+        .iter()
+        .any(|u| u.name == t.upstream && u.implicit);
+    let authority = if literal { FAKE_HOST } else { &p.authority };
+    let name = match scope.expected(authority) {
         Expected::Name(name) => name,
         Expected::Unknown(written) => {
-            let host = strip_port(&p.authority).to_string();
+            let host = strip_port(authority).to_string();
             if scope.verify {
                 a.notes.push(format!(
                     "{} ({}): proxy_ssl_name {written} depends on the request, so its fakes' \

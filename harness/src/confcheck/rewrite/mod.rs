@@ -388,7 +388,16 @@ fn repoint_pass(d: &mut Directive, a: &Assignment, edits: &mut Edits) {
         return;
     };
     if let Some(addr) = a.literals.get(&p.authority) {
-        edits.note(d, &format!("{} {} → a fake upstream", d.name, p.authority));
+        let checked = match p.scheme.as_str() {
+            "https://" => {
+                " (nginx checks its certificate for 127.0.0.1 now, unless proxy_ssl_name names one)"
+            }
+            _ => "",
+        };
+        edits.note(
+            d,
+            &format!("{} {} → a fake upstream{checked}", d.name, p.authority),
+        );
         let uri = if p.uri.is_empty() || p.uri.starts_with('/') {
             p.uri.clone()
         } else {

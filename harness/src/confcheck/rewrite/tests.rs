@@ -165,7 +165,11 @@ fn a_client_certificate_you_have_here_is_kept_and_the_ca_is_always_the_runs() {
     let run = RunDir {
         root: "/run/check".into(),
     };
-    let r = render_mapped(&load(&conf).unwrap(), &nginx, &run, &Assignment::default());
+    let mut a = Assignment::default();
+    a.literals
+        .insert("10.0.0.5".into(), "127.0.0.1:4001".into());
+    let r = render_mapped(&load(&conf).unwrap(), &nginx, &run, &a);
+    assert!(r.text.contains("proxy_pass https://127.0.0.1:4001;"));
     let yours = format!("proxy_ssl_certificate {};", cert.display());
     assert!(r.text.contains(&yours), "{}", r.text);
     assert!(
@@ -181,12 +185,18 @@ fn a_client_certificate_you_have_here_is_kept_and_the_ca_is_always_the_runs() {
         r.text
             .contains("proxy_ssl_certificate /run/check/client.pem;")
     );
+    let listed: Vec<&str> = r.changes.iter().map(|c| c.what.as_str()).collect();
     assert_eq!(
-        r.changes
-            .iter()
-            .filter(|c| c.what.contains("proxy_ssl"))
-            .count(),
-        2
+        listed.iter().filter(|c| c.starts_with("proxy_ssl")).count(),
+        2,
+        "{listed:#?}"
+    );
+    assert!(
+        listed.contains(
+            &"proxy_pass 10.0.0.5 → a fake upstream (nginx checks its certificate for \
+              127.0.0.1 now, unless proxy_ssl_name names one)"
+        ),
+        "{listed:#?}"
     );
     assert!(!r.changes.iter().any(|c| c.what.contains("left out")));
 }
