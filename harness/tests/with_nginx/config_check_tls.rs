@@ -2,7 +2,8 @@
 //! certificate for the name the config expects, the user's `proxy_ssl_*` settings kept and
 //! their files re-pointed at the run's CA and client certificate, the same fault columns as
 //! over plain HTTP; and a location whose expected name no fake presents, reported as an
-//! untested location with nginx's `does not match` line.
+//! untested location with nginx's `does not match` line; `proxy_ssl_verify on` with nothing
+//! to trust is nginx -t's refusal, as written.
 
 use crate::common;
 
@@ -111,4 +112,26 @@ async fn a_name_no_fake_presents_fails_its_control_run_with_nginxs_does_not_matc
         .map(|l| l.location.as_str())
         .collect();
     assert_eq!(locations, ["secure.example.com location /"], "{cell:#?}");
+}
+
+#[test]
+fn verify_without_a_trusted_certificate_is_refused_by_nginx_not_patched_by_the_rewrite() {
+    let Some(_) = common::nginx_or_skip("verify_without_a_trusted_certificate") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("nginx.conf");
+    std::fs::write(
+        &conf,
+        "events {}\nhttp {\n    upstream app { server 10.0.0.5:8443; }\n    server {\n        \
+         listen 80;\n        location / { proxy_pass https://app; proxy_ssl_verify on; }\n    }\n}\n",
+    )
+    .unwrap();
+    let out = common::run_cli(&["check", "--config", conf.to_str().unwrap(), "--quiet"]);
+    let text = common::text(&out);
+    assert_eq!(out.status.code(), Some(4), "{text}");
+    assert!(
+        text.contains("no proxy_ssl_trusted_certificate for proxy_ssl_verify"),
+        "{text}"
+    );
 }
