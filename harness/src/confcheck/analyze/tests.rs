@@ -195,7 +195,7 @@ fn tls_names_from_literals_and_request_variables_and_the_passes_that_stay_untest
         "events {}\nhttp {\n    upstream api { server 10.0.0.2:443; }\n    server {\n        \
          listen 80;\n        proxy_ssl_verify on;\n        proxy_ssl_trusted_certificate /x.pem;\n        \
          location /a/ { proxy_pass https://10.0.0.9:8443; }\n        \
-         location /b/ { proxy_pass https://api; proxy_ssl_name $host; }\n        \
+         location /b/ { proxy_pass https://api; proxy_ssl_name $cookie_tenant; }\n        \
          location /c/ { proxy_pass http://api; }\n        \
          location /u/ { uwsgi_pass 10.0.0.3:3031; }\n        \
          location /g/ { grpc_pass grpcs://10.0.0.4:50051; }\n    }\n}\n",
@@ -218,7 +218,7 @@ fn tls_names_from_literals_and_request_variables_and_the_passes_that_stay_untest
     );
     let notes = a.notes.join("\n");
     assert!(
-        notes.contains("proxy_ssl_name $host depends on the request"),
+        notes.contains("proxy_ssl_name $cookie_tenant depends on the request"),
         "{notes}"
     );
     assert!(

@@ -1,7 +1,8 @@
 //! TLS to an upstream as `check` reads it: the `proxy_ssl_name` and `proxy_ssl_verify` in
 //! force at a `proxy_pass https://` (inherited http → server → location, as nginx merges
-//! them), and the certificate name nginx checks there: `proxy_ssl_name` when it can be known,
-//! else `$proxy_host`'s host, i.e. the upstream block's name or the literal host in
+//! them), and the certificate name nginx checks there: `proxy_ssl_name` when it can be known
+//! (literal, or with `$proxy_host`, `$host` or `$http_host`: the harness's requests carry the
+//! location's Host), else `$proxy_host`'s host, i.e. the upstream block's name or the literal host in
 //! `proxy_pass` (nginx strips the port; a literal address is re-pointed at a fake, so then
 //! `127.0.0.1`). The fakes of an upstream used over https present a
 //! certificate for that name, issued by the run's CA; where that cannot satisfy nginx (a name
@@ -48,19 +49,16 @@ impl SslScope {
         scope
     }
 
-    /// The name for a `proxy_pass https://AUTHORITY` in this scope.
-    pub fn expected(&self, authority: &str) -> Expected {
-        let host = strip_port(authority);
+    /// The name for a `proxy_pass https://AUTHORITY` in this scope, for requests that carry
+    /// `Host: HOST` (what `$host` and `$http_host` are in the harness's requests).
+    pub fn expected(&self, authority: &str, host: &str) -> Expected {
         let Some(written) = &self.name else {
-            return Expected::Name(host.to_string());
+            return Expected::Name(strip_port(authority).to_string());
         };
-        let name = written
-            .replace("${proxy_host}", authority)
-            .replace("$proxy_host", authority);
-        if name.contains('$') {
-            return Expected::Unknown(written.clone());
+        match substitute(written, authority, host) {
+            Some(name) => Expected::Name(strip_port(&name).to_string()),
+            None => Expected::Unknown(written.clone()),
         }
-        Expected::Name(strip_port(&name).to_string())
     }
 }
 
@@ -73,7 +71,7 @@ pub(super) fn certificate_name(t: &Target, p: &Pass, scope: &SslScope, a: &mut A
         .iter()
         .any(|u| u.name == t.upstream && u.implicit);
     let authority = if literal { FAKE_HOST } else { &p.authority };
-    let name = match scope.expected(authority) {
+    let name = match scope.expected(authority, &t.host) {
         Expected::Name(name) => name,
         Expected::Unknown(written) => {
             let host = strip_port(authority).to_string();
@@ -127,6 +125,34 @@ pub(super) fn mixed_schemes(a: &mut Analysis) {
     }
 }
 
+/// `written` with `$proxy_host` as `authority` and `$host`/`$http_host` as `host`; `None`
+/// when another variable is in it.
+fn substitute(written: &str, authority: &str, host: &str) -> Option<String> {
+    let mut out = String::new();
+    let mut rest = written;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let (name, len) = match after.strip_prefix('{') {
+            Some(braced) => (braced.split('}').next()?, braced.find('}')? + 2),
+            None => {
+                let n = after
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(after.len());
+                (&after[..n], n)
+            }
+        };
+        out.push_str(match name {
+            "proxy_host" => authority,
+            "host" | "http_host" => host,
+            _ => return None,
+        });
+        rest = &after[len..];
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
 /// `app:8443` → `app`; `[::1]:8443` → `[::1]`; `app` unchanged (as nginx strips the port of
 /// the SSL name).
 fn strip_port(authority: &str) -> &str {
@@ -161,12 +187,13 @@ mod tests {
     #[test]
     fn the_name_defaults_to_the_host_of_proxy_pass_without_its_port() {
         let s = SslScope::default();
-        assert_eq!(s.expected("app"), Expected::Name("app".into()));
+        let h = "site.example";
+        assert_eq!(s.expected("app", h), Expected::Name("app".into()));
         assert_eq!(
-            s.expected("10.0.0.5:8443"),
+            s.expected("10.0.0.5:8443", h),
             Expected::Name("10.0.0.5".into())
         );
-        assert_eq!(s.expected("[::1]:8443"), Expected::Name("[::1]".into()));
+        assert_eq!(s.expected("[::1]:8443", h), Expected::Name("[::1]".into()));
         assert!(!s.verify);
     }
 
@@ -178,14 +205,31 @@ mod tests {
         ]));
         assert!(server.verify);
         assert_eq!(
-            server.expected("app"),
+            server.expected("app", "site.example"),
             Expected::Name("api.internal".into())
         );
         let loc = server.enter(&block(&[("proxy_ssl_name", "$proxy_host")]));
         assert!(loc.verify, "inherited");
-        assert_eq!(loc.expected("app:8443"), Expected::Name("app".into()));
-        let var = server.enter(&block(&[("proxy_ssl_name", "$host")]));
-        assert_eq!(var.expected("app"), Expected::Unknown("$host".into()));
+        assert_eq!(
+            loc.expected("app:8443", "site.example"),
+            Expected::Name("app".into())
+        );
+        // The Host of the harness's requests is what `$host` is.
+        let host = server.enter(&block(&[("proxy_ssl_name", "${host}")]));
+        assert_eq!(
+            host.expected("app", "site.example"),
+            Expected::Name("site.example".into())
+        );
+        let http_host = server.enter(&block(&[("proxy_ssl_name", "api.$http_host")]));
+        assert_eq!(
+            http_host.expected("app", "site.example"),
+            Expected::Name("api.site.example".into())
+        );
+        let var = server.enter(&block(&[("proxy_ssl_name", "$hostname")]));
+        assert_eq!(
+            var.expected("app", "site.example"),
+            Expected::Unknown("$hostname".into())
+        );
         let off = loc.enter(&block(&[("proxy_ssl_verify", "off")]));
         assert!(!off.verify);
     }
