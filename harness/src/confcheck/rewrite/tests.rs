@@ -200,3 +200,30 @@ fn a_client_certificate_you_have_here_is_kept_and_the_ca_is_always_the_runs() {
     );
     assert!(!r.changes.iter().any(|c| c.what.contains("left out")));
 }
+
+#[test]
+fn the_harness_tls_files_are_written_where_the_rewrite_points_when_the_config_names_any() {
+    let fixture = |n: &str| {
+        let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/nginx")
+            .join(n);
+        load(&p).unwrap()
+    };
+    assert!(tls::uses_files(&fixture("tls-upstream.conf")));
+    assert!(!tls::uses_files(&fixture("shop-backup.conf")));
+    let dir = tempfile::tempdir().unwrap();
+    let run = RunDir {
+        root: dir.path().to_path_buf(),
+    };
+    tls::write_files(&run, &fake_upstreams::Ca::generate().unwrap()).unwrap();
+    for (file, begins) in [
+        ("ca.pem", "-----BEGIN CERTIFICATE-----"),
+        ("crl.pem", "-----BEGIN X509 CRL-----"),
+        ("client.pem", "-----BEGIN CERTIFICATE-----"),
+        ("client.key", "-----BEGIN PRIVATE KEY-----"),
+        ("client.pass", "badgateway"),
+    ] {
+        let text = std::fs::read_to_string(dir.path().join(file)).unwrap();
+        assert!(text.starts_with(begins), "{file}: {text}");
+    }
+}
