@@ -7,8 +7,10 @@
 //! for the harness (changing only addresses, listens and paths, each change listed), `nginx -t`
 //! it (`config_test`), run it once with every upstream healthy (the control: a target whose
 //! requests do not reach its upstream as 2xx is listed as untested; it also warms the
-//! config's caches), then once per upstream, fault and placement (`cell`). Each run is
-//! announced to the progress display. Plain data only; `report/` renders it.
+//! config's caches), then once per upstream, fault and placement (`cell`); an upstream used
+//! over `https://` is played by fakes that speak TLS with a certificate for the name nginx
+//! checks, from a CA made per run. Each run is announced to the progress display. Plain data
+//! only; `report/` renders it.
 
 pub mod analyze;
 mod cell;

@@ -87,6 +87,21 @@ pub(super) fn certificate_name(t: &Target, p: &Pass, scope: &SslScope, a: &mut A
             host
         }
     };
+    let name = match certifiable(&name) {
+        true => name,
+        false => {
+            if scope.verify {
+                a.notes.push(format!(
+                    "{} ({}): nginx checks the certificate for {name}, which no certificate \
+                     can name; its fakes present one for localhost, so expect its control run \
+                     to fail",
+                    t.label(),
+                    t.at
+                ));
+            }
+            "localhost".to_string()
+        }
+    };
     let Some(up) = a.upstreams.iter_mut().find(|u| u.name == t.upstream) else {
         return;
     };
@@ -123,6 +138,15 @@ pub(super) fn mixed_schemes(a: &mut Analysis) {
             ));
         }
     }
+}
+
+/// Whether a fake's certificate can be issued for `name` (a DNS name or an IP address).
+fn certifiable(name: &str) -> bool {
+    let spec = fake_upstreams::TlsSpec {
+        name: name.to_string(),
+        ..fake_upstreams::TlsSpec::default()
+    };
+    spec.validate().is_ok()
 }
 
 /// `written` with `$proxy_host` as `authority` and `$host`/`$http_host` as `host`; `None`
@@ -195,6 +219,16 @@ mod tests {
         );
         assert_eq!(s.expected("[::1]:8443", h), Expected::Name("[::1]".into()));
         assert!(!s.verify);
+    }
+
+    #[test]
+    fn names_a_certificate_can_carry() {
+        for ok in ["app", "my_app", "app.internal", "10.0.0.5", "127.0.0.1"] {
+            assert!(certifiable(ok), "{ok}");
+        }
+        for bad in ["", "bücher.example"] {
+            assert!(!certifiable(bad), "{bad}");
+        }
     }
 
     #[test]
