@@ -106,6 +106,12 @@ impl Servers {
             .collect()
     }
 
+    /// The session's CA, when a server has `tls:` (`check` issues its client certificate and
+    /// CRL from it).
+    pub fn tls_ca(&self) -> Option<&Arc<Ca>> {
+        self.tls_ca.as_ref()
+    }
+
     /// Start every server's `schedule` timeline: call as the load starts.
     pub fn start_schedules(&self) {
         for server in self.running.values() {

@@ -217,3 +217,24 @@ async fn a_raw_fault_misbehaves_the_same_over_tls() {
     let c = server.counters();
     assert_eq!((c.handshakes, c.fired), (1, 1));
 }
+
+#[tokio::test]
+async fn reset_over_tls_is_a_tcp_reset_under_the_session() {
+    let ca = Arc::new(Ca::generate().unwrap());
+    let server = start_tls("{kind: reset, tls: {}}", &ca).await;
+    let mut tls = handshake(&client(&ca, true), &server, "localhost")
+        .await
+        .unwrap();
+    let req = "GET / HTTP/1.1\r\nHost: t\r\n\r\n";
+    tokio::io::AsyncWriteExt::write_all(&mut tls, req.as_bytes())
+        .await
+        .unwrap();
+    let mut got = Vec::new();
+    let read = bounded(tokio::io::AsyncReadExt::read_to_end(&mut tls, &mut got)).await;
+    // The reader under the session sees the RST, not a close_notify or a FIN.
+    let err = read.expect_err("a reset is an error");
+    assert_eq!(err.kind(), std::io::ErrorKind::ConnectionReset, "{err}");
+    assert!(got.is_empty());
+    let c = server.counters();
+    assert_eq!((c.handshakes, c.fired), (1, 1));
+}

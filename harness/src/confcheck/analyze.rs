@@ -1,12 +1,15 @@
 //! Reading a user's config for what `check` can exercise: its upstreams (blocks, and literal
 //! addresses in `*_pass`), the locations that proxy to them (with the Host and path that reach
-//! each; regex and named locations through `reach`), the listen addresses to move, and
-//! everything that cannot be tested, with the reason.
+//! each; regex and named locations through `reach`; over `http://` or `https://`, with the
+//! certificate name an https upstream must present, see `tls`), the listen addresses to
+//! move, and everything that cannot be tested, with the reason.
 
 mod address;
 mod reach;
+mod tls;
 
 pub use address::{Pass, host_for, listen_key, request_path, server_listens, split_pass};
+use tls::{SslScope, certificate_name, mixed_schemes};
 
 use std::collections::BTreeMap;
 
@@ -31,6 +34,10 @@ pub struct Upstream {
     /// True for a literal address (`proxy_pass http://10.0.0.5:8080`), not a block.
     pub implicit: bool,
     pub servers: Vec<UpstreamServer>,
+    /// Used over `https://`: the name its fakes' certificates are issued for (what nginx
+    /// checks with `proxy_ssl_verify on`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<String>,
 }
 
 /// One `server` line of an upstream block.
@@ -55,6 +62,13 @@ pub struct Target {
     /// e.g. `location /api/`, and where it is written.
     pub location: String,
     pub at: String,
+    /// `http://` or `https://`, as in its `proxy_pass`.
+    #[serde(default = "http_scheme")]
+    pub scheme: String,
+}
+
+fn http_scheme() -> String {
+    "http://".into()
 }
 
 impl Target {
@@ -80,6 +94,10 @@ pub struct Analysis {
     /// Distinct listen addresses, each moved to its own harness port.
     pub listens: Vec<String>,
     pub untested: Vec<Untested>,
+    /// What the test cannot make work as the config expects (e.g. a certificate name that
+    /// depends on the request), for the report's notes.
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 /// Read the config.
@@ -106,15 +124,18 @@ pub fn analyze_with(config: &Config, given: &BTreeMap<String, String>) -> Analys
         }
     }
     for http in config.directives().filter(|d| d.name == "http") {
+        let scope = SslScope::default().enter(http);
         for server in http.children().filter(|d| d.name == "server") {
-            server_block(server, given, &mut a);
+            server_block(server, given, &scope, &mut a);
         }
     }
+    mixed_schemes(&mut a);
     for up in &a.upstreams {
         if !a.targets.iter().any(|t| t.upstream == up.name) {
             a.untested.push(Untested {
                 what: format!("upstream {}", up.name),
-                reason: "no location that check can reach proxies to it over http://".into(),
+                reason: "no location that check can reach proxies to it over http:// or https://"
+                    .into(),
                 at: String::new(),
             });
         }
@@ -152,6 +173,7 @@ fn upstream_block(up: &Directive, untested_out: &mut Vec<Untested>) -> Upstream 
         name,
         implicit: false,
         servers,
+        tls: None,
     }
 }
 
@@ -163,7 +185,12 @@ fn untested(d: &Directive, what: &str, reason: &str) -> Untested {
     }
 }
 
-fn server_block(server: &Directive, given: &BTreeMap<String, String>, a: &mut Analysis) {
+fn server_block(
+    server: &Directive,
+    given: &BTreeMap<String, String>,
+    http_scope: &SslScope,
+    a: &mut Analysis,
+) {
     let listens = server_listens(server);
     for key in &listens {
         if !a.listens.contains(key) {
@@ -186,6 +213,7 @@ fn server_block(server: &Directive, given: &BTreeMap<String, String>, a: &mut An
         listen: listens[0].clone(),
         server,
         given,
+        scope: http_scope.enter(server),
     };
     for d in server.children() {
         if d.name == "listen"
@@ -203,7 +231,7 @@ fn server_block(server: &Directive, given: &BTreeMap<String, String>, a: &mut An
             ));
         }
         if d.name == "location" {
-            location(d, &ctx, a);
+            location(d, &ctx, &ctx.scope, a);
         }
     }
 }
@@ -215,9 +243,12 @@ struct ServerCtx<'a> {
     server: &'a Directive,
     /// Paths given for locations (`--location-path`), by `location` arguments.
     given: &'a BTreeMap<String, String>,
+    /// The server's upstream TLS settings.
+    scope: SslScope,
 }
 
-fn location(loc: &Directive, ctx: &ServerCtx, a: &mut Analysis) {
+fn location(loc: &Directive, ctx: &ServerCtx, outer: &SslScope, a: &mut Analysis) {
+    let scope = outer.enter(loc);
     let args: Vec<String> = loc.args.iter().map(|x| x.value()).collect();
     let label = format!("location {}", args.join(" "));
     let path = match (ctx.given.get(&args.join(" ")), args.as_slice()) {
@@ -231,7 +262,7 @@ fn location(loc: &Directive, ctx: &ServerCtx, a: &mut Analysis) {
     };
     for d in loc.children() {
         match d.name.as_str() {
-            "location" => location(d, ctx, a),
+            "location" => location(d, ctx, &scope, a),
             "if" => {
                 let condition: Vec<String> = d.args.iter().map(|x| x.raw.clone()).collect();
                 let condition = condition.join(" ");
@@ -239,7 +270,7 @@ fn location(loc: &Directive, ctx: &ServerCtx, a: &mut Analysis) {
                 let path = path.clone().and_then(|p| reach::if_path(&condition, &p));
                 for c in d.children() {
                     if PASS_DIRECTIVES.contains(&c.name.as_str()) {
-                        pass(c, &label, path.clone(), ctx, a);
+                        pass(c, (&label, &scope), path.clone(), ctx, a);
                     }
                 }
             }
@@ -254,7 +285,7 @@ fn location(loc: &Directive, ctx: &ServerCtx, a: &mut Analysis) {
                 ));
             }
             name if PASS_DIRECTIVES.contains(&name) => {
-                pass(d, &label, path.clone(), ctx, a);
+                pass(d, (&label, &scope), path.clone(), ctx, a);
             }
             _ => {}
         }
@@ -263,7 +294,7 @@ fn location(loc: &Directive, ctx: &ServerCtx, a: &mut Analysis) {
 
 fn pass(
     d: &Directive,
-    label: &str,
+    (label, scope): (&str, &SslScope),
     path: Result<String, String>,
     ctx: &ServerCtx,
     a: &mut Analysis,
@@ -288,23 +319,28 @@ fn pass(
             "{}: the fake upstreams speak HTTP only (its servers are still re-pointed)",
             d.name
         ))
-    } else if p.scheme == "https://" {
-        Some("TLS to the upstream (https://): the fake upstreams speak plain HTTP".to_string())
     } else {
         None
     };
     match (reason, path) {
         (Some(reason), _) => a.untested.push(untested(d, &what, &reason)),
         (None, Err(reason)) => a.untested.push(untested(d, &what, &reason)),
-        (None, Ok(path)) => a.targets.push(Target {
-            upstream,
-            server: ctx.label.clone(),
-            host: ctx.host.clone(),
-            listen: ctx.listen.clone(),
-            path: request_path(&path),
-            location: label.to_string(),
-            at: d.at.to_string(),
-        }),
+        (None, Ok(path)) => {
+            let target = Target {
+                upstream,
+                server: ctx.label.clone(),
+                host: ctx.host.clone(),
+                listen: ctx.listen.clone(),
+                path: request_path(&path),
+                location: label.to_string(),
+                at: d.at.to_string(),
+                scheme: p.scheme.clone(),
+            };
+            if p.scheme == "https://" {
+                certificate_name(&target, &p, scope, a);
+            }
+            a.targets.push(target);
+        }
     }
 }
 
@@ -326,6 +362,7 @@ fn upstream_for(p: &Pass, upstreams: &mut Vec<Upstream>) -> String {
                 backup: false,
                 line: format!("(literal) {}", p.authority),
             }],
+            tls: None,
         });
     }
     p.authority.clone()

@@ -1,6 +1,7 @@
 //! One run of the user's config: fake upstreams up (one or all of an upstream's primaries
-//! playing a fault, see [`Placement`],
-//! everything else healthy), the test config rendered with their addresses, nginx started,
+//! playing a fault, see [`Placement`], everything else healthy; over TLS for an upstream used
+//! over `https://`), the run's CA and client certificate written for the config's
+//! `proxy_ssl_*` files, the test config rendered with their addresses, nginx started,
 //! traffic sent to each target in turn, everything stopped, error.log summarised.
 
 use std::path::PathBuf;
@@ -10,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
 use super::analyze::{Analysis, Target};
-use super::faults::{self, FaultKind, Traffic, healthy};
-use super::rewrite::{Assignment, render};
+use super::faults::{self, FaultKind, Traffic, healthy, over_tls};
+use super::rewrite::{Assignment, render, tls};
 use crate::errorlog;
 use crate::load::{LiveSender, LoadPlan, LoadReport, LoadShape, drive_live};
 use crate::nginx::{NginxBackend, Render, RunDir, Session};
@@ -131,6 +132,7 @@ async fn spawn_all(
                 Some(f) if plays => faults::spec(f.kind),
                 _ => healthy(),
             };
+            let spec = over_tls(spec, up.tls.as_deref());
             specs.push(((up.name.clone(), i.to_string()), spec));
         }
     }
@@ -174,6 +176,7 @@ async fn drive_nginx(
 ) -> Result<(Vec<TargetRun>, crate::nginx::Logs), String> {
     let listens = &ctx.analysis.listens;
     let dir = session.dir();
+    tls_files(ctx, dir, drive.servers)?;
     let conf: &Render = &|ports| {
         render(
             ctx.config,
@@ -191,6 +194,21 @@ async fn drive_nginx(
     }
     let ports = nginx.stop().await;
     Ok((runs, session.logs(&ports)))
+}
+
+/// The run's CA (a fresh one when no fake speaks TLS but the config names TLS files), its
+/// CRL and a client certificate, where the rewrite points `proxy_ssl_*` files.
+fn tls_files(ctx: &Ctx<'_>, dir: &RunDir, servers: &Servers) -> Result<(), String> {
+    let fresh;
+    let ca = match servers.tls_ca() {
+        Some(ca) => ca.as_ref(),
+        None if tls::uses_files(ctx.config) => {
+            fresh = fake_upstreams::Ca::generate()?;
+            &fresh
+        }
+        None => return Ok(()),
+    };
+    tls::write_files(dir, ca)
 }
 
 /// `a` with the readiness server on `ports[0]` and each listen key on the next one.

@@ -142,6 +142,7 @@ mod tests {
                     name: "app".into(),
                     implicit: false,
                     servers: Vec::new(),
+                    tls: None,
                 },
                 targets: Vec::new(),
                 cells: cells

@@ -1,5 +1,5 @@
 //! `nginx -t` on the user's config as the rewrite made it (every upstream a healthy fake
-//! address), before anything runs: the list of what the rewrite changed when nginx accepts it,
+//! address, a scratch CA and client certificate for its `proxy_ssl_*` files), before anything runs: the list of what the rewrite changed when nginx accepts it,
 //! nginx's own message mapped back to the user's file and line when it does not.
 
 use std::path::Path;
@@ -26,6 +26,11 @@ pub(super) async fn nginx_t(
             }
             a.servers.insert((up.name.clone(), i), addr);
         }
+    }
+    if rewrite::tls::uses_files(ctx.config) {
+        // nginx -t loads them; the first run's CA stands for every run's.
+        let ca = fake_upstreams::Ca::generate().map_err(infra)?;
+        rewrite::tls::write_files(&dir, &ca).map_err(infra)?;
     }
     let listens = &ctx.analysis.listens;
     let binary = ctx.nginx.binary();

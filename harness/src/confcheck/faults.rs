@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 pub use fake_upstreams::faults::{FaultKind, Traffic};
-use fake_upstreams::{Fault, ServerSpec, faults::Healthy};
+use fake_upstreams::{Fault, ServerSpec, TlsSpec, faults::Healthy};
 use http::Method;
 
 /// Per request; longer than the 2 s stall probe so slow answers count as what nginx made them.
@@ -38,6 +38,24 @@ pub fn parse_played(text: &str) -> Result<FaultKind, String> {
 /// The fake server spec that plays `kind` (a healthy one for a fault without a probe).
 pub fn spec(kind: FaultKind) -> ServerSpec {
     kind.probe().map_or_else(healthy, |p| p.config.into())
+}
+
+/// `spec` served over TLS with a certificate for `name` (an upstream used over `https://`),
+/// when it accepts connections to shake hands on; a server that never accepts one (`refuse`)
+/// stays as it is, and nginx meets the same refusal.
+pub fn over_tls(mut spec: ServerSpec, name: Option<&str>) -> ServerSpec {
+    let Some(name) = name else {
+        return spec;
+    };
+    let plain = spec.clone();
+    spec.tls = Some(TlsSpec {
+        name: name.to_string(),
+        ..TlsSpec::default()
+    });
+    match spec.validate() {
+        Ok(()) => spec,
+        Err(_) => plain,
+    }
 }
 
 /// The traffic each target of the upstream gets while `kind` plays.
@@ -86,6 +104,21 @@ mod tests {
                 .contains("does not play")
         );
         assert!(parse_played("bogus").unwrap_err().contains("no fault"));
+    }
+
+    #[test]
+    fn every_fault_that_accepts_is_played_over_tls_and_refuse_stays_a_refusal() {
+        for k in played() {
+            let spec = over_tls(spec(k), Some("app"));
+            spec.validate().unwrap();
+            match spec.fault.accepts() {
+                true => assert_eq!(spec.tls.unwrap().name, "app", "{k:?}"),
+                false => assert!(spec.tls.is_none(), "{k:?}"),
+            }
+        }
+        assert!(over_tls(spec(FaultKind::Refuse), Some("app")).tls.is_none());
+        assert!(over_tls(healthy(), None).tls.is_none());
+        assert!(over_tls(healthy(), Some("app")).tls.is_some());
     }
 
     #[test]

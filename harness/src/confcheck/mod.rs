@@ -7,8 +7,10 @@
 //! for the harness (changing only addresses, listens and paths, each change listed), `nginx -t`
 //! it (`config_test`), run it once with every upstream healthy (the control: a target whose
 //! requests do not reach its upstream as 2xx is listed as untested; it also warms the
-//! config's caches), then once per upstream, fault and placement (`cell`). Each run is
-//! announced to the progress display. Plain data only; `report/` renders it.
+//! config's caches), then once per upstream, fault and placement (`cell`); an upstream used
+//! over `https://` is played by fakes that speak TLS with a certificate for the name nginx
+//! checks, from a CA made per run. Each run is announced to the progress display. Plain data
+//! only; `report/` renders it.
 
 pub mod analyze;
 mod cell;
@@ -114,7 +116,12 @@ pub async fn check(
         upstreams: Vec::new(),
         untested: analysis.untested.clone(),
         changes,
-        notes: config.notes.clone(),
+        notes: config
+            .notes
+            .iter()
+            .chain(&analysis.notes)
+            .cloned()
+            .collect(),
     };
     for (i, up) in analysis.upstreams.iter().enumerate() {
         let wanted: Vec<&Target> = analysis
@@ -141,7 +148,9 @@ pub async fn check(
             if ok {
                 targets.push(*t);
             } else {
-                report.untested.push(control_failure(t, &r.load, r.reached));
+                report
+                    .untested
+                    .push(control_failure(t, &r.load, r.reached, &control.log));
             }
         }
         if targets.is_empty() {
@@ -265,8 +274,19 @@ fn to_cell(
     }
 }
 
-fn control_failure(t: &Target, load: &crate::load::LoadReport, reached: u64) -> Untested {
+/// A target whose control run failed, with what nginx logged (e.g. the upstream certificate
+/// that did not match).
+fn control_failure(
+    t: &Target,
+    load: &crate::load::LoadReport,
+    reached: u64,
+    log: &[String],
+) -> Untested {
     let got = crate::outcome::histogram(&load.outcomes);
+    let logged = match log {
+        [] => String::new(),
+        lines => format!("; nginx logged: {}", lines.join("; ")),
+    };
     Untested {
         what: format!(
             "{} {} (GET {} Host: {})",
@@ -274,7 +294,7 @@ fn control_failure(t: &Target, load: &crate::load::LoadReport, reached: u64) -> 
         ),
         reason: format!(
             "with every upstream healthy it answered {} and {reached} requests reached upstream {}; \
-             faults would not be visible there",
+             faults would not be visible there{logged}",
             got, t.upstream
         ),
         at: t.at.clone(),

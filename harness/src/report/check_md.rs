@@ -30,6 +30,13 @@ pub fn render_check(r: &CheckReport) -> String {
         for s in &up.upstream.servers {
             let _ = writeln!(out, "- `{}`", text(&s.line));
         }
+        if let Some(name) = &up.upstream.tls {
+            let _ = writeln!(
+                out,
+                "- over TLS: its fakes present a certificate for `{}` from the run's CA",
+                text(name)
+            );
+        }
         for t in &up.targets {
             let _ = writeln!(
                 out,

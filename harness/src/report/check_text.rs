@@ -25,6 +25,11 @@ pub fn check(r: &CheckReport) -> String {
             .map(|s| s.line.as_str())
             .collect();
         out.push_str(&format!("  [{}]\n", servers.join("; ")));
+        if let Some(name) = &up.upstream.tls {
+            out.push_str(&format!(
+                "  over TLS: its fakes present a certificate for {name} from the run's CA\n"
+            ));
+        }
         for t in &up.targets {
             out.push_str(&format!(
                 "  via {} {} (GET {} Host: {})\n",

@@ -105,6 +105,7 @@ pub(crate) mod sample {
                 name: name.into(),
                 implicit: false,
                 servers: Vec::new(),
+                tls: None,
             },
             targets: Vec::new(),
             cells,

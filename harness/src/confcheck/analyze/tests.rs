@@ -145,3 +145,89 @@ http {
     let a = analyze_with(&config, &given);
     assert!(paths(&a).contains(&("location ~* [^/]+\\.cgi$".into(), "/run.cgi".into())));
 }
+
+fn fixture(name: &str) -> Analysis {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/nginx")
+        .join(name);
+    analyze(&load(&path).unwrap())
+}
+
+#[test]
+fn an_https_upstream_is_a_target_whose_fakes_present_the_name_nginx_checks() {
+    let a = fixture("tls-upstream.conf");
+    assert!(a.untested.is_empty(), "{:#?}", a.untested);
+    assert!(a.notes.is_empty(), "{:#?}", a.notes);
+    let t: Vec<(&str, &str)> = a
+        .targets
+        .iter()
+        .map(|t| (t.upstream.as_str(), t.scheme.as_str()))
+        .collect();
+    assert_eq!(t, [("app", "https://")]);
+    assert_eq!(a.upstreams[0].tls.as_deref(), Some("app"));
+    assert_eq!(a.upstreams[0].servers.len(), 2);
+    // The shop's upstreams are all plain.
+    assert!(shop().upstreams.iter().all(|u| u.tls.is_none()));
+    assert!(shop().targets.iter().all(|t| t.scheme == "http://"));
+}
+
+#[test]
+fn a_second_name_for_one_tls_upstream_is_noted_not_guessed() {
+    let a = fixture("tls-wrong-name.conf");
+    assert_eq!(a.targets.len(), 2, "both locations are tested");
+    assert_eq!(a.upstreams[0].tls.as_deref(), Some("app"));
+    assert_eq!(a.notes.len(), 1, "{:#?}", a.notes);
+    assert!(
+        a.notes[0].contains("location /legacy/")
+            && a.notes[0].contains("wrong.example")
+            && a.notes[0].contains("control run to fail"),
+        "{}",
+        a.notes[0]
+    );
+}
+
+#[test]
+fn tls_names_from_literals_and_request_variables_and_the_passes_that_stay_untested() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("nginx.conf");
+    std::fs::write(
+        &conf,
+        "events {}\nhttp {\n    upstream api { server 10.0.0.2:443; }\n    server {\n        \
+         listen 80;\n        proxy_ssl_verify on;\n        proxy_ssl_trusted_certificate /x.pem;\n        \
+         location /a/ { proxy_pass https://10.0.0.9:8443; }\n        \
+         location /b/ { proxy_pass https://api; proxy_ssl_name $cookie_tenant; }\n        \
+         location /c/ { proxy_pass http://api; }\n        \
+         location /u/ { uwsgi_pass 10.0.0.3:3031; }\n        \
+         location /g/ { grpc_pass grpcs://10.0.0.4:50051; }\n    }\n}\n",
+    )
+    .unwrap();
+    let a = analyze(&load(&conf).unwrap());
+    let tls: Vec<(&str, Option<&str>)> = a
+        .upstreams
+        .iter()
+        .map(|u| (u.name.as_str(), u.tls.as_deref()))
+        .collect();
+    assert_eq!(
+        tls,
+        [
+            ("api", Some("api")),
+            ("10.0.0.9:8443", Some("127.0.0.1")),
+            ("10.0.0.3:3031", None),
+            ("10.0.0.4:50051", None),
+        ]
+    );
+    let notes = a.notes.join("\n");
+    assert!(
+        notes.contains("proxy_ssl_name $cookie_tenant depends on the request"),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("location /c/") && notes.contains("its fakes speak TLS"),
+        "{notes}"
+    );
+    let untested: Vec<&str> = a.untested.iter().map(|u| u.reason.as_str()).collect();
+    let passes: Vec<&&str> = untested.iter().filter(|r| r.contains("_pass")).collect();
+    assert_eq!(passes.len(), 2, "{untested:?}");
+    assert!(passes.iter().any(|r| r.starts_with("uwsgi_pass")));
+    assert!(passes.iter().any(|r| r.starts_with("grpc_pass")));
+}

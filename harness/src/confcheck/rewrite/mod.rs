@@ -4,11 +4,13 @@
 //! on 127.0.0.1 (`server_name`s kept; client-side TLS is served as plain HTTP), pid, logs, temp
 //! and cache paths move into the run dir (your `access_log`s keep their formats and
 //! parameters, and the harness's JSON request log is added beside each), `user`/`daemon` go,
+//! upstream TLS files point at the run's CA and the harness's client certificate (`tls`),
 //! and a readiness server is added (`added`). Every change is recorded as a
 //! [`ConfigChange`] with where it was written; nothing else is touched, so a directive this
 //! nginx refuses stays and `nginx -t` says so.
 
 mod added;
+pub mod tls;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -71,15 +73,6 @@ const MAIN_DROPPED: [(&str, &str); 7] = [
         "mail",
         "`mail {}` left out: only http is tested, and its listens would bind your addresses",
     ),
-];
-
-/// Proxy TLS settings naming files (loaded by `nginx -t`), irrelevant to plain-HTTP fakes.
-const PROXY_SSL_FILES: [&str; 5] = [
-    "proxy_ssl_certificate",
-    "proxy_ssl_certificate_key",
-    "proxy_ssl_trusted_certificate",
-    "proxy_ssl_crl",
-    "proxy_ssl_password_file",
 ];
 
 /// The test config for one run, as nginx.conf text.
@@ -256,6 +249,7 @@ fn edit_nodes(nodes: &[Node], dir: &RunDir, a: &Assignment, edits: &mut Edits) -
                 }
             }
             n if PASS_DIRECTIVES.contains(&n) => repoint_pass(&mut d, a, edits),
+            n if tls::names_file(n) => tls::repoint(&mut d, dir, edits),
             "access_log" if d.arg(0).as_deref() != Some("off") => {
                 // A log at this level replaces the inherited ones: add the harness's beside it.
                 edits.logs += 1;
@@ -286,8 +280,7 @@ fn arg0(d: &Directive) -> String {
 }
 
 /// Why the rewrite leaves `d` out of the test config, if it does: paths the run folder
-/// replaces, client-side TLS (served as plain HTTP), and upstream TLS files this machine does
-/// not have.
+/// replaces, and client-side TLS (served as plain HTTP).
 fn left_out(d: &Directive) -> Option<String> {
     let name = d.name.as_str();
     if name == "error_log" {
@@ -297,11 +290,6 @@ fn left_out(d: &Directive) -> Option<String> {
     } else if name == "ssl" || name.starts_with("ssl_") {
         Some(format!(
             "`{name}` left out: client-side TLS is served as plain HTTP"
-        ))
-    } else if PROXY_SSL_FILES.contains(&name) && !Path::new(&arg0(d)).exists() {
-        Some(format!(
-            "`{name} {}` left out: no such file here (TLS to upstreams is not tested yet)",
-            arg0(d)
         ))
     } else {
         None
@@ -400,7 +388,16 @@ fn repoint_pass(d: &mut Directive, a: &Assignment, edits: &mut Edits) {
         return;
     };
     if let Some(addr) = a.literals.get(&p.authority) {
-        edits.note(d, &format!("{} {} → a fake upstream", d.name, p.authority));
+        let checked = match p.scheme.as_str() {
+            "https://" => {
+                " (nginx checks its certificate for 127.0.0.1 now, unless proxy_ssl_name names one)"
+            }
+            _ => "",
+        };
+        edits.note(
+            d,
+            &format!("{} {} → a fake upstream{checked}", d.name, p.authority),
+        );
         let uri = if p.uri.is_empty() || p.uri.starts_with('/') {
             p.uri.clone()
         } else {
