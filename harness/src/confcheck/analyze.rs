@@ -5,11 +5,16 @@
 //! move, and everything that cannot be tested, with the reason.
 
 mod address;
+mod fastcgi;
 mod reach;
 mod tls;
+mod upstream;
 
 pub use address::{Pass, host_for, listen_key, request_path, server_listens, split_pass};
+use fastcgi::FcgiScope;
+pub use fastcgi::{FastcgiLocation, SCRIPT_FILENAME_FIX, document_root};
 use tls::{SslScope, certificate_name, mixed_schemes};
+use upstream::{upstream_block, upstream_for};
 
 use std::collections::BTreeMap;
 
@@ -38,6 +43,24 @@ pub struct Upstream {
     /// checks with `proxy_ssl_verify on`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<String>,
+    /// What its servers speak: HTTP (`proxy_pass`) or FastCGI (`fastcgi_pass`).
+    #[serde(default, skip_serializing_if = "Protocol::is_http")]
+    pub protocol: Protocol,
+}
+
+/// The protocol nginx speaks to an upstream, from the `*_pass` that uses it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Protocol {
+    #[default]
+    Http,
+    FastCgi,
+}
+
+impl Protocol {
+    fn is_http(&self) -> bool {
+        *self == Protocol::Http
+    }
 }
 
 /// One `server` line of an upstream block.
@@ -62,9 +85,12 @@ pub struct Target {
     /// e.g. `location /api/`, and where it is written.
     pub location: String,
     pub at: String,
-    /// `http://` or `https://`, as in its `proxy_pass`.
+    /// `http://` or `https://`, as in its `proxy_pass`; empty for `fastcgi_pass`.
     #[serde(default = "http_scheme")]
     pub scheme: String,
+    /// For a `fastcgi_pass`: the SCRIPT_FILENAME and root it sends PHP-FPM.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fastcgi: Option<FastcgiLocation>,
 }
 
 fn http_scheme() -> String {
@@ -124,7 +150,7 @@ pub fn analyze_with(config: &Config, given: &BTreeMap<String, String>) -> Analys
         }
     }
     for http in config.directives().filter(|d| d.name == "http") {
-        let scope = SslScope::default().enter(http);
+        let scope = Scope::default().enter(http);
         for server in http.children().filter(|d| d.name == "server") {
             server_block(server, given, &scope, &mut a);
         }
@@ -134,47 +160,13 @@ pub fn analyze_with(config: &Config, given: &BTreeMap<String, String>) -> Analys
         if !a.targets.iter().any(|t| t.upstream == up.name) {
             a.untested.push(Untested {
                 what: format!("upstream {}", up.name),
-                reason: "no location that check can reach proxies to it over http:// or https://"
+                reason: "no location that check can reach passes to it over http://, https:// or FastCGI"
                     .into(),
                 at: String::new(),
             });
         }
     }
     a
-}
-
-fn upstream_block(up: &Directive, untested_out: &mut Vec<Untested>) -> Upstream {
-    let name = up.arg(0).unwrap_or_default();
-    let servers = up
-        .children()
-        .filter(|d| d.name == "server")
-        .map(|s| {
-            if s.args
-                .iter()
-                .any(|a| a.value() == "resolve" || a.value().starts_with("service="))
-            {
-                untested_out.push(untested(
-                    s,
-                    "server ... resolve",
-                    "DNS re-resolution is not tested: the server becomes one fake address",
-                ));
-            }
-            UpstreamServer {
-                address: s.arg(0).unwrap_or_default(),
-                backup: s.args.iter().any(|a| a.value() == "backup"),
-                line: std::iter::once("server".to_string())
-                    .chain(s.args.iter().map(|a| a.raw.clone()))
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            }
-        })
-        .collect();
-    Upstream {
-        name,
-        implicit: false,
-        servers,
-        tls: None,
-    }
 }
 
 fn untested(d: &Directive, what: &str, reason: &str) -> Untested {
@@ -188,7 +180,7 @@ fn untested(d: &Directive, what: &str, reason: &str) -> Untested {
 fn server_block(
     server: &Directive,
     given: &BTreeMap<String, String>,
-    http_scope: &SslScope,
+    http_scope: &Scope,
     a: &mut Analysis,
 ) {
     let listens = server_listens(server);
@@ -236,6 +228,22 @@ fn server_block(
     }
 }
 
+/// The settings in force in a block that decide how `check` plays a location's upstream.
+#[derive(Debug, Clone, Default)]
+struct Scope {
+    ssl: SslScope,
+    fastcgi: FcgiScope,
+}
+
+impl Scope {
+    fn enter(&self, block: &Directive) -> Scope {
+        Scope {
+            ssl: self.ssl.enter(block),
+            fastcgi: self.fastcgi.enter(block),
+        }
+    }
+}
+
 struct ServerCtx<'a> {
     label: String,
     host: String,
@@ -243,11 +251,11 @@ struct ServerCtx<'a> {
     server: &'a Directive,
     /// Paths given for locations (`--location-path`), by `location` arguments.
     given: &'a BTreeMap<String, String>,
-    /// The server's upstream TLS settings.
-    scope: SslScope,
+    /// The server's upstream TLS and FastCGI settings.
+    scope: Scope,
 }
 
-fn location(loc: &Directive, ctx: &ServerCtx, outer: &SslScope, a: &mut Analysis) {
+fn location(loc: &Directive, ctx: &ServerCtx, outer: &Scope, a: &mut Analysis) {
     let scope = outer.enter(loc);
     let args: Vec<String> = loc.args.iter().map(|x| x.value()).collect();
     let label = format!("location {}", args.join(" "));
@@ -268,9 +276,10 @@ fn location(loc: &Directive, ctx: &ServerCtx, outer: &SslScope, a: &mut Analysis
                 let condition = condition.join(" ");
                 let label = format!("{label} if {condition}");
                 let path = path.clone().and_then(|p| reach::if_path(&condition, &p));
+                let inner = scope.enter(d);
                 for c in d.children() {
                     if PASS_DIRECTIVES.contains(&c.name.as_str()) {
-                        pass(c, (&label, &scope), path.clone(), ctx, a);
+                        pass(c, (&label, &inner), path.clone(), ctx, a);
                     }
                 }
             }
@@ -294,7 +303,7 @@ fn location(loc: &Directive, ctx: &ServerCtx, outer: &SslScope, a: &mut Analysis
 
 fn pass(
     d: &Directive,
-    (label, scope): (&str, &SslScope),
+    (label, scope): (&str, &Scope),
     path: Result<String, String>,
     ctx: &ServerCtx,
     a: &mut Analysis,
@@ -314,18 +323,18 @@ fn pass(
         return;
     };
     let upstream = upstream_for(&p, &mut a.upstreams);
-    let reason = if d.name != "proxy_pass" {
-        Some(format!(
-            "{}: the fake upstreams speak HTTP only (its servers are still re-pointed)",
-            d.name
-        ))
-    } else {
-        None
+    let protocol = match d.name.as_str() {
+        "proxy_pass" => Ok(Protocol::Http),
+        "fastcgi_pass" => Ok(Protocol::FastCgi),
+        other => Err(format!(
+            "{other}: the fake upstreams speak HTTP and FastCGI, not {} (its servers are \
+             still re-pointed)",
+            foreign_protocol(other)
+        )),
     };
-    match (reason, path) {
-        (Some(reason), _) => a.untested.push(untested(d, &what, &reason)),
-        (None, Err(reason)) => a.untested.push(untested(d, &what, &reason)),
-        (None, Ok(path)) => {
+    match (protocol, path) {
+        (Err(reason), _) | (Ok(_), Err(reason)) => a.untested.push(untested(d, &what, &reason)),
+        (Ok(protocol), Ok(path)) => {
             let target = Target {
                 upstream,
                 server: ctx.label.clone(),
@@ -335,37 +344,48 @@ fn pass(
                 location: label.to_string(),
                 at: d.at.to_string(),
                 scheme: p.scheme.clone(),
+                fastcgi: (protocol == Protocol::FastCgi).then(|| scope.fastcgi.location()),
             };
             if p.scheme == "https://" {
-                certificate_name(&target, &p, scope, a);
+                certificate_name(&target, &p, &scope.ssl, a);
             }
+            speaks(&target, protocol, a);
             a.targets.push(target);
         }
     }
 }
 
-/// The upstream block named by `p`, or an implicit one for a literal address.
-fn upstream_for(p: &Pass, upstreams: &mut Vec<Upstream>) -> String {
-    let host = p.authority.split(':').next().unwrap_or("");
-    if let Some(up) = upstreams
-        .iter()
-        .find(|u| !u.implicit && (u.name == p.authority || u.name == host))
-    {
-        return up.name.clone();
+/// What a `*_pass` other than `proxy_pass` and `fastcgi_pass` speaks.
+fn foreign_protocol(directive: &str) -> &'static str {
+    match directive {
+        "uwsgi_pass" => "uwsgi",
+        "scgi_pass" => "SCGI",
+        "grpc_pass" => "gRPC (HTTP/2)",
+        _ => "the memcached protocol",
     }
-    if !upstreams.iter().any(|u| u.name == p.authority) {
-        upstreams.push(Upstream {
-            name: p.authority.clone(),
-            implicit: true,
-            servers: vec![UpstreamServer {
-                address: p.authority.clone(),
-                backup: false,
-                line: format!("(literal) {}", p.authority),
-            }],
-            tls: None,
-        });
+}
+
+/// Record that `t`'s upstream speaks `protocol` (its first location decides), with a note
+/// when another location uses it with the other protocol.
+fn speaks(t: &Target, protocol: Protocol, a: &mut Analysis) {
+    let first = a.targets.iter().find(|o| o.upstream == t.upstream);
+    let Some(up) = a.upstreams.iter_mut().find(|u| u.name == t.upstream) else {
+        return;
+    };
+    match first {
+        None => up.protocol = protocol,
+        Some(o) if up.protocol != protocol => a.notes.push(format!(
+            "{} ({}): upstream {} is also used by {} ({}), whose fakes speak {:?}; expect \
+             this location's control run to fail",
+            t.label(),
+            t.at,
+            up.name,
+            o.label(),
+            o.at,
+            up.protocol
+        )),
+        Some(_) => {}
     }
-    p.authority.clone()
 }
 
 /// Upstreams by name, for lookups.

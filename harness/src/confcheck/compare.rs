@@ -143,6 +143,7 @@ mod tests {
                     implicit: false,
                     servers: Vec::new(),
                     tls: None,
+                    protocol: Default::default(),
                 },
                 targets: Vec::new(),
                 cells: cells

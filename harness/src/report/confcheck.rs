@@ -106,6 +106,7 @@ pub(crate) mod sample {
                 implicit: false,
                 servers: Vec::new(),
                 tls: None,
+                protocol: Default::default(),
             },
             targets: Vec::new(),
             cells,
