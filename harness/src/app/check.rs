@@ -35,7 +35,10 @@ pub(super) fn check(args: CheckArgs) -> Exit {
     if let Some(exit) = super::common::write_reports(&s.report, Subject::Check(&report)) {
         return exit;
     }
-    match (report.tested(), report.failed()) {
+    match (
+        report.tested() || !report.defects.is_empty(),
+        report.failed(),
+    ) {
         (false, _) => {
             let why = match report.untested.is_empty() {
                 true => "no location proxies to an upstream",

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Cell, CheckReport, FaultKind, Placement};
+use super::{Cell, CheckReport, Defect, FaultKind, Placement};
 
 /// How one upstream × fault changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,9 +45,17 @@ pub struct Comparison {
 }
 
 impl Comparison {
-    /// True when some fault the old config survived fails with the new one.
+    /// True when some fault the old config survived fails with the new one, or the new one
+    /// has a defect (a location failing with every upstream healthy) the old one had not.
     pub fn regressed(&self) -> bool {
-        self.rows.iter().any(|r| r.change == Change::Regressed)
+        self.rows.iter().any(|r| r.change == Change::Regressed) || !self.new_defects().is_empty()
+    }
+
+    /// The defects of the new config that the old one had not (matched by location).
+    pub fn new_defects(&self) -> Vec<&Defect> {
+        let before = &self.before.defects;
+        let new = |d: &&Defect| !before.iter().any(|b| b.location == d.location);
+        self.after.defects.iter().filter(new).collect()
     }
 
     /// True when at least one of the two configs had something tested.

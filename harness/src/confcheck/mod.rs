@@ -16,6 +16,7 @@ pub mod analyze;
 mod cell;
 pub mod compare;
 mod config_test;
+mod control;
 pub mod faults;
 mod report;
 pub mod rewrite;
@@ -29,7 +30,7 @@ pub use analyze::{Analysis, Target, Untested, Upstream, UpstreamServer, analyze,
 pub use cell::Placement;
 pub use compare::{Change, Comparison, compare};
 pub use faults::{FaultKind, parse_played as parse_played_fault};
-pub use report::{Cell, CheckReport, LocationOutcomes, UpstreamReport};
+pub use report::{Cell, CheckReport, Defect, LocationOutcomes, UpstreamReport};
 pub use rewrite::ConfigChange;
 
 use crate::events::{Event, PhaseKey, ProgressSender};
@@ -122,6 +123,7 @@ pub async fn check(
             .chain(&analysis.notes)
             .cloned()
             .collect(),
+        defects: Vec::new(),
     };
     for (i, up) in analysis.upstreams.iter().enumerate() {
         let wanted: Vec<&Target> = analysis
@@ -145,12 +147,12 @@ pub async fn check(
         for (t, r) in wanted.iter().zip(&control.targets) {
             let ok =
                 r.load.total > 0 && r.load.outcomes.keys().all(|o| o.is_success()) && r.reached > 0;
-            if ok {
-                targets.push(*t);
-            } else {
-                report
-                    .untested
-                    .push(control_failure(t, &r.load, r.reached, &control.log));
+            match ok {
+                true => targets.push(*t),
+                false => match control::failure(t, &r.load, r.reached, &control.log) {
+                    control::Failure::Defect(d) => report.defects.push(d),
+                    control::Failure::Untested(u) => report.untested.push(u),
+                },
             }
         }
         if targets.is_empty() {
@@ -271,33 +273,6 @@ fn to_cell(
         } else {
             catalogue.for_fault(played.kind)
         },
-    }
-}
-
-/// A target whose control run failed, with what nginx logged (e.g. the upstream certificate
-/// that did not match).
-fn control_failure(
-    t: &Target,
-    load: &crate::load::LoadReport,
-    reached: u64,
-    log: &[String],
-) -> Untested {
-    let got = crate::outcome::histogram(&load.outcomes);
-    let logged = match log {
-        [] => String::new(),
-        lines => format!("; nginx logged: {}", lines.join("; ")),
-    };
-    Untested {
-        what: format!(
-            "{} {} (GET {} Host: {})",
-            t.server, t.location, t.path, t.host
-        ),
-        reason: format!(
-            "with every upstream healthy it answered {} and {reached} requests reached upstream {}; \
-             faults would not be visible there{logged}",
-            got, t.upstream
-        ),
-        at: t.at.clone(),
     }
 }
 

@@ -27,6 +27,26 @@ pub struct CheckReport {
     /// `http {}`, includes read from the folder above).
     #[serde(default)]
     pub notes: Vec<String>,
+    /// What the config gets wrong with every upstream healthy.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub defects: Vec<Defect>,
+}
+
+/// A location that fails with every upstream healthy, for a reason in the config (php-fpm's
+/// 404 `Primary script unknown` for a SCRIPT_FILENAME it cannot resolve): a failure of the
+/// config, not of the test, so `check` fails on it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Defect {
+    /// `site.example location ~ \.php$ (GET /index.php Host: site.example)`
+    pub location: String,
+    /// Where its `*_pass` is written.
+    pub at: String,
+    /// What clients got and what nginx logged.
+    pub got: String,
+    /// Why, as far as the config tells.
+    pub cause: String,
+    /// The directive that fixes it.
+    pub fix: String,
 }
 
 /// One upstream and how it fared under each fault.
@@ -110,12 +130,10 @@ impl CheckReport {
         self.upstreams.iter().any(|u| !u.cells.is_empty())
     }
 
-    /// Whether the config did not survive some fault it was tested with.
+    /// Whether the config has a defect, or did not survive some fault it was tested with.
     pub fn failed(&self) -> bool {
-        self.upstreams
-            .iter()
-            .flat_map(|u| &u.cells)
-            .any(|c| !c.survives)
+        let fails = |c: &Cell| !c.survives;
+        !self.defects.is_empty() || self.upstreams.iter().flat_map(|u| &u.cells).any(fails)
     }
 
     /// How many primary (not `backup`) servers `upstream` has (0 when it was not tested).

@@ -11,7 +11,7 @@ use crate::confcheck::{Cell, Change, CheckReport, Comparison};
 pub fn render_check(r: &CheckReport) -> String {
     let mut report = Report::new("badgateway check");
     for up in &r.upstreams {
-        let mut suite = suite(&up.upstream.name, r);
+        let mut suite = suite(suite_name(&up.upstream.name), r);
         for c in up.distinct_cells() {
             let status = if c.survives {
                 TestCaseStatus::success()
@@ -19,6 +19,18 @@ pub fn render_check(r: &CheckReport) -> String {
                 failure(c, "the config does not survive the fault")
             };
             suite.add_test_case(case(&up.upstream.name, c, status));
+        }
+        report.add_test_suite(suite);
+    }
+    if !r.defects.is_empty() {
+        let mut suite = suite("defects".to_string(), r);
+        for d in &r.defects {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            status.set_message(format!("{}, because {}", d.got, d.cause));
+            status.set_description(format!("fix: {}\nat: {}", d.fix, d.at));
+            let mut tc = TestCase::new(d.location.as_str(), status);
+            tc.set_classname("defects");
+            suite.add_test_case(tc);
         }
         report.add_test_suite(suite);
     }
@@ -36,7 +48,7 @@ pub fn render_compare(c: &Comparison) -> String {
         {
             Some(i) => i,
             None => {
-                let mut s = suite(&row.upstream, &c.after);
+                let mut s = suite(suite_name(&row.upstream), &c.after);
                 s.add_property(("before", c.before.config.display().to_string().as_str()));
                 suites.push(s);
                 suites.len() - 1
@@ -74,8 +86,8 @@ fn suite_name(upstream: &str) -> String {
     format!("upstream {upstream}")
 }
 
-fn suite(upstream: &str, r: &CheckReport) -> TestSuite {
-    let mut suite = TestSuite::new(suite_name(upstream));
+fn suite(name: String, r: &CheckReport) -> TestSuite {
+    let mut suite = TestSuite::new(name);
     suite.add_property(("config", r.config.display().to_string().as_str()));
     suite.add_property(("nginx", r.nginx_version.as_str()));
     suite

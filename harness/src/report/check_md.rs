@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use crate::confcheck::{Cell, Change, CheckReport, Comparison, ConfigChange, Untested};
+use crate::confcheck::{Cell, Change, CheckReport, Comparison, ConfigChange, Defect, Untested};
 use crate::fixes::Advice;
 
 /// The check report as Markdown.
@@ -65,6 +65,7 @@ pub fn render_check(r: &CheckReport) -> String {
         out.push_str("\nNo upstream could be tested.\n");
     }
     fixes(&mut out, cells().filter_map(|c| c.advice.as_ref()));
+    defects(&mut out, &r.defects);
     untested(&mut out, "Not tested", &r.untested);
     changes(&mut out, &r.changes);
     out
@@ -193,6 +194,17 @@ fn fixes<'a>(out: &mut String, advice: impl Iterator<Item = &'a Advice>) {
         }
         let _ = writeln!(out, " Run `{}`", text(&a.command));
     }
+}
+
+fn defects(out: &mut String, list: &[Defect]) {
+    let items = list.iter().map(|d| {
+        let line = format!(
+            "❌ {}: {}, because {}. Fix: `{}`",
+            d.location, d.got, d.cause, d.fix
+        );
+        (line, &d.at)
+    });
+    bullets(out, "Defects (failing with every upstream healthy)", items);
 }
 
 fn untested(out: &mut String, title: &str, list: &[Untested]) {

@@ -16,6 +16,12 @@ pub fn check(r: &CheckReport) -> String {
     for note in &r.notes {
         out.push_str(&format!("note: {note}\n"));
     }
+    for d in &r.defects {
+        out.push_str(&format!(
+            "\nDEFECT {} ({}): {}\n  because {}\n  fix: {}\n",
+            d.location, d.at, d.got, d.cause, d.fix
+        ));
+    }
     for up in &r.upstreams {
         out.push_str(&format!("\nupstream {}", up.upstream.name));
         let servers: Vec<&str> = up
@@ -168,6 +174,12 @@ pub fn compare(c: &Comparison) -> String {
         count(Change::Regressed),
         count(Change::StillSurvives) + count(Change::StillFails)
     ));
+    for d in c.new_defects() {
+        out.push_str(&format!(
+            "NEW DEFECT {} ({}): {}\n  because {}\n  fix: {}\n",
+            d.location, d.at, d.got, d.cause, d.fix
+        ));
+    }
     let regressed = c.rows.iter().filter(|r| r.change == Change::Regressed);
     out.push_str(&fixes(
         regressed.filter_map(|r| r.after.as_ref()?.advice.as_ref()),
