@@ -145,6 +145,7 @@ mod tests {
             untested: Vec::new(),
             changes: Vec::new(),
             notes: Vec::new(),
+            defects: Vec::new(),
             upstreams: vec![UpstreamReport {
                 upstream: Upstream {
                     name: "app".into(),

@@ -149,7 +149,7 @@ pub async fn check(
                 r.load.total > 0 && r.load.outcomes.keys().all(|o| o.is_success()) && r.reached > 0;
             match ok {
                 true => targets.push(*t),
-                false => match control::failure(t, &r.load, r.reached, &control.log) {
+                false => match control::failure(t, &r.load.outcomes, r.reached, &control.log) {
                     control::Failure::Defect(d) => report.defects.push(d),
                     control::Failure::Untested(u) => report.untested.push(u),
                 },

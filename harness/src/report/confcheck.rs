@@ -131,6 +131,7 @@ pub(crate) mod sample {
             ],
             changes: Vec::new(),
             notes: Vec::new(),
+            defects: Vec::new(),
             untested: vec![Untested {
                 what: "location ~ \\.php$".into(),
                 reason: "regex locations are not exercised".into(),

@@ -88,6 +88,7 @@ pub fn fix(cause: &Cause) -> String {
         K::HostNotFound => format!("nginx resolves the names in {} and `server` once, at start (and `nginx -t`), and does not start when one fails: fix the name, make DNS answer before nginx starts (containers: start order, the service's name on nginx's network), or resolve per request (`resolver` and a variable in the `*_pass`; from nginx 1.27.3, `server NAME resolve;` in an upstream with a `zone`).", f.d("pass")),
         K::Unresolved => "nginx resolves this name per request (a variable in `*_pass`) and the `resolver` failed or is missing: define `resolver` with a DNS server nginx can reach (127.0.0.11 in Docker) and check the name.".to_string(),
         K::PrimaryScriptUnknown => "PHP-FPM found no file at SCRIPT_FILENAME and answered 404 (not a 502): set `fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;` with a `root` that is where PHP-FPM sees the files (in containers, the same path in both), and check that PHP-FPM's user can read them.".to_string(),
+        K::FastcgiProtocol => "What answers at the `fastcgi_pass` address does not speak FastCGI (version 72 is the `H` of `HTTP/1.1`: an HTTP server, e.g. the application's own web server, another nginx, or a service mesh sidecar that treats the port as HTTP): point `fastcgi_pass` at PHP-FPM's `listen` address, or use `proxy_pass http://...` for an HTTP server; in Istio, name the port `tcp-...` so the sidecar leaves FastCGI alone.".to_string(),
         K::FastcgiStderr => "The application's own error output, relayed by nginx: the status is whatever the application answered; read the message (PHP: its error log).".to_string(),
         K::TempFileFailed => temp_file_fix(cause, f),
         K::ClientBodyTooLarge => "A client sent a request body over `client_max_body_size` (default 1m) and nginx answered 413 itself; no upstream was involved. Raise `client_max_body_size` in the location that takes the uploads (the rest of the site keeps its limit), or make the client send less.".to_string(),
@@ -141,8 +142,14 @@ fn closed_fix(cause: &Cause, f: Family) -> String {
     if cause.phase == ProxyStep::ReadingBody {
         return "The upstream closed or reset mid-body (the application died, or its Content-Length lies); the client got a cut-short response: look at the application's logs.".to_string();
     }
+    let fastcgi_behind_proxy = match (cause.kind, cause.errno, f) {
+        (CauseKind::RecvFailed, Some(104), Family::Proxy) => {
+            " A reset right after the request also comes from a FastCGI server (PHP-FPM, often port 9000 or a php-fpm socket) behind `proxy_pass`: it drops the HTTP request it cannot read; use `fastcgi_pass` for it."
+        }
+        _ => "",
+    };
     format!(
-        "The upstream closed or reset the connection before answering: the application crashed or restarted (see its logs), or a pooled keep-alive connection was closed by the application's idle timeout — keep `keepalive_timeout` in the upstream block below it; {} decides whether nginx retries.",
+        "The upstream closed or reset the connection before answering: the application crashed or restarted (see its logs), or a pooled keep-alive connection was closed by the application's idle timeout — keep `keepalive_timeout` in the upstream block below it; {} decides whether nginx retries.{fastcgi_behind_proxy}",
         f.d("next_upstream")
     )
 }

@@ -60,6 +60,10 @@ pub enum CauseKind {
     PrimaryScriptUnknown,
     /// Any other `FastCGI sent in stderr: "..."`: the application's own error output.
     FastcgiStderr,
+    /// `upstream sent unsupported FastCGI protocol version: 72`, `... invalid FastCGI record
+    /// type`, `... unexpected FastCGI request id`: what answers `fastcgi_pass` does not speak
+    /// FastCGI (72 is the `H` of an HTTP response).
+    FastcgiProtocol,
     /// `open() "…/proxy_temp/…" failed (13: ...)`, `pwrite() "…" failed (28: ...)`: a temporary
     /// file for a response (or request body) that did not fit the buffers.
     TempFileFailed,
@@ -181,6 +185,11 @@ fn kind(
         K::PrimaryScriptUnknown
     } else if starts("FastCGI sent in stderr: ") {
         K::FastcgiStderr
+    } else if starts("upstream sent unsupported FastCGI protocol version")
+        || starts("upstream sent invalid FastCGI record type")
+        || starts("upstream sent unexpected FastCGI request id")
+    {
+        K::FastcgiProtocol
     } else if starts("client intended to send too large body") {
         K::ClientBodyTooLarge
     } else if is_temp_file_error(m, phase) {
@@ -255,7 +264,8 @@ pub fn describe(cause: &Cause, example_message: &str) -> String {
         CauseKind::TlsCertificateRejected
         | CauseKind::HostNotFound
         | CauseKind::Unresolved
-        | CauseKind::PrimaryScriptUnknown => before_while(example_message).to_string(),
+        | CauseKind::PrimaryScriptUnknown
+        | CauseKind::FastcgiProtocol => before_while(example_message).to_string(),
         CauseKind::FastcgiStderr => clip(before_while(example_message), 160),
         CauseKind::ClientBodyTooLarge => "client intended to send too large body".to_string(),
         _ => before_while(example_message)

@@ -243,6 +243,14 @@ const CASES: &[Case] = {
             None,
         ),
         (
+            "error",
+            "upstream sent unsupported FastCGI protocol version: 72 while reading response header from upstream",
+            K::FastcgiProtocol,
+            P::ReadingResponseHeader,
+            None,
+            None,
+        ),
+        (
             "crit",
             "open() \"/var/lib/nginx/proxy/1/00/0000000001\" failed (13: Permission denied) while reading upstream",
             K::TempFileFailed,
