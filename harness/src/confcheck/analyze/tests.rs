@@ -231,3 +231,76 @@ fn tls_names_from_literals_and_request_variables_and_the_passes_that_stay_untest
     assert!(passes.iter().any(|r| r.starts_with("uwsgi_pass")));
     assert!(passes.iter().any(|r| r.starts_with("grpc_pass")));
 }
+
+fn php(file: &str) -> Analysis {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/nginx/php")
+        .join(file);
+    analyze(&load(&path).unwrap())
+}
+
+#[test]
+fn a_fastcgi_pass_is_a_target_whose_upstream_speaks_fastcgi() {
+    let a = php("site.conf");
+    assert!(a.untested.is_empty(), "{:#?}", a.untested);
+    let [t] = a.targets.as_slice() else {
+        panic!("one target: {:#?}", a.targets);
+    };
+    assert_eq!(
+        (t.upstream.as_str(), t.host.as_str()),
+        ("php", "site.example")
+    );
+    assert!(t.path.ends_with(".php"), "{}", t.path);
+    let fcgi = t.fastcgi.as_ref().unwrap();
+    assert_eq!(fcgi.problem, None);
+    assert_eq!(fcgi.root.as_deref(), Some("/var/www/site/public"));
+    assert_eq!(a.upstreams[0].protocol, Protocol::FastCgi);
+    assert_eq!(
+        document_root(a.targets.iter().filter_map(|t| t.fastcgi.as_ref())),
+        "/var/www/site/public"
+    );
+}
+
+#[test]
+fn the_classic_script_filename_mistakes_are_named_before_any_run() {
+    let a = php("wrong-script-filename.conf");
+    let problems: Vec<String> = a
+        .targets
+        .iter()
+        .map(|t| t.fastcgi.as_ref().unwrap().problem.clone().unwrap())
+        .collect();
+    assert!(
+        problems[0].contains("is not under root /var/www/blog"),
+        "{problems:?}"
+    );
+    assert!(
+        problems[1].contains("no fastcgi_param SCRIPT_FILENAME"),
+        "{problems:?}"
+    );
+    assert!(a.upstreams.iter().all(|u| u.protocol == Protocol::FastCgi));
+}
+
+#[test]
+fn uwsgi_scgi_and_grpc_stay_untested_with_the_protocol_they_need() {
+    let config = crate::nginxconf::Config {
+        file: "t.conf".into(),
+        prefix: ".".into(),
+        nodes: crate::nginxconf::parse(
+            "http { server { location /a { uwsgi_pass 127.0.0.1:3031; } \
+             location /b { scgi_pass 127.0.0.1:4000; } location /c { grpc_pass grpc://127.0.0.1:50051; } } }",
+            Path::new("t.conf"),
+        )
+        .unwrap(),
+        notes: Vec::new(),
+        wrapped_snippet: false,
+    };
+    let a = analyze(&config);
+    assert!(a.targets.is_empty());
+    let reasons: Vec<&str> = a.untested.iter().map(|u| u.reason.as_str()).collect();
+    for needed in ["not uwsgi", "not SCGI", "not gRPC"] {
+        assert!(
+            reasons.iter().any(|r| r.contains(needed)),
+            "{needed}: {reasons:#?}"
+        );
+    }
+}
