@@ -58,6 +58,10 @@ pub struct Received {
     /// the connections in `connections`), so requests sharing a kept-alive connection can be
     /// grouped.
     pub conn: u64,
+    /// The `SCRIPT_FILENAME` param of a FastCGI request (absent for HTTP requests and for
+    /// FastCGI requests without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub script_filename: Option<String>,
 }
 
 /// Where a request's [`Received`] record sits, so the fault can mark it fired later; `None`

@@ -10,6 +10,7 @@ pub mod body;
 pub mod counters;
 pub mod duration;
 pub mod endpoint;
+pub mod fastcgi;
 pub mod faults;
 mod gate;
 pub mod headers;
