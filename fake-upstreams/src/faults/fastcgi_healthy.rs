@@ -11,6 +11,7 @@
 //! The connection closes after each answer unless nginx set FCGI_KEEP_CONN.
 
 use std::io;
+use std::time::Duration;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -40,6 +41,12 @@ pub struct FastcgiHealthy {
     #[serde(default)]
     #[arg(long, value_enum, default_value_t = FcgiRole::default())]
     pub role: FcgiRole,
+    /// Time the script takes before answering, e.g. `300ms` (a pool with a child for every
+    /// request: nobody queues). Default: no wait.
+    #[serde(default, with = "crate::duration")]
+    #[schemars(schema_with = "crate::schema::optional_duration")]
+    #[arg(long, value_parser = humantime_serde::re::humantime::parse_duration)]
+    pub delay: Option<Duration>,
 }
 
 /// A FastCGI role (BEGIN_REQUEST's role field).
@@ -86,6 +93,7 @@ impl Default for FastcgiHealthy {
             body_size: default_body_size(),
             document_root: default_document_root(),
             role: FcgiRole::default(),
+            delay: None,
         }
     }
 }
@@ -114,7 +122,10 @@ impl FastcgiHealthy {
         if !known {
             return not_found();
         }
-        ok_answer(self.body_size.as_usize(), &[])
+        Answer {
+            delay: self.delay,
+            ..ok_answer(self.body_size.as_usize(), &[])
+        }
     }
 }
 
@@ -129,17 +140,19 @@ fn not_found() -> Answer {
     }
 }
 
-/// The CGI head of a `Status: 200 OK` answer announcing a pattern body of `body_size` bytes
-/// (with its digest header), `extra_headers` (complete lines) before the blank line.
-pub(crate) fn ok_head(body_size: usize, extra_headers: &[u8]) -> Vec<u8> {
+/// The CGI head of a `Status: 200 OK` answer for a pattern body of `body_size` bytes (with
+/// its digest header), `extra_headers` (complete lines) before the blank line. Without
+/// `content_length` the head announces no length, as PHP's streamed output does: nginx then
+/// relays the body chunked and takes the end of STDOUT for the end of the body.
+pub(crate) fn ok_head(body_size: usize, content_length: bool, extra_headers: &[u8]) -> Vec<u8> {
     let payload = body::pattern(body_size);
-    let mut out = format!(
-        "Status: 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\n{}: {}\r\n",
-        payload.len(),
-        body::DIGEST_HEADER,
-        body::digest(&payload),
-    )
-    .into_bytes();
+    let mut out = b"Status: 200 OK\r\nContent-Type: application/octet-stream\r\n".to_vec();
+    if content_length {
+        out.extend_from_slice(format!("Content-Length: {}\r\n", payload.len()).as_bytes());
+    }
+    out.extend_from_slice(
+        format!("{}: {}\r\n", body::DIGEST_HEADER, body::digest(&payload)).as_bytes(),
+    );
     out.extend_from_slice(extra_headers);
     out.extend_from_slice(b"\r\n");
     out
@@ -147,7 +160,7 @@ pub(crate) fn ok_head(body_size: usize, extra_headers: &[u8]) -> Vec<u8> {
 
 /// A whole healthy answer: [`ok_head`] and its pattern body on STDOUT.
 pub(crate) fn ok_answer(body_size: usize, extra_headers: &[u8]) -> Answer {
-    let mut stdout = ok_head(body_size, extra_headers);
+    let mut stdout = ok_head(body_size, true, extra_headers);
     stdout.extend_from_slice(&body::pattern(body_size));
     Answer {
         stdout,

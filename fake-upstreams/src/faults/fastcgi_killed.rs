@@ -82,7 +82,7 @@ impl Behavior for FastcgiKilled {
         };
         if self.at == FcgiAt::MidBody {
             let size = self.body_size.as_usize();
-            let mut out = ok_head(size, &[]);
+            let mut out = ok_head(size, false, &[]);
             out.extend_from_slice(&body::pattern(size)[..self.after.as_usize()]);
             if !conn.stdout(&req, &out).await? {
                 return Ok(());
