@@ -174,8 +174,9 @@ impl FcgiConn {
 }
 
 /// Read one whole request (BEGIN_REQUEST, PARAMS to the empty one, STDIN to the empty
-/// one) and record it. `None`: the peer left, the server stopped, nginx aborted the
-/// request, or the peer does not speak FastCGI (the connection then ends with a RST).
+/// one) and record it. `None`: the peer left, the server stopped, or nginx aborted the
+/// request. An error when the peer does not speak FastCGI: the connection, dropped, then
+/// ends with a RST.
 pub(crate) async fn read_request(raw: &mut RawConn) -> io::Result<Option<FcgiRequest>> {
     let mut begin = None;
     let mut params = Vec::new();
@@ -219,9 +220,9 @@ async fn read_record(raw: &mut RawConn) -> io::Result<Option<(Header, Vec<u8>)>>
     let head = match Header::parse(raw.buffered()) {
         Ok(head) => head,
         Err(BadHeader::Version(v)) => {
-            tracing::debug!(first_byte = v, "not FastCGI: resetting like php-fpm");
+            // An error, so no caller closes politely first: the drop is the RST.
             raw.reset_on_drop()?;
-            return Ok(None);
+            return Err(bad(&format!("first byte {v} is not version 1; resetting like php-fpm")));
         }
         Err(BadHeader::Type(t)) => return Err(bad(&format!("unknown record type {t}"))),
     };
