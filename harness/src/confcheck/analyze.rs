@@ -316,7 +316,7 @@ fn pass(
     let upstream = upstream_for(&p, &mut a.upstreams);
     let reason = if d.name != "proxy_pass" {
         Some(format!(
-            "{}: the fake upstreams speak HTTP only (its servers are still re-pointed)",
+            "{}: check plays its faults over HTTP only (its servers are still re-pointed)",
             d.name
         ))
     } else {
