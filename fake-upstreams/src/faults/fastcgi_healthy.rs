@@ -82,8 +82,10 @@ impl FcgiRole {
 pub enum FcgiAt {
     /// Before a byte of STDOUT.
     #[default]
+    #[value(name = "before_response")]
     BeforeResponse,
     /// After the head and `after` bytes of the body.
+    #[value(name = "mid_body")]
     MidBody,
 }
 
