@@ -222,7 +222,9 @@ async fn read_record(raw: &mut RawConn) -> io::Result<Option<(Header, Vec<u8>)>>
         Err(BadHeader::Version(v)) => {
             // An error, so no caller closes politely first: the drop is the RST.
             raw.reset_on_drop()?;
-            return Err(bad(&format!("first byte {v} is not version 1; resetting like php-fpm")));
+            return Err(bad(&format!(
+                "first byte {v} is not version 1; resetting like php-fpm"
+            )));
         }
         Err(BadHeader::Type(t)) => return Err(bad(&format!("unknown record type {t}"))),
     };
