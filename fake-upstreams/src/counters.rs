@@ -209,6 +209,7 @@ mod tests {
             fault: "reset".into(),
             fired: false,
             conn: 1,
+            script_filename: None,
         }
     }
 
