@@ -232,7 +232,7 @@ const CASES: &[Case] = {
             K::PrimaryScriptUnknown,
             P::ReadingResponseHeader,
             None,
-            None,
+            Some("php-fpm-primary-script-unknown"),
         ),
         (
             "error",
