@@ -80,6 +80,7 @@ pub fn fix(cause: &Cause) -> String {
         K::TooBigHeader => format!("The response head is larger than {}: raise it (and keep {} consistent), or send fewer or smaller headers (cookies).", f.d("buffer_size"), f.d("busy_buffers_size")),
         K::InvalidHeader => "The application sends a header line nginx refuses (a bad character, a bare CR or LF, a missing colon): fix the application; nginx has no switch to accept it.".to_string(),
         K::NoValidHeader => format!("What answered is not HTTP: the wrong port, a TLS port reached with http://, or a FastCGI/uwsgi/gRPC server behind {} — use the matching `*_pass`.", f.d("pass")),
+        K::NotFastcgi => "What answered `fastcgi_pass` is not FastCGI (version 72 is the `H` of `HTTP/1.1`: an HTTP server): use `proxy_pass` for an HTTP application, or point `fastcgi_pass` at PHP-FPM's `listen` address.".to_string(),
         K::NoLiveUpstreams => "Every server of the upstream is marked failed: fix the first error logged before this one; consider `max_fails`/`fail_timeout` and a `backup` server.".to_string(),
         K::WorkerConnections => "Each proxied request holds two connections: raise `worker_connections` (and `worker_rlimit_nofile` to match).".to_string(),
         K::ServerDisabled => "A consequence: the server failed `max_fails` times and is skipped for `fail_timeout`; fix the error logged before it.".to_string(),

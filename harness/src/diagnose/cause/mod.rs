@@ -39,6 +39,9 @@ pub enum CauseKind {
     InvalidHeader,
     /// `upstream sent no valid HTTP/1.0 header` (relayed as HTTP/0.9).
     NoValidHeader,
+    /// `upstream sent unsupported FastCGI protocol version: N`: what answered `fastcgi_pass` is
+    /// not FastCGI (72, `H`: an HTTP server).
+    NotFastcgi,
     /// `no live upstreams`.
     NoLiveUpstreams,
     /// `N worker_connections are not enough`.
@@ -163,6 +166,8 @@ fn kind(
         K::InvalidHeader
     } else if starts("upstream sent no valid HTTP/1.0 header") {
         K::NoValidHeader
+    } else if starts("upstream sent unsupported FastCGI protocol version") {
+        K::NotFastcgi
     } else if starts("no live upstreams") {
         K::NoLiveUpstreams
     } else if m.contains("worker_connections are not enough") {

@@ -220,6 +220,14 @@ const CASES: &[Case] = {
         ),
         (
             "error",
+            "upstream sent unsupported FastCGI protocol version: 72 while reading response header from upstream",
+            K::NotFastcgi,
+            P::ReadingResponseHeader,
+            None,
+            Some("php-fpm-protocol-mixup"),
+        ),
+        (
+            "error",
             "app.internal could not be resolved (3: Host not found)",
             K::Unresolved,
             P::Unspecified,
