@@ -68,7 +68,9 @@ pub(crate) fn check_after(kind: &str, after: ByteSize, body_size: ByteSize) -> R
 
 impl Behavior for FastcgiKilled {
     const NGINX: &str = "502, `upstream prematurely closed connection while reading response \
-        header from upstream`; mid-body: the client gets a cut body";
+        header from upstream`; `mid_body`: nginx logs 200 and the client gets a short body, \
+        cleanly ended with nothing logged (`fastcgi_keep_conn` off) or cut with `upstream \
+        prematurely closed connection while reading upstream` (on)";
     const PROTOCOL: Protocol = Protocol::FastCgi;
 
     fn validate(&self) -> Result<(), String> {

@@ -59,7 +59,8 @@ fn default_body_size() -> ByteSize {
 
 impl Behavior for FastcgiStall {
     const NGINX: &str = "**504** once `fastcgi_read_timeout` passes: `upstream timed out (110: …) \
-        while reading response header from upstream`";
+        while reading response header from upstream`; `mid_body`: a truncated 200, `upstream \
+        timed out (110: …) while reading upstream`";
     const PROTOCOL: Protocol = Protocol::FastCgi;
 
     fn validate(&self) -> Result<(), String> {

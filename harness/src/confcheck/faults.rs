@@ -94,6 +94,8 @@ mod tests {
         assert!(played.contains(&FaultKind::Refuse));
         assert!(played.contains(&FaultKind::IdleClose));
         assert!(!played.contains(&FaultKind::Healthy));
+        assert!(!played.contains(&FaultKind::FastcgiKilled));
+        assert!(played.iter().all(|k| k.protocol().fits(Protocol::Http)));
         for k in &played {
             assert_eq!(spec(*k).fault.fault_kind(), *k);
             spec(*k).validate().unwrap();
