@@ -6,7 +6,8 @@
 //! limit turned away, and which requests (by the load driver's [`REQUEST_ID_HEADER`]) reached
 //! this server, so a report can follow one request through nginx's retries. Each request read
 //! is also kept as a [`Received`] record: what nginx sent (method, target, HTTP version,
-//! `Connection` header), on which connection, and whether the fault misbehaved on it.
+//! `Connection` header; for FastCGI also `SCRIPT_FILENAME`), on which connection, and whether
+//! the fault misbehaved on it.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -44,10 +45,11 @@ pub struct Received {
     pub method: String,
     /// Request target as sent (path and query).
     pub path: String,
-    /// "HTTP/1.0" or "HTTP/1.1" as on the request line.
+    /// "HTTP/1.0" or "HTTP/1.1" as on the request line; "FastCGI/1" for a FastCGI request.
     pub http_version: String,
     /// The Connection header's value, lowercased, when the request had one (e.g. "close",
-    /// "keep-alive").
+    /// "keep-alive"). For a FastCGI request: "keep-alive" when BEGIN_REQUEST carried
+    /// FCGI_KEEP_CONN, else "close".
     pub connection: Option<String>,
     /// The fault kind that served the connection ("healthy" for a healthy server or the
     /// healthy fallback of `probability`).
@@ -58,6 +60,10 @@ pub struct Received {
     /// the connections in `connections`), so requests sharing a kept-alive connection can be
     /// grouped.
     pub conn: u64,
+    /// The `SCRIPT_FILENAME` param of a FastCGI request (absent for HTTP requests and for
+    /// FastCGI requests without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub script_filename: Option<String>,
 }
 
 /// Where a request's [`Received`] record sits, so the fault can mark it fired later; `None`
@@ -205,6 +211,7 @@ mod tests {
             fault: "reset".into(),
             fired: false,
             conn: 1,
+            script_filename: None,
         }
     }
 

@@ -1,4 +1,4 @@
-//! Fake upstream servers that misbehave on purpose.
+//! Fake upstream servers that misbehave on purpose, speaking HTTP/1.x or FastCGI.
 //!
 //! badgateway puts real nginx in front of these servers to reproduce each cause of a 502/504
 //! and prove its fix. A [`Fault`] says how a server misbehaves; a [`ServerSpec`] wraps it with
@@ -10,6 +10,7 @@ pub mod body;
 pub mod counters;
 pub mod duration;
 pub mod endpoint;
+pub mod fastcgi;
 pub mod faults;
 mod gate;
 pub mod headers;

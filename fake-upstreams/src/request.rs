@@ -46,6 +46,7 @@ impl ConnCtx {
             fault: self.fault.to_owned(),
             fired: false,
             conn: self.conn,
+            script_filename: head.script_filename,
         })
     }
 }
@@ -103,6 +104,26 @@ impl RawConn {
             () = self.ctx.shutdown.cancelled() => Ok(Fill::Shutdown),
             n = self.stream.read_buf(&mut self.buf) => Ok(if n? == 0 { Fill::Eof } else { Fill::Data }),
         }
+    }
+
+    /// The bytes read but not yet taken.
+    pub(crate) fn buffered(&self) -> &[u8] {
+        &self.buf
+    }
+
+    /// Take the first `n` buffered bytes (which must be there).
+    pub(crate) fn take(&mut self, n: usize) -> BytesMut {
+        self.buf.split_to(n)
+    }
+
+    /// Keep `slot` as the record [`fire`](Self::fire) marks (for a protocol read elsewhere).
+    pub(crate) fn set_last(&mut self, slot: ReceivedSlot) {
+        self.last = Some(slot);
+    }
+
+    /// Make the connection end with a RST when it is dropped (see [`reset`](Self::reset)).
+    pub(crate) fn reset_on_drop(&self) -> io::Result<()> {
+        self.stream.abort_on_close()
     }
 
     /// Forget bytes read but not parsed (e.g. a pipelined request we will never answer).

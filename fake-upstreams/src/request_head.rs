@@ -17,6 +17,8 @@ pub(crate) struct RequestLine {
     pub connection: Option<String>,
     /// The load driver's [`REQUEST_ID_HEADER`], when valid.
     pub id: Option<u64>,
+    /// FastCGI's `SCRIPT_FILENAME` param, when the request was FastCGI and had one.
+    pub script_filename: Option<String>,
 }
 
 /// How the request body is framed.

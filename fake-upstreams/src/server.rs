@@ -22,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::counters::{CounterSnapshot, Counters};
 use crate::endpoint::{Endpoint, Listen};
-use crate::faults::{Fault, Healthy, Workers};
+use crate::faults::{Fault, Workers};
 use crate::gate::{Admission, Gate};
 use crate::listener::{BoxStream, Door, Listener};
 use crate::request::ConnCtx;
@@ -322,7 +322,7 @@ impl Run {
         let (fault, slot) = match self.gate.admit() {
             Admission::TurnAway(how) => return self.turn_away(stream, how),
             Admission::Fault(slot) => (self.current.clone(), slot),
-            Admission::Healthy(slot) => (Arc::new(Fault::Healthy(Healthy::default())), slot),
+            Admission::Healthy(slot) => (Arc::new(self.current.healthy_fallback()), slot),
         };
         let conn = self.ctx.counters.connection();
         if waited {

@@ -9,7 +9,7 @@ use std::io;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Behavior, Probe};
+use super::{Behavior, Protocol, Probe};
 use crate::request::RawConn;
 
 /// Read the request, then close without a byte of response.
@@ -18,6 +18,8 @@ use crate::request::RawConn;
 pub struct CloseBeforeResponse {}
 
 impl Behavior for CloseBeforeResponse {
+    const PROTOCOL: Protocol = Protocol::Any;
+
     const NGINX: &str = "502, `upstream prematurely closed connection while reading response header`";
 
     /// The request is read, the connection closed without a byte (a crash).
@@ -26,7 +28,7 @@ impl Behavior for CloseBeforeResponse {
     }
 
     async fn serve(&self, mut conn: RawConn) -> io::Result<()> {
-        let Some(_) = conn.read_request_and_fire("closing before response").await? else {
+        let Some(_) = crate::fastcgi::conn::read_either_and_fire(&mut conn, "closing before response").await? else {
             return Ok(());
         };
         conn.finish().await;

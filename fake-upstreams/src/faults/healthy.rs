@@ -202,5 +202,6 @@ fn request_line(req: &Request<Incoming>) -> RequestLine {
         version: format!("{:?}", req.version()),
         connection: header(http::header::CONNECTION.as_str()),
         id: header(REQUEST_ID_HEADER).and_then(|v| v.parse().ok()),
+        script_filename: None,
     }
 }

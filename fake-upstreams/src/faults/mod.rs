@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::listener::BoxStream;
 use crate::request::{ConnCtx, RawConn};
 
+pub use fastcgi_healthy::{FcgiAt, FcgiRole};
 pub use garbage::GarbageWhen;
 pub use idle_close::IdleMode;
 pub(crate) use single_worker::Workers;
@@ -29,6 +30,10 @@ pub(crate) trait Behavior: Default {
     /// What real nginx does when an upstream plays this fault with its defaults: status and
     /// error.log line, as measured (Markdown; the README's fault table shows it).
     const NGINX: &str;
+
+    /// The protocol the fault's server speaks once it has accepted (`Any` for faults that
+    /// never answer, so their misbehaviour is the same under `proxy_pass` and `fastcgi_pass`).
+    const PROTOCOL: Protocol = Protocol::Http;
 
     /// Whether the server accepts connections under this fault (`refuse` and `slow_accept`
     /// never do, so their counters are unobservable).
@@ -51,6 +56,26 @@ pub(crate) trait Behavior: Default {
 
     /// Serve one accepted connection until it is done or the server stops.
     fn serve(&self, conn: RawConn) -> impl Future<Output = io::Result<()>> + Send;
+}
+
+/// The protocol a fake server speaks: what nginx must be configured with to talk to it
+/// (`proxy_pass` for HTTP, `fastcgi_pass` for FastCGI).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Protocol {
+    /// HTTP/1.x (`proxy_pass`).
+    Http,
+    /// FastCGI, as php-fpm (`fastcgi_pass`).
+    FastCgi,
+    /// Never speaks (refuses, resets, closes or stalls before any answer): fits both.
+    Any,
+}
+
+impl Protocol {
+    /// Whether a server speaking `self` can stand where `other` is expected (`Any` fits both).
+    pub fn fits(self, other: Protocol) -> bool {
+        self == other || self == Protocol::Any || other == Protocol::Any
+    }
 }
 
 /// A short, fixed run that shows a fault through nginx: the fault's settings and the traffic
@@ -149,6 +174,13 @@ macro_rules! registry {
                 }
             }
 
+            /// The protocol this fault's server speaks.
+            pub fn protocol(self) -> Protocol {
+                match self {
+                    $(FaultKind::$variant => <$ty as Behavior>::PROTOCOL,)*
+                }
+            }
+
             /// The fault with every setting at its default (a bare `kind:`).
             pub fn defaults(self) -> Fault {
                 match self {
@@ -219,6 +251,25 @@ impl Fault {
         self.fault_kind().name()
     }
 
+    /// The protocol this fault's server speaks.
+    pub fn protocol(&self) -> Protocol {
+        self.fault_kind().protocol()
+    }
+
+    /// What `probability:` serves a connection with when the draw says no: a healthy server
+    /// of the fault's protocol (`fastcgi_healthy` for FastCGI faults, else `healthy`).
+    pub fn healthy_fallback(&self) -> Fault {
+        match self.protocol() {
+            Protocol::FastCgi => Fault::FastcgiHealthy(FastcgiHealthy::default()),
+            Protocol::Http | Protocol::Any => Fault::Healthy(Healthy::default()),
+        }
+    }
+
+    /// Whether this is a healthy server of either protocol (it never misbehaves).
+    pub fn is_healthy(&self) -> bool {
+        matches!(self, Fault::Healthy(_) | Fault::FastcgiHealthy(_))
+    }
+
     /// Whether the server can see traffic at all; a server that never accepts cannot count.
     pub fn observable(&self) -> bool {
         self.accepts()
@@ -259,6 +310,12 @@ registry! {
     SlowAccept(slow_accept::SlowAccept) = "slow_accept",
     IdleClose(idle_close::IdleClose) = "idle_close",
     SingleWorker(single_worker::SingleWorker) = "single_worker",
+    FastcgiHealthy(fastcgi_healthy::FastcgiHealthy) = "fastcgi_healthy",
+    FastcgiPool(fastcgi_pool::FastcgiPool) = "fastcgi_pool",
+    FastcgiBigHeaders(fastcgi_big_headers::FastcgiBigHeaders) = "fastcgi_big_headers",
+    FastcgiKilled(fastcgi_killed::FastcgiKilled) = "fastcgi_killed",
+    FastcgiStall(fastcgi_stall::FastcgiStall) = "fastcgi_stall",
+    FastcgiStderr(fastcgi_stderr::FastcgiStderr) = "fastcgi_stderr",
 }
 
 #[cfg(test)]

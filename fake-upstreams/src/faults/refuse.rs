@@ -15,7 +15,7 @@ use std::io;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Behavior, Probe};
+use super::{Behavior, Protocol, Probe};
 use crate::request::RawConn;
 
 /// Listen on nothing: the port is reserved but connects are refused.
@@ -24,6 +24,8 @@ use crate::request::RawConn;
 pub struct Refuse {}
 
 impl Behavior for Refuse {
+    const PROTOCOL: Protocol = Protocol::Any;
+
     const ACCEPTS: bool = false;
 
     const NGINX: &str = "502, `connect() failed (111: Connection refused)`";

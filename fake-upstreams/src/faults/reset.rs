@@ -9,7 +9,7 @@ use std::io;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Behavior, Probe};
+use super::{Behavior, Protocol, Probe};
 use crate::request::RawConn;
 
 /// Read the request, then reset the connection (TCP RST; a plain close on unix sockets).
@@ -18,6 +18,8 @@ use crate::request::RawConn;
 pub struct Reset {}
 
 impl Behavior for Reset {
+    const PROTOCOL: Protocol = Protocol::Any;
+
     const NGINX: &str = "502, `recv() failed (104: Connection reset by peer)`";
 
     /// The request is read, the connection reset.
@@ -26,7 +28,7 @@ impl Behavior for Reset {
     }
 
     async fn serve(&self, mut conn: RawConn) -> io::Result<()> {
-        let Some(_) = conn.read_request_and_fire("resetting").await? else {
+        let Some(_) = crate::fastcgi::conn::read_either_and_fire(&mut conn, "resetting").await? else {
             return Ok(());
         };
         conn.reset()

@@ -19,7 +19,7 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::Behavior;
+use super::{Behavior, Protocol};
 use crate::listener::{self, BoxStream, Door};
 use crate::request::RawConn;
 
@@ -53,6 +53,8 @@ fn default_backlog() -> u32 {
 }
 
 impl Behavior for SlowAccept {
+    const PROTOCOL: Protocol = Protocol::Any;
+
     const ACCEPTS: bool = false;
 
     const NGINX: &str = "TCP: **504** `upstream timed out … while connecting to upstream`; unix: 502 `(11: Resource temporarily unavailable)`";

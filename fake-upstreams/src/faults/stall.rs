@@ -11,7 +11,7 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Behavior, Probe, Traffic};
+use super::{Behavior, Protocol, Probe, Traffic};
 use crate::request::{self, RawConn};
 use crate::size::ByteSize;
 
@@ -44,6 +44,8 @@ fn default_body_size() -> ByteSize {
 }
 
 impl Behavior for Stall {
+    const PROTOCOL: Protocol = Protocol::Any;
+
     const NGINX: &str = "**504** once `proxy_read_timeout` passes: `upstream timed out (110: …) while reading response header`";
 
     /// Every response takes 2 s: a 504 wherever `proxy_read_timeout` is shorter.
@@ -62,13 +64,17 @@ impl Behavior for Stall {
     }
 
     async fn serve(&self, mut conn: RawConn) -> io::Result<()> {
-        let Some(_) = conn.read_request_and_fire("stalling").await? else {
+        let Some(fastcgi) = crate::fastcgi::conn::read_either_and_fire(&mut conn, "stalling").await? else {
             return Ok(());
         };
         if !conn.hold(self.delay).await? {
             return Ok(());
         }
-        let response = request::ok_response(self.body_size.as_usize(), &[]);
+        let response = if fastcgi {
+            super::fastcgi_healthy::ok_records(self.body_size.as_usize())
+        } else {
+            request::ok_response(self.body_size.as_usize(), &[])
+        };
         if conn.write_all(&response).await? {
             conn.finish().await;
         }

@@ -202,6 +202,7 @@ pub fn received(
         fault: fault.into(),
         fired,
         conn,
+        script_filename: None,
     }
 }
 

@@ -12,6 +12,7 @@ mod big_headers;
 mod close_before_response;
 mod close_mid_body;
 mod every_fault;
+mod fastcgi;
 mod garbage;
 mod healthy;
 mod idle_close;

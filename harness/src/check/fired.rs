@@ -62,5 +62,5 @@ fn misbehaves_observably(spec: &ServerSpec) -> bool {
     }
     let mut faults = std::iter::once(&spec.fault).chain(spec.schedule.iter().map(|s| &s.fault));
     let tls = spec.tls.as_ref().is_some_and(|t| t.misbehaves());
-    spec.limit.is_some() || tls || faults.any(|f| f.kind() != "healthy" && f.observable())
+    spec.limit.is_some() || tls || faults.any(|f| !f.is_healthy() && f.observable())
 }

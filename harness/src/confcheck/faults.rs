@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use fake_upstreams::faults::Protocol;
 pub use fake_upstreams::faults::{FaultKind, Traffic};
 use fake_upstreams::{Fault, ServerSpec, TlsSpec, faults::Healthy};
 use http::Method;
@@ -12,12 +13,13 @@ use http::Method;
 /// Per request; longer than the 2 s stall probe so slow answers count as what nginx made them.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Every fault `check` plays, in registry order.
+/// Every fault `check` plays, in registry order: those with a probe that an HTTP upstream
+/// can stand in for (FastCGI columns are not played yet).
 pub fn played() -> Vec<FaultKind> {
     FaultKind::ALL
         .iter()
         .copied()
-        .filter(|k| k.probe().is_some())
+        .filter(|k| k.probe().is_some() && k.protocol().fits(Protocol::Http))
         .collect()
 }
 
@@ -92,6 +94,8 @@ mod tests {
         assert!(played.contains(&FaultKind::Refuse));
         assert!(played.contains(&FaultKind::IdleClose));
         assert!(!played.contains(&FaultKind::Healthy));
+        assert!(!played.contains(&FaultKind::FastcgiKilled));
+        assert!(played.iter().all(|k| k.protocol().fits(Protocol::Http)));
         for k in &played {
             assert_eq!(spec(*k).fault.fault_kind(), *k);
             spec(*k).validate().unwrap();

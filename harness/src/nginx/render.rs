@@ -18,6 +18,37 @@ pub const READY_PATH: &str = "/__badgateway/ready";
 /// knows it reached its own nginx, not another phase's that won a race for the same port.
 pub const READY_HEADER: &str = "X-Badgateway-Ready";
 
+/// nginx's stock `conf/fastcgi_params` (also the start of Debian's
+/// `/etc/nginx/fastcgi_params`): the CGI params most PHP configs include. Like the stock file
+/// it sets no `SCRIPT_FILENAME`; `fastcgi.conf` adds that, a config here sets it itself.
+pub const FASTCGI_PARAMS: &str = "\
+fastcgi_param  QUERY_STRING       $query_string;
+fastcgi_param  REQUEST_METHOD     $request_method;
+fastcgi_param  CONTENT_TYPE       $content_type;
+fastcgi_param  CONTENT_LENGTH     $content_length;
+
+fastcgi_param  SCRIPT_NAME        $fastcgi_script_name;
+fastcgi_param  REQUEST_URI        $request_uri;
+fastcgi_param  DOCUMENT_URI       $document_uri;
+fastcgi_param  DOCUMENT_ROOT      $document_root;
+fastcgi_param  SERVER_PROTOCOL    $server_protocol;
+fastcgi_param  REQUEST_SCHEME     $scheme;
+fastcgi_param  HTTPS              $https if_not_empty;
+
+fastcgi_param  GATEWAY_INTERFACE  CGI/1.1;
+fastcgi_param  SERVER_SOFTWARE    nginx/$nginx_version;
+
+fastcgi_param  REMOTE_ADDR        $remote_addr;
+fastcgi_param  REMOTE_PORT        $remote_port;
+fastcgi_param  REMOTE_USER        $remote_user;
+fastcgi_param  SERVER_ADDR        $server_addr;
+fastcgi_param  SERVER_PORT        $server_port;
+fastcgi_param  SERVER_NAME        $server_name;
+
+# PHP only, required if PHP was built with --enable-force-cgi-redirect
+fastcgi_param  REDIRECT_STATUS    200;
+";
+
 /// Files of one phase's nginx: everything nginx writes stays in here.
 #[derive(Debug, Clone)]
 pub struct RunDir {
@@ -35,6 +66,11 @@ impl RunDir {
     }
     pub fn conf(&self) -> PathBuf {
         self.root.join("nginx.conf")
+    }
+    /// The stock `fastcgi_params` beside nginx.conf, so a config can `include fastcgi_params;`
+    /// whatever the nginx package installed.
+    pub fn fastcgi_params(&self) -> PathBuf {
+        self.root.join("fastcgi_params")
     }
     pub fn error_log(&self) -> PathBuf {
         self.root.join("error.log")

@@ -118,6 +118,8 @@ impl<'a> Session<'a> {
         use std::os::unix::fs::PermissionsExt;
         let path = self.dir.conf();
         std::fs::write(&path, conf).map_err(|e| format!("cannot write nginx.conf: {e}"))?;
+        std::fs::write(self.dir.fastcgi_params(), super::render::FASTCGI_PARAMS)
+            .map_err(|e| format!("cannot write fastcgi_params: {e}"))?;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
             .map_err(|e| format!("cannot restrict nginx.conf: {e}"))
     }

@@ -73,8 +73,10 @@ pub struct DurationBound {
 
 /// Shares of what the fake servers received, a share of all requests they received (a
 /// request that reached two servers counts twice). Values: `http_version` `HTTP/1.0` or
-/// `HTTP/1.1`; `connection` the lowercased header value, or `none`; `method`; `fault` the
-/// fault kind that served it (`healthy` included).
+/// `HTTP/1.1` (`FastCGI/1` for a FastCGI request); `connection` the lowercased header value,
+/// or `none` (FastCGI: `keep-alive` when nginx set FCGI_KEEP_CONN, else `close`); `method`;
+/// `fault` the fault kind that served it (`healthy` included); `script_filename` the
+/// FastCGI `SCRIPT_FILENAME` param, or `none`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReceivedExpect {
@@ -86,6 +88,8 @@ pub struct ReceivedExpect {
     pub method: BTreeMap<String, ShareExpr>,
     #[serde(default)]
     pub fault: BTreeMap<String, ShareExpr>,
+    #[serde(default)]
+    pub script_filename: BTreeMap<String, ShareExpr>,
 }
 
 impl ReceivedExpect {
@@ -96,6 +100,7 @@ impl ReceivedExpect {
             ("connection", &self.connection),
             ("method", &self.method),
             ("fault", &self.fault),
+            ("script_filename", &self.script_filename),
         ];
         fields
             .into_iter()

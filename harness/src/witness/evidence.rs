@@ -47,13 +47,14 @@ pub struct Unmatched {
 pub const RECEIVED_FIELDS: [&str; 4] = ["http_version", "connection", "method", "fault"];
 
 /// The value of a received `field` for one upstream record (`"none"` for a request without
-/// a `Connection` header).
+/// a `Connection` header or a `SCRIPT_FILENAME` param).
 pub fn received_value<'a>(r: &'a fake_upstreams::counters::Received, field: &str) -> &'a str {
     match field {
         "http_version" => &r.http_version,
         "connection" => r.connection.as_deref().unwrap_or("none"),
         "method" => &r.method,
         "fault" => &r.fault,
+        "script_filename" => r.script_filename.as_deref().unwrap_or("none"),
         _ => "",
     }
 }

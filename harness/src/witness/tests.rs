@@ -47,6 +47,7 @@ fn received(id: u64, fired: bool) -> Received {
         fault: "reset".into(),
         fired,
         conn: 1,
+        script_filename: None,
     }
 }
 

@@ -235,7 +235,7 @@ fn quoted_lines_with_primary_script_unknown() {
             client: ClientSees::Status(404),
             nginx_lines: 2,
             unknown_lines: 0,
-            scenario: None,
+            scenario: Some("php-fpm-primary-script-unknown"),
         },
     );
     assert!(d.causes[0].fix.contains("SCRIPT_FILENAME"));

@@ -50,6 +50,7 @@ fn trace(id: u64, outcome: u16, status: &str, tries: &[&str], version: &str) -> 
                 fault: "healthy".into(),
                 fired: false,
                 conn: id,
+                script_filename: None,
             },
         }],
         log: Vec::new(),
