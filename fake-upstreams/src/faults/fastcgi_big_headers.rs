@@ -13,7 +13,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::fastcgi_healthy::ok_answer;
-use super::{Behavior, Protocol};
+use super::{Behavior, Probe, Protocol};
 use crate::fastcgi::conn::{Answer, FcgiConn};
 use crate::request::{RawConn, padding_headers};
 use crate::size::ByteSize;
@@ -53,6 +53,14 @@ impl Behavior for FastcgiBigHeaders {
     const NGINX: &str = "502, `upstream sent too big header while reading response header from \
         upstream` (fix: `fastcgi_buffer_size`)";
     const PROTOCOL: Protocol = Protocol::FastCgi;
+
+    /// 12 KiB of response headers, more than nginx's default 4k/8k `fastcgi_buffer_size`.
+    fn probe() -> Option<Probe<Self>> {
+        Some(Probe::new(FastcgiBigHeaders {
+            header_size: ByteSize::kib(12),
+            ..FastcgiBigHeaders::default()
+        }))
+    }
 
     fn validate(&self) -> Result<(), String> {
         if self.header_size.as_usize() > 1024 * 1024 {

@@ -14,7 +14,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::fastcgi_healthy::{FcgiAt, ok_head};
-use super::{Behavior, Protocol};
+use super::{Behavior, Probe, Protocol};
 use crate::body;
 use crate::fastcgi::conn::FcgiConn;
 use crate::request::RawConn;
@@ -72,6 +72,15 @@ impl Behavior for FastcgiKilled {
         cleanly ended with nothing logged (`fastcgi_keep_conn` off) or cut with `upstream \
         prematurely closed connection while reading upstream` (on)";
     const PROTOCOL: Protocol = Protocol::FastCgi;
+
+    /// The child dies after 1 KiB of an 8 KiB body (before the response is what
+    /// `close_before_response` plays over FastCGI).
+    fn probe() -> Option<Probe<Self>> {
+        Some(Probe::new(FastcgiKilled {
+            at: FcgiAt::MidBody,
+            ..FastcgiKilled::default()
+        }))
+    }
 
     fn validate(&self) -> Result<(), String> {
         check_after("fastcgi_killed", self.after, self.body_size)

@@ -18,7 +18,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::fastcgi_healthy::ok_answer;
-use super::{Behavior, Protocol};
+use super::{Behavior, Probe, Traffic, Protocol};
 use crate::fastcgi::conn::{Answer, FcgiConn};
 use crate::request::RawConn;
 use crate::size::ByteSize;
@@ -69,6 +69,23 @@ impl Behavior for FastcgiPool {
         while reading response header` once `fastcgi_read_timeout` passes; a full backlog on a \
         unix socket: 502 `(11: Resource temporarily unavailable)`";
     const PROTOCOL: Protocol = Protocol::FastCgi;
+
+    /// One child busy 1.5 s per request, 4 requests 2 at a time: they queue up to 3 s, a
+    /// 504 only where `fastcgi_read_timeout` is shorter.
+    fn probe() -> Option<Probe<Self>> {
+        Some(Probe {
+            config: FastcgiPool {
+                max_children: 1,
+                hold: Duration::from_millis(1500),
+                ..FastcgiPool::default()
+            },
+            traffic: Traffic {
+                requests: 4,
+                concurrency: 2,
+                ..Traffic::default()
+            },
+        })
+    }
 
     fn validate(&self) -> Result<(), String> {
         if self.max_children == 0 {

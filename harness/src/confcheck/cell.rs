@@ -10,8 +10,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use super::analyze::{Analysis, Target};
-use super::faults::{self, FaultKind, Traffic, healthy, over_tls};
+use super::analyze::{Analysis, Target, document_root};
+use super::faults::{self, FaultKind, Traffic, healthy_for, over_tls};
 use super::rewrite::{Assignment, render, tls};
 use crate::errorlog;
 use crate::load::{LiveSender, LoadPlan, LoadReport, LoadShape, drive_live};
@@ -130,7 +130,7 @@ async fn spawn_all(
             });
             let spec = match fault {
                 Some(f) if plays => faults::spec(f.kind),
-                _ => healthy(),
+                _ => healthy_for(up.protocol, &fastcgi_root(ctx.analysis, &up.name)),
             };
             let spec = over_tls(spec, up.tls.as_deref());
             specs.push(((up.name.clone(), i.to_string()), spec));
@@ -156,6 +156,17 @@ async fn spawn_all(
         a.servers.insert((upstream, i), addr);
     }
     Ok((servers, a))
+}
+
+/// The folder PHP-FPM fakes of `upstream` find scripts under: the common folder of the
+/// roots of its FastCGI locations.
+fn fastcgi_root(analysis: &Analysis, upstream: &str) -> String {
+    let locations = analysis
+        .targets
+        .iter()
+        .filter(|t| t.upstream == upstream)
+        .filter_map(|t| t.fastcgi.as_ref());
+    document_root(locations)
 }
 
 /// What one run's traffic needs: the fakes (to count what reached them), the traffic of the

@@ -5,22 +5,41 @@
 
 use std::time::Duration;
 
-use fake_upstreams::faults::Protocol;
+use fake_upstreams::faults::{FastcgiHealthy, Healthy, Protocol};
 pub use fake_upstreams::faults::{FaultKind, Traffic};
-use fake_upstreams::{Fault, ServerSpec, TlsSpec, faults::Healthy};
+use fake_upstreams::{Fault, ServerSpec, TlsSpec};
+
+use super::analyze::Protocol as Speaks;
 use http::Method;
 
 /// Per request; longer than the 2 s stall probe so slow answers count as what nginx made them.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Every fault `check` plays, in registry order: those with a probe that an HTTP upstream
-/// can stand in for (FastCGI columns are not played yet).
+/// Every fault `check` plays, in registry order: those whose file declares a probe.
 pub fn played() -> Vec<FaultKind> {
     FaultKind::ALL
         .iter()
         .copied()
-        .filter(|k| k.probe().is_some() && k.protocol().fits(Protocol::Http))
+        .filter(|k| k.probe().is_some())
         .collect()
+}
+
+/// Whether `kind` can be played by the servers of an upstream that speaks `speaks` (faults
+/// that never answer fit both).
+pub fn fits(kind: FaultKind, speaks: Speaks) -> bool {
+    kind.protocol().fits(wire(speaks))
+}
+
+/// The faults played against an upstream that speaks `speaks`, in registry order.
+pub fn played_for(speaks: Speaks) -> Vec<FaultKind> {
+    played().into_iter().filter(|k| fits(*k, speaks)).collect()
+}
+
+fn wire(speaks: Speaks) -> Protocol {
+    match speaks {
+        Speaks::Http => Protocol::Http,
+        Speaks::FastCgi => Protocol::FastCgi,
+    }
 }
 
 /// Parse a `--fault` value: a fault `check` plays.
@@ -84,6 +103,19 @@ pub fn healthy() -> ServerSpec {
     Fault::Healthy(Healthy::default()).into()
 }
 
+/// A healthy fake server of an upstream that speaks `speaks`: for FastCGI a PHP-FPM that
+/// finds a script only under `document_root` (else 404 `Primary script unknown`).
+pub fn healthy_for(speaks: Speaks, document_root: &str) -> ServerSpec {
+    match speaks {
+        Speaks::Http => healthy(),
+        Speaks::FastCgi => Fault::FastcgiHealthy(FastcgiHealthy {
+            document_root: document_root.to_string(),
+            ..FastcgiHealthy::default()
+        })
+        .into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,8 +126,23 @@ mod tests {
         assert!(played.contains(&FaultKind::Refuse));
         assert!(played.contains(&FaultKind::IdleClose));
         assert!(!played.contains(&FaultKind::Healthy));
-        assert!(!played.contains(&FaultKind::FastcgiKilled));
-        assert!(played.iter().all(|k| k.protocol().fits(Protocol::Http)));
+        assert!(played.contains(&FaultKind::FastcgiKilled));
+        let http = played_for(Speaks::Http);
+        let fastcgi = played_for(Speaks::FastCgi);
+        assert!(
+            !http.contains(&FaultKind::FastcgiKilled)
+                && fastcgi.contains(&FaultKind::FastcgiKilled)
+        );
+        assert!(
+            !fastcgi.contains(&FaultKind::CloseMidBody) && http.contains(&FaultKind::CloseMidBody)
+        );
+        for both in [FaultKind::Refuse, FaultKind::Reset, FaultKind::Stall] {
+            assert!(http.contains(&both) && fastcgi.contains(&both), "{both:?}");
+        }
+        assert!(matches!(
+            healthy_for(Speaks::FastCgi, "/var/www").fault,
+            Fault::FastcgiHealthy(FastcgiHealthy { ref document_root, .. }) if document_root == "/var/www"
+        ));
         for k in &played {
             assert_eq!(spec(*k).fault.fault_kind(), *k);
             spec(*k).validate().unwrap();

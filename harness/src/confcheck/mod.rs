@@ -106,11 +106,6 @@ pub async fn check(
         phase: run.to_string(),
     };
     let changes = config_test::nginx_t(&ctx, path, &opts.work_dir.join("nginx-t")).await?;
-    let faults = if opts.faults.is_empty() {
-        faults::played()
-    } else {
-        opts.faults.clone()
-    };
     let mut report = CheckReport {
         config: path.to_path_buf(),
         nginx_version: opts.nginx.version().to_string(),
@@ -160,6 +155,14 @@ pub async fn check(
         }
         let primaries = up.servers.iter().filter(|s| !s.backup).count();
         let mut cells = Vec::new();
+        let faults = match opts.faults.as_slice() {
+            [] => faults::played_for(up.protocol),
+            chosen => chosen
+                .iter()
+                .copied()
+                .filter(|k| faults::fits(*k, up.protocol))
+                .collect(),
+        };
         for &kind in &faults {
             for placement in [Placement::OneServer, Placement::AllPrimaries] {
                 if placement == Placement::AllPrimaries && primaries < 2 {

@@ -5,6 +5,7 @@
 
 use std::fmt::Write;
 
+use crate::confcheck::analyze::{Protocol, document_root};
 use crate::confcheck::{Cell, Change, CheckReport, Comparison, ConfigChange, Defect, Untested};
 use crate::fixes::Advice;
 
@@ -35,6 +36,14 @@ pub fn render_check(r: &CheckReport) -> String {
                 out,
                 "- over TLS: its fakes present a certificate for `{}` from the run's CA",
                 text(name)
+            );
+        }
+        if up.upstream.protocol == Protocol::FastCgi {
+            let root = document_root(up.targets.iter().filter_map(|t| t.fastcgi.as_ref()));
+            let _ = writeln!(
+                out,
+                "- over FastCGI: its fakes play PHP-FPM, with scripts under `{}`",
+                text(&root)
             );
         }
         for t in &up.targets {

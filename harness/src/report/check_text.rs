@@ -3,6 +3,7 @@
 //! the catalogue fix of each failing fault, once. Plain text for people; `--json` and the
 //! `--report` files are the machine-readable forms.
 
+use crate::confcheck::analyze::{Protocol, document_root};
 use crate::confcheck::{Cell, Change, CheckReport, Comparison, Placement, UpstreamReport};
 use crate::fixes::Advice;
 
@@ -36,6 +37,12 @@ pub fn check(r: &CheckReport) -> String {
                 "  over TLS: its fakes present a certificate for {name} from the run's CA\n"
             ));
         }
+        if up.upstream.protocol == Protocol::FastCgi {
+            let root = document_root(up.targets.iter().filter_map(|t| t.fastcgi.as_ref()));
+            out.push_str(&format!(
+                "  over FastCGI: its fakes play PHP-FPM, with scripts under {root}\n"
+            ));
+        }
         for t in &up.targets {
             out.push_str(&format!(
                 "  via {} {} (GET {} Host: {})\n",
@@ -44,8 +51,10 @@ pub fn check(r: &CheckReport) -> String {
         }
         out.push_str(&fault_table(up));
     }
-    if r.upstreams.is_empty() {
-        out.push_str("\nno upstream could be tested\n");
+    match (r.upstreams.is_empty(), r.defects.is_empty()) {
+        (true, true) => out.push_str("\nno upstream could be tested\n"),
+        (true, false) => out.push_str("\nno upstream could be tested past the defects above\n"),
+        _ => {}
     }
     out.push_str(&fixes(
         r.upstreams
