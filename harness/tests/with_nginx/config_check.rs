@@ -113,7 +113,10 @@ async fn the_shop_config_runs_the_whole_catalogue() {
         let runs = if up.primaries() > 1 { 2 } else { 1 };
         assert_eq!(
             up.distinct_cells().count(),
-            runs * badgateway::confcheck::faults::played().len()
+            runs * badgateway::confcheck::faults::played_for(
+                badgateway::confcheck::analyze::Protocol::Http
+            )
+            .len()
         );
     }
     // shop_app and api have backups: a refused primary is invisible to clients.

@@ -51,7 +51,8 @@ async fn an_https_upstream_with_verify_and_a_backup_gets_the_whole_fault_matrix(
     assert_eq!(up.upstream.tls.as_deref(), Some("app"));
     assert_eq!(
         up.distinct_cells().count(),
-        badgateway::confcheck::faults::played().len()
+        badgateway::confcheck::faults::played_for(badgateway::confcheck::analyze::Protocol::Http)
+            .len()
     );
     // The backup takes over from a refusing primary, over TLS as over plain HTTP.
     let refuse = r.cell("app", FaultKind::Refuse, ONE).unwrap();
