@@ -15,7 +15,7 @@ use badgateway::nginx::NginxBinary;
 use badgateway::outcome::Outcome;
 use tokio_util::sync::CancellationToken;
 
-fn fixture(name: &str) -> PathBuf {
+pub(crate) fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/nginx")
         .join(name)
@@ -25,7 +25,7 @@ fn catalogue() -> Catalogue {
     Catalogue::load(&[common::scenarios_dir()]).unwrap()
 }
 
-async fn run(nginx: &NginxBinary, config: &str, faults: &[FaultKind]) -> CheckReport {
+pub(crate) async fn run(nginx: &NginxBinary, config: &str, faults: &[FaultKind]) -> CheckReport {
     let work = tempfile::tempdir().unwrap();
     let opts = CheckOptions {
         nginx: nginx.clone().into(),

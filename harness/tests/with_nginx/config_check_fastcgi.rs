@@ -6,52 +6,21 @@
 
 use crate::common;
 
-use std::path::Path;
-
 use badgateway::confcheck::analyze::Protocol;
 use badgateway::confcheck::faults::played_for;
-use badgateway::confcheck::{CheckOptions, CheckReport, FaultKind, Placement, check};
-use badgateway::fixes::Catalogue;
-use badgateway::nginx::NginxBinary;
+use badgateway::confcheck::{FaultKind, Placement};
 use badgateway::outcome::Outcome;
-use tokio_util::sync::CancellationToken;
+
+use super::config_check::{fixture, run};
 
 const ONE: Placement = Placement::OneServer;
-
-fn fixture(name: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/nginx/php")
-        .join(name)
-}
-
-async fn run(nginx: &NginxBinary, config: &str, faults: &[FaultKind]) -> CheckReport {
-    let work = tempfile::tempdir().unwrap();
-    let opts = CheckOptions {
-        nginx: nginx.clone().into(),
-        work_dir: work.path().to_path_buf(),
-        upstreams: Vec::new(),
-        faults: faults.to_vec(),
-        location_paths: Default::default(),
-        progress: None,
-        label: config.to_string(),
-    };
-    let catalogue = Catalogue::load(&[common::scenarios_dir()]).unwrap();
-    check(
-        &fixture(config),
-        &opts,
-        &catalogue,
-        &CancellationToken::new(),
-    )
-    .await
-    .unwrap_or_else(|e| panic!("{config}: {e}"))
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_php_site_gets_the_fastcgi_fault_matrix() {
     let Some(nginx) = common::nginx_or_skip("a_php_site_gets_the_fastcgi_fault_matrix") else {
         return;
     };
-    let r = run(&nginx, "site.conf", &[]).await;
+    let r = run(&nginx, "php/site.conf", &[]).await;
     assert!(r.untested.is_empty() && r.defects.is_empty(), "{r:#?}");
     let [up] = r.upstreams.as_slice() else {
         panic!("one upstream: {r:#?}");
@@ -93,7 +62,12 @@ async fn a_script_filename_php_fpm_cannot_resolve_is_a_defect_with_its_cause() {
     let Some(nginx) = common::nginx_or_skip("a_script_filename_php_fpm_cannot_resolve") else {
         return;
     };
-    let r = run(&nginx, "wrong-script-filename.conf", &[FaultKind::Refuse]).await;
+    let r = run(
+        &nginx,
+        "php/wrong-script-filename.conf",
+        &[FaultKind::Refuse],
+    )
+    .await;
     let [blog, shop] = r.defects.as_slice() else {
         panic!("two defects: {r:#?}");
     };
@@ -124,7 +98,7 @@ fn check_exits_1_on_a_defect_and_names_the_fix() {
     let Some(_) = common::nginx_or_skip("check_exits_1_on_a_defect") else {
         return;
     };
-    let conf = fixture("wrong-script-filename.conf");
+    let conf = fixture("php/wrong-script-filename.conf");
     let out = common::run_cli(&[
         "check",
         "--config",

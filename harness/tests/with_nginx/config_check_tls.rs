@@ -7,35 +7,12 @@
 
 use crate::common;
 
-use std::path::Path;
-
-use badgateway::confcheck::{CheckOptions, CheckReport, FaultKind, Placement, check};
-use badgateway::fixes::Catalogue;
-use badgateway::nginx::NginxBinary;
+use badgateway::confcheck::{FaultKind, Placement};
 use badgateway::outcome::Outcome;
-use tokio_util::sync::CancellationToken;
+
+use super::config_check::run;
 
 const ONE: Placement = Placement::OneServer;
-
-async fn run(nginx: &NginxBinary, config: &str, faults: &[FaultKind]) -> CheckReport {
-    let work = tempfile::tempdir().unwrap();
-    let opts = CheckOptions {
-        nginx: nginx.clone().into(),
-        work_dir: work.path().to_path_buf(),
-        upstreams: Vec::new(),
-        faults: faults.to_vec(),
-        location_paths: Default::default(),
-        progress: None,
-        label: config.to_string(),
-    };
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/nginx")
-        .join(config);
-    let catalogue = Catalogue::load(&[common::scenarios_dir()]).unwrap();
-    check(&path, &opts, &catalogue, &CancellationToken::new())
-        .await
-        .unwrap_or_else(|e| panic!("{config}: {e}"))
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_https_upstream_with_verify_and_a_backup_gets_the_whole_fault_matrix() {
