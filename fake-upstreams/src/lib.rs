@@ -23,6 +23,7 @@ pub mod server;
 pub mod size;
 pub mod spec;
 pub mod tls;
+mod ws;
 pub mod yaml;
 
 pub use counters::{CounterSnapshot, Counters, REQUEST_ID_HEADER, Received};

@@ -173,6 +173,25 @@ impl RawConn {
         Ok(Some(line))
     }
 
+    /// Read one request head and record it, returning its text (request line, headers,
+    /// blank line) for a fault that needs headers the record does not keep (e.g. a
+    /// WebSocket upgrade's). The body is left unread. `None` as for
+    /// [`read_request`](Self::read_request).
+    pub(crate) async fn read_head_text(&mut self) -> io::Result<Option<String>> {
+        let Some(head) = self.read_head().await? else {
+            return Ok(None);
+        };
+        let line = parse_head(&head)?.line;
+        self.last = Some(self.ctx.record(line));
+        Ok(Some(head))
+    }
+
+    /// Take the socket, the bytes read past what was parsed, and the context, for a fault
+    /// that hands the connection to another protocol after a request (a WebSocket upgrade).
+    pub(crate) fn into_parts_buffered(self) -> (BoxStream, BytesMut, ConnCtx) {
+        (self.stream, self.buf, self.ctx)
+    }
+
     /// Count one misbehaviour on the request read last, marking its [`Received`] record
     /// fired; with no request read yet, count it alone.
     pub(crate) fn fire(&self) {

@@ -257,17 +257,24 @@ impl Fault {
     }
 
     /// What `probability:` serves a connection with when the draw says no: a healthy server
-    /// of the fault's protocol (`fastcgi_healthy` for FastCGI faults, else `healthy`).
+    /// of the fault's protocol (`fastcgi_healthy` for FastCGI faults, `ws_echo` for
+    /// WebSocket ones, else `healthy`).
     pub fn healthy_fallback(&self) -> Fault {
+        if matches!(self, Fault::WsIdleClose(_) | Fault::WsNoPong(_)) {
+            return Fault::WsEcho(WsEcho::default());
+        }
         match self.protocol() {
             Protocol::FastCgi => Fault::FastcgiHealthy(FastcgiHealthy::default()),
             Protocol::Http | Protocol::Any => Fault::Healthy(Healthy::default()),
         }
     }
 
-    /// Whether this is a healthy server of either protocol (it never misbehaves).
+    /// Whether this is a healthy server (HTTP, FastCGI or WebSocket): it never misbehaves.
     pub fn is_healthy(&self) -> bool {
-        matches!(self, Fault::Healthy(_) | Fault::FastcgiHealthy(_))
+        matches!(
+            self,
+            Fault::Healthy(_) | Fault::FastcgiHealthy(_) | Fault::WsEcho(_)
+        )
     }
 
     /// Whether the server can see traffic at all; a server that never accepts cannot count.
@@ -316,6 +323,9 @@ registry! {
     FastcgiKilled(fastcgi_killed::FastcgiKilled) = "fastcgi_killed",
     FastcgiStall(fastcgi_stall::FastcgiStall) = "fastcgi_stall",
     FastcgiStderr(fastcgi_stderr::FastcgiStderr) = "fastcgi_stderr",
+    WsEcho(ws_echo::WsEcho) = "ws_echo",
+    WsIdleClose(ws_idle_close::WsIdleClose) = "ws_idle_close",
+    WsNoPong(ws_no_pong::WsNoPong) = "ws_no_pong",
 }
 
 #[cfg(test)]

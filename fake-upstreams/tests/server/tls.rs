@@ -238,3 +238,22 @@ async fn reset_over_tls_is_a_tcp_reset_under_the_session() {
     let c = server.counters();
     assert_eq!((c.handshakes, c.fired), (1, 1));
 }
+
+#[tokio::test]
+async fn ws_echo_upgrades_and_echoes_over_tls() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+
+    let ca = Arc::new(Ca::generate().unwrap());
+    let server = start_tls("{kind: ws_echo, tls: {name: app}}", &ca).await;
+    let tls = handshake(&client(&ca, true), &server, "app").await.unwrap();
+    let (mut socket, response) = bounded(tokio_tungstenite::client_async("wss://app/ws", tls))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 101);
+    socket.send(Message::text("over tls")).await.unwrap();
+    let back = bounded(socket.next()).await.unwrap().unwrap();
+    assert_eq!(back, Message::text("over tls"));
+    let c = server.counters();
+    assert_eq!((c.handshakes, c.requests, c.fired), (1, 1, 0));
+}
