@@ -7,6 +7,7 @@ mod config;
 mod fired;
 mod latency;
 mod log;
+mod sockets;
 mod traffic;
 mod upstreams;
 mod witnesses;
@@ -123,6 +124,7 @@ const KINDS: &[Kind] = &[
     |e, seen| with_load(seen, |_| witnesses::tries(&e.tries, seen.traces)),
     |e, seen| with_load(seen, |_| witnesses::received(&e.received, seen.traces)),
     |e, seen| with_load(seen, |load| latency::check(&e.latency, load)),
+    |e, seen| with_load(seen, |load| sockets::check(&e.sockets, load)),
 ];
 
 /// Evaluate every expectation of a phase.

@@ -161,6 +161,7 @@ impl Aggregator {
             by_stage: self.by_stage,
             late_starts: 0,
             max_late_ms: 0,
+            sockets: Vec::new(),
             requests: self.requests,
         }
     }

@@ -14,7 +14,7 @@
 //! including a slow client's), `conn` (one connection), `exchange` (one request read to the
 //! end), `classify` (error → [`Outcome`](crate::outcome::Outcome)), `worker` (the request loop),
 //! `schedule` (arrival rate and connection ramp timing), `sample`, `aggregate`, `report`,
-//! `live` (counts published while the load runs).
+//! `live` (counts published while the load runs), `websocket` (sockets instead of requests).
 
 mod aggregate;
 mod body;
@@ -27,6 +27,7 @@ mod report;
 mod sample;
 mod schedule;
 pub mod stall;
+mod websocket;
 mod worker;
 
 use std::sync::Arc;
@@ -47,6 +48,7 @@ pub use report::{
 };
 pub use sample::{BodyCheck, Sample};
 pub use schedule::{ConnectionRamp, LATE_AFTER};
+pub use websocket::{SocketRecord, WsPlan, drive_websocket};
 
 /// One stage of a run: its name (carried by its samples) and its plan.
 #[derive(Debug, Clone)]

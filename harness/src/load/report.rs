@@ -53,6 +53,10 @@ pub struct LoadReport {
     /// [`stall`](super::stall)): large on a starved machine.
     #[serde(default)]
     pub max_stall_ms: u64,
+    /// How each WebSocket went, by id (WebSocket traffic only; its requests are the
+    /// handshakes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sockets: Vec<super::SocketRecord>,
     /// Every finished request as the client saw it, by id; for joining
     /// with nginx's and the upstreams' records, not serialized (reports keep samples).
     #[serde(skip)]
@@ -222,6 +226,7 @@ mod tests {
             by_stage: Vec::new(),
             late_starts: 0,
             max_late_ms: 0,
+            sockets: Vec::new(),
             latency: LatencySummary::default(),
             timeline_bucket_ms: 100,
             timeline: vec![TimelineBucket {

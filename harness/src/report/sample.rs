@@ -40,6 +40,7 @@ fn load() -> LoadReport {
         by_stage: Vec::new(),
         late_starts: 0,
         max_late_ms: 0,
+        sockets: Vec::new(),
         latency: LatencySummary {
             p50_ms: 1.5,
             p90_ms: 2.5,

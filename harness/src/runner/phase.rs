@@ -11,7 +11,8 @@ use crate::accesslog;
 use crate::check::{Check, Observed, evaluate};
 use crate::errorlog;
 use crate::load::{
-    ConnectionRamp, LoadPlan, LoadReport, LoadShape, LoadStage, SlowBody, drive_stages,
+    ConnectionRamp, LoadPlan, LoadReport, LoadShape, LoadStage, SlowBody, WsPlan, drive_stages,
+    drive_websocket,
 };
 use crate::nginx::{ConfigTest, Logs, Render, RunDir, Session, render};
 use crate::result::{PhaseResult, STALL_LIMIT_MS, Verdict};
@@ -139,7 +140,10 @@ async fn drive_nginx(
     let port = nginx.ports()[0];
     let stages = plan_for(s, phase, port, attempt.seed);
     servers.start_schedules();
-    let report = drive_stages(&stages, cancel.clone(), &attempt.live).await;
+    let report = match websocket_plan(s, phase, port) {
+        Some(plan) => drive_websocket(&plan, cancel.clone()).await,
+        None => drive_stages(&stages, cancel.clone(), &attempt.live).await,
+    };
     let ports = nginx.stop().await;
     Ok((config, Some(report), Some(port), session.logs(&ports)))
 }
@@ -175,6 +179,26 @@ fn plan_for(s: &Scenario, phase: &Phase, port: u16, seed: u64) -> Vec<LoadStage>
             plan: stage_plan(t, port, seed),
         })
         .collect()
+}
+
+/// The WebSocket run of a phase whose traffic is `websocket:` (then its only stage).
+fn websocket_plan(s: &Scenario, phase: &Phase, port: u16) -> Option<WsPlan> {
+    let (name, t) = s.traffic_for(phase).named().next()?;
+    let ws = t.websocket.as_ref()?;
+    Some(WsPlan {
+        target: ([127, 0, 0, 1], port).into(),
+        host: "badgateway".into(),
+        path: t.path.clone(),
+        sockets: ws.sockets,
+        first_id: 0,
+        frames: ws.frames,
+        frame_size: ws.frame_size.0 as usize,
+        idle: ws.idle,
+        ping: ws.ping,
+        timeout: t.timeout,
+        max_duration: t.max_duration,
+        stage: name.into(),
+    })
 }
 
 fn stage_plan(t: &Traffic, port: u16, seed: u64) -> LoadPlan {

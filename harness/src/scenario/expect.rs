@@ -13,7 +13,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    LatencyBounds, LatencyKey, LogPattern, NginxStatusKey, ReceivedExpect, ShareExpr, TriesKey,
+    LatencyBounds, LatencyKey, LogPattern, NginxStatusKey, ReceivedExpect, ShareExpr, SocketKey,
+    TriesKey,
 };
 use crate::outcome::Outcome;
 
@@ -75,6 +76,10 @@ pub struct Expect {
     /// that retried POSTs reached two servers.
     #[serde(default)]
     pub duplicate_methods: BTreeMap<String, ShareExpr>,
+    /// Shares of WebSocket sockets by how they ended (`traffic.websocket`), e.g.
+    /// `"101+clean": "100%"`, `"426": "100%"`, `echoed: "100%"`.
+    #[serde(default)]
+    pub sockets: BTreeMap<SocketKey, ShareExpr>,
 }
 
 /// Outcomes of the requests of one traffic stage (`stage: after`), or of those that started in
@@ -156,6 +161,7 @@ impl Expect {
             && self.windows.is_empty()
             && self.duplicates.is_none()
             && self.duplicate_methods.is_empty()
+            && self.sockets.is_empty()
     }
 
     /// Only `nginx -t` is asked about (`config_rejected`, or `config_accepted` with nothing
@@ -181,5 +187,6 @@ impl Expect {
             || !self.tries.is_empty()
             || !self.received.is_empty()
             || !self.latency.is_empty()
+            || !self.sockets.is_empty()
     }
 }

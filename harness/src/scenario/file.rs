@@ -370,7 +370,12 @@ fn check_phase(
 }
 
 fn check_traffic(t: &super::Traffic) -> Result<(), String> {
-    if t.requests == 0 || t.requests > 1_000_000 {
+    if let Some(ws) = &t.websocket {
+        if t.requests != 0 {
+            return Err("traffic.requests: WebSocket traffic opens `websocket.sockets`; leave `requests` out".into());
+        }
+        ws.check()?;
+    } else if t.requests == 0 || t.requests > 1_000_000 {
         return Err(format!(
             "traffic.requests must be 1..=1000000, got {}",
             t.requests

@@ -15,6 +15,7 @@ mod shape;
 mod share;
 mod stages;
 mod versions;
+mod websocket;
 mod witness_expect;
 
 use std::collections::BTreeMap;
@@ -36,6 +37,7 @@ pub use shape::{MAX_RATE, Ramp, Rate, Step};
 pub use share::{Cmp, ShareExpr, Unit};
 pub use stages::{MAX_STAGES, Stages};
 pub use versions::VersionRange;
+pub use websocket::{SOCKET_ENDS, SocketKey, WebSocketTraffic};
 pub use witness_expect::{
     DurationBound, LatencyBounds, LatencyKey, NginxStatusKey, ReceivedExpect, TriesKey,
 };
@@ -156,6 +158,8 @@ pub struct Traffic {
     /// 1-based position in the list.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// Requests to send (1..=1000000); leave out with `websocket`.
+    #[serde(default)]
     pub requests: u64,
     #[serde(default = "Traffic::default_concurrency")]
     pub concurrency: usize,
@@ -215,6 +219,11 @@ pub struct Traffic {
     /// Open the connections spread evenly over a time instead of all at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ramp: Option<Ramp>,
+    /// Open WebSocket connections instead of sending requests (see [`WebSocketTraffic`]);
+    /// `timeout` bounds the handshake and each echo, pong and close, `max_duration` the
+    /// whole run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub websocket: Option<WebSocketTraffic>,
 }
 
 /// How a slow client sends its request body.

@@ -36,9 +36,17 @@ impl Stages {
         })
     }
 
-    /// Requests of all stages together: the most the phase sends.
+    /// Requests of all stages together (a WebSocket stage's sockets, one handshake each):
+    /// the most the phase sends.
     pub fn requests(&self) -> u64 {
-        self.0.iter().map(|t| t.requests).sum()
+        self.0
+            .iter()
+            .map(|t| {
+                t.websocket
+                    .as_ref()
+                    .map_or(t.requests, |w| u64::from(w.sockets))
+            })
+            .sum()
     }
 
     /// The list-wide rules: 1 to [`MAX_STAGES`] stages, unique slug names, at most
@@ -54,6 +62,13 @@ impl Stages {
                     self.0.len()
                 ),
                 hint("write one mapping, or a list of stage mappings"),
+            ));
+        }
+        if self.0.len() > 1 && self.0.iter().any(|t| t.websocket.is_some()) {
+            return Err((
+                "websocket:".into(),
+                "WebSocket traffic is one stage of its own".into(),
+                hint("write `traffic: { websocket: { ... } }` as a single mapping"),
             ));
         }
         let mut names = BTreeSet::new();
