@@ -195,6 +195,7 @@ fn websocket_plan(s: &Scenario, phase: &Phase, port: u16) -> Option<WsPlan> {
         frame_size: ws.frame_size.0 as usize,
         idle: ws.idle,
         ping: ws.ping,
+        spread: ws.spread,
         timeout: t.timeout,
         max_duration: t.max_duration,
         stage: name.into(),

@@ -1,7 +1,8 @@
 //! WebSocket traffic (`traffic: { websocket: { ... } }`) and the keys of the `sockets:`
 //! expectation.
 //!
-//! Instead of requests, a phase opens `sockets` WebSocket connections through nginx at once;
+//! Instead of requests, a phase opens `sockets` WebSocket connections through nginx at once
+//! (or `spread` over a time);
 //! each sends `frames` text frames and waits for each echo, then optionally stays `idle`
 //! (sending a ping every `ping`), then closes with code 1000. Every socket ends with one
 //! label: the handshake's status when it was not 101 (`426`, `502`, `504`) or the transport
@@ -42,6 +43,12 @@ pub struct WebSocketTraffic {
     #[serde(default, with = "fake_upstreams::duration")]
     #[schemars(schema_with = "fake_upstreams::schema::optional_duration")]
     pub ping: Option<Duration>,
+    /// Open the sockets spread evenly over this time (socket `i` of `n` after `i/n` of it)
+    /// instead of all at once, e.g. to have some open during an upstream's restart.
+    /// Default: none.
+    #[serde(default, with = "fake_upstreams::duration")]
+    #[schemars(schema_with = "fake_upstreams::schema::optional_duration")]
+    pub spread: Option<Duration>,
 }
 
 fn default_frames() -> u32 {

@@ -16,5 +16,6 @@ mod lenient_client;
 mod load_driver;
 mod load_shapes;
 mod load_stages;
+mod load_websocket;
 mod malformed;
 mod schemas;

@@ -1,7 +1,7 @@
 //! The load driver's WebSocket mode: open sockets through nginx and record how each one
 //! went, from the handshake to its end.
 //!
-//! [`drive_websocket`] opens every socket of a [`WsPlan`] at once (one task each, see
+//! [`drive_websocket`] opens the sockets of a [`WsPlan`] at once or spread (one task each, see
 //! `socket`). A socket is one [`Sample`] for the ordinary [`Aggregator`], so `outcomes:`,
 //! `nginx_status:` and the witness join work as for requests: its outcome is the handshake's
 //! status (`101`, or nginx's or the upstream's refusal such as `426`, `502`, `504`) or the
@@ -47,6 +47,8 @@ pub struct WsPlan {
     pub idle: Option<Duration>,
     /// While idle, send a ping this often.
     pub ping: Option<Duration>,
+    /// Open socket `i` of `n` after `i/n` of this; `None`: all at once.
+    pub spread: Option<Duration>,
     /// Bound on the handshake and on each echo, pong and close.
     pub timeout: Duration,
     /// Bound on the whole run: sockets still open then end as `timeout`.
@@ -98,7 +100,12 @@ pub async fn drive_websocket(plan: &WsPlan, cancel: CancellationToken) -> LoadRe
     for index in 0..u64::from(plan.sockets) {
         let plan = Arc::clone(&plan);
         let cancel = cancel.clone();
+        let opens = run_start + plan.spread.unwrap_or_default() * index as u32 / plan.sockets;
         tasks.spawn(async move {
+            tokio::select! {
+                () = cancel.cancelled() => return None,
+                () = tokio::time::sleep_until(opens) => {}
+            }
             tokio::select! {
                 () = cancel.cancelled() => None,
                 ended = socket::run(&plan, plan.first_id + index, run_start, deadline) => Some(ended),
