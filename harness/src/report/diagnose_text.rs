@@ -100,6 +100,9 @@ fn client(sees: ClientSees) -> String {
         ClientSees::Status500OrClosed => "500, or the connection closed unanswered".into(),
         ClientSees::NginxNotStarted => "nothing: nginx refused the config and did not start".into(),
         ClientSees::NothingByItself => "nothing by itself (the server is skipped a while)".into(),
+        ClientSees::TunnelClosed => {
+            "the 101 had gone out; the WebSocket ended without a close frame (1006)".into()
+        }
     }
 }
 

@@ -32,12 +32,17 @@ pub enum ClientSees {
     NginxNotStarted,
     /// Nothing by itself: a server was taken out of rotation for `fail_timeout`.
     NothingByItself,
+    /// The 101 had gone out; the WebSocket ended without a close frame (browsers: 1006).
+    TunnelClosed,
 }
 
 /// What the client got for `cause`.
 pub fn client_sees(cause: &Cause) -> ClientSees {
     use CauseKind as K;
     let in_body = cause.phase == ProxyStep::ReadingBody;
+    if cause.phase == ProxyStep::ProxyingUpgraded {
+        return ClientSees::TunnelClosed;
+    }
     match cause.kind {
         K::TimedOut | K::PrematurelyClosed | K::RecvFailed | K::SendFailed if in_body => {
             ClientSees::Truncated
@@ -131,6 +136,10 @@ fn timeout_fix(phase: ProxyStep, f: Family) -> String {
             "The upstream paused mid-body longer than {} between two reads; the client got a cut-short response.",
             f.d("read_timeout")
         ),
+        ProxyStep::ProxyingUpgraded => format!(
+            "No data came from the upstream through the WebSocket for {} (default 60s; logged at [info]): raise it in the WebSocket location above the longest silence, or have the client ping more often than it (each pong resets the timer).",
+            f.d("read_timeout")
+        ),
         _ => format!(
             "The upstream did not answer within {} (default 60s): make the application faster, or raise the timeout for the locations that need it.",
             f.d("read_timeout")
@@ -139,6 +148,9 @@ fn timeout_fix(phase: ProxyStep, f: Family) -> String {
 }
 
 fn closed_fix(cause: &Cause, f: Family) -> String {
+    if cause.phase == ProxyStep::ProxyingUpgraded {
+        return "The upstream closed or reset an open WebSocket (the application restarted or crashed): no nginx setting keeps a tunnel across a restart; clients must reconnect, and a second server in the upstream block lets the reconnects succeed during the restart.".to_string();
+    }
     if cause.phase == ProxyStep::ReadingBody {
         return "The upstream closed or reset mid-body (the application died, or its Content-Length lies); the client got a cut-short response: look at the application's logs.".to_string();
     }

@@ -82,16 +82,20 @@ pub enum ProxyStep {
     ReadingResponseHeader,
     /// `while reading upstream`: the body, after the status went to the client.
     ReadingBody,
+    /// `while proxying upgraded connection`: a WebSocket (or other upgraded) tunnel, after
+    /// the 101 went to the client.
+    ProxyingUpgraded,
     Unspecified,
 }
 
 impl ProxyStep {
-    const ALL: [ProxyStep; 5] = [
+    const ALL: [ProxyStep; 6] = [
         ProxyStep::Connecting,
         ProxyStep::SslHandshaking,
         ProxyStep::SendingRequest,
         ProxyStep::ReadingResponseHeader,
         ProxyStep::ReadingBody,
+        ProxyStep::ProxyingUpgraded,
     ];
 
     /// nginx's words for the phase (after `while `).
@@ -102,6 +106,7 @@ impl ProxyStep {
             ProxyStep::SendingRequest => "sending request to upstream",
             ProxyStep::ReadingResponseHeader => "reading response header from upstream",
             ProxyStep::ReadingBody => "reading upstream",
+            ProxyStep::ProxyingUpgraded => "proxying upgraded connection",
             ProxyStep::Unspecified => "-",
         }
     }
@@ -110,6 +115,7 @@ impl ProxyStep {
     pub fn label(self) -> &'static str {
         match self {
             ProxyStep::ReadingBody => "reading upstream (the body)",
+            ProxyStep::ProxyingUpgraded => "proxying upgraded connection (a WebSocket tunnel)",
             p => p.words(),
         }
     }

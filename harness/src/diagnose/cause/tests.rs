@@ -81,3 +81,29 @@ fn tls_reasons_keep_openssl_nesting() {
     };
     assert_eq!(describe(&c, m), m);
 }
+
+#[test]
+fn upgraded_connections_are_their_own_step_and_end_a_tunnel() {
+    let line = "2026/12/07 17:53:35 [info] 25783#25783: *2 upstream timed out (110: Connection timed out) while proxying upgraded connection, client: 127.0.0.1, server: badgateway, request: \"GET /ws HTTP/1.1\", upstream: \"http://127.0.0.1:38661/ws\", host: \"badgateway\"";
+    let c = cause_of(line);
+    assert_eq!(
+        (c.kind, c.phase),
+        (CauseKind::TimedOut, ProxyStep::ProxyingUpgraded)
+    );
+    assert_eq!(fix::client_sees(&c), fix::ClientSees::TunnelClosed);
+    assert!(
+        fix::fix(&c).contains("`proxy_read_timeout`"),
+        "{}",
+        fix::fix(&c)
+    );
+    let reset = line.replace(
+        "upstream timed out (110: Connection timed out)",
+        "recv() failed (104: Connection reset by peer)",
+    );
+    let c = cause_of(&reset);
+    assert_eq!(
+        (c.kind, c.phase),
+        (CauseKind::RecvFailed, ProxyStep::ProxyingUpgraded)
+    );
+    assert!(fix::fix(&c).contains("reconnect"));
+}

@@ -274,6 +274,22 @@ const CASES: &[Case] = {
             None,
             Some("client-body-too-large"),
         ),
+        (
+            "info",
+            "upstream timed out (110: Connection timed out) while proxying upgraded connection",
+            K::TimedOut,
+            P::ProxyingUpgraded,
+            Some(110),
+            Some("websocket-idle-timeout"),
+        ),
+        (
+            "error",
+            "recv() failed (104: Connection reset by peer) while proxying upgraded connection",
+            K::RecvFailed,
+            P::ProxyingUpgraded,
+            Some(104),
+            None,
+        ),
     ]
 };
 
