@@ -141,7 +141,7 @@ async fn drive_nginx(
     let stages = plan_for(s, phase, port, attempt.seed);
     servers.start_schedules();
     let report = match websocket_plan(s, phase, port) {
-        Some(plan) => drive_websocket(&plan, cancel.clone()).await,
+        Some(plan) => drive_websocket(&plan, cancel.clone(), &attempt.live).await,
         None => drive_stages(&stages, cancel.clone(), &attempt.live).await,
     };
     let ports = nginx.stop().await;

@@ -36,6 +36,11 @@ fn plan(server: &Server, sockets: u32) -> WsPlan {
     }
 }
 
+/// Live counts nobody watches.
+fn live() -> badgateway::load::LiveSender {
+    tokio::sync::watch::channel(Default::default()).0
+}
+
 fn endings(report: &LoadReport) -> Vec<&str> {
     report.sockets.iter().map(|s| s.ending.as_str()).collect()
 }
@@ -43,7 +48,7 @@ fn endings(report: &LoadReport) -> Vec<&str> {
 #[tokio::test]
 async fn echo_sockets_get_101_every_frame_back_and_a_clean_close() {
     let server = start("kind: ws_echo").await;
-    let report = drive_websocket(&plan(&server, 4), CancellationToken::new()).await;
+    let report = drive_websocket(&plan(&server, 4), CancellationToken::new(), &live()).await;
     assert_eq!(endings(&report), vec!["101+clean:1000"; 4]);
     assert!(
         report
@@ -62,7 +67,7 @@ async fn an_idle_close_is_clean_with_the_servers_code_and_pings_count_pongs() {
         idle: Some(Duration::from_secs(3)),
         ..plan(&server, 2)
     };
-    let report = drive_websocket(&idle, CancellationToken::new()).await;
+    let report = drive_websocket(&idle, CancellationToken::new(), &live()).await;
     assert_eq!(endings(&report), vec!["101+clean:4000"; 2]);
     assert!(
         report
@@ -76,7 +81,7 @@ async fn an_idle_close_is_clean_with_the_servers_code_and_pings_count_pongs() {
         ping: Some(Duration::from_millis(100)),
         ..plan(&server, 2)
     };
-    let report = drive_websocket(&pinging, CancellationToken::new()).await;
+    let report = drive_websocket(&pinging, CancellationToken::new(), &live()).await;
     assert_eq!(endings(&report), vec!["101+clean:1000"; 2]);
     assert!(report.sockets.iter().all(|s| s.ponged()));
 }
@@ -89,7 +94,7 @@ async fn missing_pongs_are_counted_not_fatal() {
         ping: Some(Duration::from_millis(100)),
         ..plan(&server, 2)
     };
-    let report = drive_websocket(&pinging, CancellationToken::new()).await;
+    let report = drive_websocket(&pinging, CancellationToken::new(), &live()).await;
     assert_eq!(endings(&report), vec!["101+clean:1000"; 2]);
     for socket in &report.sockets {
         assert!(
@@ -102,7 +107,7 @@ async fn missing_pongs_are_counted_not_fatal() {
 #[tokio::test]
 async fn a_plain_http_server_fails_the_handshake_with_its_status() {
     let server = start("kind: healthy").await;
-    let report = drive_websocket(&plan(&server, 2), CancellationToken::new()).await;
+    let report = drive_websocket(&plan(&server, 2), CancellationToken::new(), &live()).await;
     assert_eq!(endings(&report), vec!["200"; 2]);
     assert_eq!(report.count(Outcome::Status(200)), 2);
 }

@@ -25,7 +25,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::{Aggregator, LoadReport, Sample};
+use super::{Aggregator, LiveSender, LoadReport, Sample};
 
 /// One WebSocket run: where, how many sockets, and what each one does.
 #[derive(Debug, Clone)]
@@ -89,10 +89,14 @@ impl SocketRecord {
     }
 }
 
-/// Open every socket of `plan` through nginx and report how each went. Returns when every
-/// socket has ended, `max_duration` has passed, or `cancel` fired (then the report is marked
-/// `cancelled`).
-pub async fn drive_websocket(plan: &WsPlan, cancel: CancellationToken) -> LoadReport {
+/// Open every socket of `plan` through nginx and report how each went, publishing each ended
+/// socket to `live`. Returns when every socket has ended, `max_duration` has passed, or
+/// `cancel` fired (then the report is marked `cancelled`).
+pub async fn drive_websocket(
+    plan: &WsPlan,
+    cancel: CancellationToken,
+    live: &LiveSender,
+) -> LoadReport {
     let run_start = Instant::now();
     let deadline = run_start + plan.max_duration;
     let plan = Arc::new(plan.clone());
@@ -119,6 +123,7 @@ pub async fn drive_websocket(plan: &WsPlan, cancel: CancellationToken) -> LoadRe
             continue;
         };
         aggregator.record(&sample);
+        super::live::record_all(live, [sample.outcome]);
         sockets.push(record);
     }
     sockets.sort_by_key(|s| s.id);
