@@ -57,7 +57,8 @@ impl Behavior for WsEcho {
     const NGINX: &str = "plain `proxy_pass`: the upgrade is not forwarded and the client gets \
         this server's **426**; with `proxy_http_version 1.1` and `Upgrade`/`Connection` set: \
         **101**, frames echoed until `proxy_read_timeout` of silence (`upstream timed out \
-        (110: Connection timed out) while proxying upgraded connection`)";
+        (110: Connection timed out) while proxying upgraded connection` at `[info]`, no close \
+        frame)";
 
     fn validate(&self) -> Result<(), String> {
         validate_max_frame("ws_echo", self.max_frame)
