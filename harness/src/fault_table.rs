@@ -23,7 +23,11 @@ pub fn markdown() -> String {
         let defaults = fields(&kind.defaults());
         let shown = settings(kind, &defaults);
         let plays = match kind.probe() {
-            Some(p) => probe(&changed(&defaults, &fields(&p.config)), &p.traffic),
+            Some(p) => probe(
+                &changed(&defaults, &fields(&p.config)),
+                &p.traffic,
+                kind.protocol() == fake_upstreams::faults::Protocol::WebSocket,
+            ),
             None => "—".into(),
         };
         out.push_str(&format!(
@@ -81,8 +85,8 @@ fn changed(defaults: &Map<String, Value>, probe: &Map<String, Value>) -> Vec<(St
         .collect()
 }
 
-/// `{ delay: 2s }, 4 requests 4 at a time`.
-fn probe(settings: &[(String, Value)], t: &Traffic) -> String {
+/// `{ delay: 2s }, 4 requests 4 at a time` (WebSocket: `4 sockets idle 2000 ms`).
+fn probe(settings: &[(String, Value)], t: &Traffic, websocket: bool) -> String {
     let mut parts = Vec::new();
     if !settings.is_empty() {
         let kv: Vec<String> = settings
@@ -90,6 +94,14 @@ fn probe(settings: &[(String, Value)], t: &Traffic) -> String {
             .map(|(k, v)| format!("{k}: {}", value(v)))
             .collect();
         parts.push(format!("`{{ {} }}`", kv.join(", ")));
+    }
+    if websocket {
+        let frames = crate::confcheck::WEBSOCKET_FRAMES;
+        parts.push(format!("{} sockets of {frames} frames", t.requests));
+        if let Some(idle) = t.spacing {
+            parts.push(format!("idle {} ms before the close", idle.as_millis()));
+        }
+        return parts.join(", ");
     }
     parts.push(format!(
         "{} requests {} at a time",

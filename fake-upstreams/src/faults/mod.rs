@@ -59,7 +59,8 @@ pub(crate) trait Behavior: Default {
 }
 
 /// The protocol a fake server speaks: what nginx must be configured with to talk to it
-/// (`proxy_pass` for HTTP, `fastcgi_pass` for FastCGI).
+/// (`proxy_pass` for HTTP, `fastcgi_pass` for FastCGI, `proxy_pass` with the upgrade headers
+/// for WebSocket).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Protocol {
@@ -67,6 +68,9 @@ pub enum Protocol {
     Http,
     /// FastCGI, as php-fpm (`fastcgi_pass`).
     FastCgi,
+    /// WebSocket after an HTTP/1.1 upgrade (`proxy_pass` with the `Upgrade` recipe); a plain
+    /// request gets 426.
+    WebSocket,
     /// Never speaks (refuses, resets, closes or stalls before any answer): fits both.
     Any,
 }
@@ -86,12 +90,14 @@ pub struct Probe<F> {
     pub traffic: Traffic,
 }
 
-/// Requests sent to one target while a probe plays.
+/// Requests sent to one target while a probe plays. For a WebSocket location, `requests` is
+/// the number of sockets (opened `concurrency` at a time) and `spacing` how long each stays
+/// idle after its frames were echoed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Traffic {
     pub requests: u64,
     pub concurrency: usize,
-    /// Pause between two requests of one worker.
+    /// Pause between two requests of one worker (WebSocket: idle time before the close).
     pub spacing: Option<Duration>,
     /// Weighted method mix, e.g. `[("GET", 1), ("POST", 1)]`; empty means GET.
     pub methods: &'static [(&'static str, u32)],
@@ -260,11 +266,9 @@ impl Fault {
     /// of the fault's protocol (`fastcgi_healthy` for FastCGI faults, `ws_echo` for
     /// WebSocket ones, else `healthy`).
     pub fn healthy_fallback(&self) -> Fault {
-        if matches!(self, Fault::WsIdleClose(_) | Fault::WsNoPong(_)) {
-            return Fault::WsEcho(WsEcho::default());
-        }
         match self.protocol() {
             Protocol::FastCgi => Fault::FastcgiHealthy(FastcgiHealthy::default()),
+            Protocol::WebSocket => Fault::WsEcho(WsEcho::default()),
             Protocol::Http | Protocol::Any => Fault::Healthy(Healthy::default()),
         }
     }

@@ -17,7 +17,7 @@ use std::io;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::Behavior;
+use super::{Behavior, Protocol};
 use crate::request::RawConn;
 use crate::size::ByteSize;
 use crate::ws;
@@ -54,6 +54,8 @@ pub(crate) fn validate_max_frame(kind: &str, max_frame: ByteSize) -> Result<(), 
 }
 
 impl Behavior for WsEcho {
+    const PROTOCOL: Protocol = Protocol::WebSocket;
+
     const NGINX: &str = "plain `proxy_pass`: the upgrade is not forwarded and the client gets \
         this server's **426**; with `proxy_http_version 1.1` and `Upgrade`/`Connection` set: \
         **101**, frames echoed until `proxy_read_timeout` of silence (`upstream timed out \

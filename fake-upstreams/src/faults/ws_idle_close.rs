@@ -17,7 +17,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 
-use super::Behavior;
+use super::{Behavior, Probe, Protocol, Traffic};
 use super::ws_echo::{default_max_frame, validate_max_frame};
 use crate::request::RawConn;
 use crate::size::ByteSize;
@@ -64,8 +64,27 @@ fn default_code() -> u16 {
 }
 
 impl Behavior for WsIdleClose {
+    const PROTOCOL: Protocol = Protocol::WebSocket;
+
     const NGINX: &str = "**101**, then the server's close frame (1001 `idle timeout`) and FIN \
         are relayed: the client sees a clean close; nothing in error.log";
+
+    /// Sockets closed after 1 s of silence, while their client means to stay 2 s: what a
+    /// server-side idle timeout does to a socket behind the config.
+    fn probe() -> Option<Probe<Self>> {
+        Some(Probe {
+            config: WsIdleClose {
+                idle: Duration::from_secs(1),
+                ..WsIdleClose::default()
+            },
+            traffic: Traffic {
+                requests: 4,
+                concurrency: 4,
+                spacing: Some(Duration::from_secs(2)),
+                ..Traffic::default()
+            },
+        })
+    }
 
     fn validate(&self) -> Result<(), String> {
         validate_max_frame("ws_idle_close", self.max_frame)?;

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use tokio_tungstenite::tungstenite::protocol::frame::FrameHeader;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Control, OpCode};
 
-use super::Behavior;
+use super::{Behavior, Protocol};
 use super::ws_echo::{default_max_frame, validate_max_frame};
 use crate::request::{Fill, RawConn};
 use crate::size::ByteSize;
@@ -41,6 +41,8 @@ impl Default for WsNoPong {
 }
 
 impl Behavior for WsNoPong {
+    const PROTOCOL: Protocol = Protocol::WebSocket;
+
     const NGINX: &str = "**101**, data echoed through the tunnel; the client's pings get no \
         pong (nginx does not answer them either); nothing in error.log";
 

@@ -1,20 +1,24 @@
 //! Reading a user's config for what `check` can exercise: its upstreams (blocks, and literal
 //! addresses in `*_pass`), the locations that proxy to them (with the Host and path that reach
 //! each; regex and named locations through `reach`; over `http://` or `https://`, with the
-//! certificate name an https upstream must present, see `tls`), the listen addresses to
-//! move, and everything that cannot be tested, with the reason.
+//! certificate name an https upstream must present, see `tls`; WebSocket locations, with
+//! their upgrade recipe, see `websocket`), the listen addresses to move, and everything that
+//! cannot be tested, with the reason.
 
 mod address;
 mod fastcgi;
 mod reach;
 mod tls;
 mod upstream;
+mod websocket;
 
 pub use address::{Pass, host_for, listen_key, request_path, server_listens, split_pass};
 use fastcgi::FcgiScope;
 pub use fastcgi::{FastcgiLocation, SCRIPT_FILENAME_FIX, document_root};
 use tls::{SslScope, certificate_name, mixed_schemes};
 use upstream::{upstream_block, upstream_for};
+use websocket::WsScope;
+pub use websocket::{UPGRADE_FIX, WebSocketLocation};
 
 use std::collections::BTreeMap;
 
@@ -43,7 +47,8 @@ pub struct Upstream {
     /// checks with `proxy_ssl_verify on`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<String>,
-    /// What its servers speak: HTTP (`proxy_pass`) or FastCGI (`fastcgi_pass`).
+    /// What its servers speak: HTTP (`proxy_pass`), WebSocket (`proxy_pass` where an
+    /// upgrade header is set) or FastCGI (`fastcgi_pass`).
     #[serde(default, skip_serializing_if = "Protocol::is_http")]
     pub protocol: Protocol,
 }
@@ -55,6 +60,7 @@ pub enum Protocol {
     #[default]
     Http,
     FastCgi,
+    WebSocket,
 }
 
 impl Protocol {
@@ -91,6 +97,9 @@ pub struct Target {
     /// For a `fastcgi_pass`: the SCRIPT_FILENAME and root it sends PHP-FPM.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fastcgi: Option<FastcgiLocation>,
+    /// For a WebSocket location: the upgrade headers it sends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub websocket: Option<WebSocketLocation>,
 }
 
 fn http_scheme() -> String {
@@ -233,6 +242,7 @@ fn server_block(
 struct Scope {
     ssl: SslScope,
     fastcgi: FcgiScope,
+    ws: WsScope,
 }
 
 impl Scope {
@@ -240,6 +250,7 @@ impl Scope {
         Scope {
             ssl: self.ssl.enter(block),
             fastcgi: self.fastcgi.enter(block),
+            ws: self.ws.enter(block),
         }
     }
 }
@@ -323,7 +334,11 @@ fn pass(
         return;
     };
     let upstream = upstream_for(&p, &mut a.upstreams);
+    let websocket = (d.name == "proxy_pass")
+        .then(|| scope.ws.location())
+        .flatten();
     let protocol = match d.name.as_str() {
+        "proxy_pass" if websocket.is_some() => Ok(Protocol::WebSocket),
         "proxy_pass" => Ok(Protocol::Http),
         "fastcgi_pass" => Ok(Protocol::FastCgi),
         other => Err(format!(
@@ -345,9 +360,18 @@ fn pass(
                 at: d.at.to_string(),
                 scheme: p.scheme.clone(),
                 fastcgi: (protocol == Protocol::FastCgi).then(|| scope.fastcgi.location()),
+                websocket,
             };
             if p.scheme == "https://" {
                 certificate_name(&target, &p, &scope.ssl, a);
+            }
+            if let Some(ws) = &target.websocket {
+                a.notes.push(format!(
+                    "{} ({}): {}",
+                    target.label(),
+                    target.at,
+                    ws.idle_note()
+                ));
             }
             speaks(&target, protocol, a);
             a.targets.push(target);

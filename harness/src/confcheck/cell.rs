@@ -2,7 +2,8 @@
 //! playing a fault, see [`Placement`], everything else healthy; over TLS for an upstream used
 //! over `https://`), the run's CA and client certificate written for the config's
 //! `proxy_ssl_*` files, the test config rendered with their addresses, nginx started,
-//! traffic sent to each target in turn, everything stopped, error.log summarised.
+//! traffic sent to each target in turn (sockets to a WebSocket location, see `sockets`),
+//! everything stopped, error.log summarised.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -13,8 +14,9 @@ use tokio_util::sync::CancellationToken;
 use super::analyze::{Analysis, Target, document_root};
 use super::faults::{self, FaultKind, Traffic, healthy_for, over_tls};
 use super::rewrite::{Assignment, render, tls};
+use super::sockets;
 use crate::errorlog;
-use crate::load::{LiveSender, LoadPlan, LoadReport, LoadShape, drive_live};
+use crate::load::{LiveSender, LoadPlan, LoadReport, LoadShape, drive_live, drive_websocket};
 use crate::nginx::{NginxBackend, Render, RunDir, Session};
 use crate::nginxconf::Config;
 use crate::upstreams::{Seeding, Servers};
@@ -237,12 +239,21 @@ pub(super) fn with_ports(a: &Assignment, listens: &[String], ports: &[u16]) -> A
 async fn drive_target(ctx: &Ctx<'_>, drive: &Drive<'_>, a: &Assignment, t: &Target) -> TargetRun {
     let servers = drive.servers;
     let before = servers.sum(&t.upstream, |c| c.requests);
-    let plan = plan(
-        t,
-        a.ports.get(&t.listen).copied().unwrap_or(0),
-        &drive.traffic,
-    );
-    let load = drive_live(&plan, ctx.cancel.clone(), drive.live).await;
+    let port = a.ports.get(&t.listen).copied().unwrap_or(0);
+    let load = match t.websocket {
+        Some(_) => {
+            let plan = sockets::plan(t, port, &drive.traffic, MAX_DURATION);
+            sockets::judged(drive_websocket(&plan, ctx.cancel.clone(), drive.live).await)
+        }
+        None => {
+            drive_live(
+                &plan(t, port, &drive.traffic),
+                ctx.cancel.clone(),
+                drive.live,
+            )
+            .await
+        }
+    };
     TargetRun {
         load,
         reached: servers.sum(&t.upstream, |c| c.requests) - before,

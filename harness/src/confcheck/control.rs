@@ -1,9 +1,11 @@
 //! What a failed control run (every upstream healthy) says about a target: usually that the
 //! test cannot show faults there (listed as not tested, with what nginx logged), but for a
 //! FastCGI location whose php-fpm answers 404 `Primary script unknown`, that the config is
-//! wrong: the SCRIPT_FILENAME nginx sends names no script, so every PHP request fails.
+//! wrong: the SCRIPT_FILENAME nginx sends names no script, so every PHP request fails; and
+//! for a WebSocket location whose handshakes get the echo server's 426 or 400 (no upgrade
+//! reached it, or a broken one), that its upgrade recipe is incomplete.
 
-use super::analyze::{SCRIPT_FILENAME_FIX, Target, Untested};
+use super::analyze::{SCRIPT_FILENAME_FIX, Target, UPGRADE_FIX, Untested};
 use super::report::Defect;
 use std::collections::BTreeMap;
 
@@ -54,6 +56,23 @@ pub fn failure(
             fix: SCRIPT_FILENAME_FIX.to_string(),
         });
     }
+    let refused_upgrade = outcomes
+        .keys()
+        .any(|o| matches!(o, Outcome::Status(426 | 400)));
+    if let (Some(ws), true) = (&t.websocket, refused_upgrade && reached > 0) {
+        let cause = ws.problem.clone().unwrap_or_else(|| {
+            "the upstream got no WebSocket upgrade it could accept (426: no `Upgrade: \
+             websocket`; 400: the rest of the handshake)"
+                .to_string()
+        });
+        return Failure::Defect(Defect {
+            location,
+            at: t.at.clone(),
+            got: format!("with every upstream healthy its handshakes got {got}{logged}"),
+            cause,
+            fix: UPGRADE_FIX.to_string(),
+        });
+    }
     Failure::Untested(Untested {
         what: location,
         reason: format!(
@@ -85,6 +104,7 @@ mod tests {
                 root: Some("/var/www/html".into()),
                 problem: problem.map(str::to_string),
             }),
+            websocket: None,
         }
     }
 
@@ -130,5 +150,27 @@ mod tests {
             failure(&http, &got, 6, &[LOGGED.into()]),
             Failure::Untested(_)
         ));
+    }
+
+    #[test]
+    fn a_refused_upgrade_is_a_defect_with_the_recipe() {
+        let mut ws = php(None);
+        ws.fastcgi = None;
+        ws.websocket = Some(crate::confcheck::analyze::WebSocketLocation {
+            upgrade: Some("$http_upgrade".into()),
+            connection: None,
+            http_version: Some("1.1".into()),
+            read_timeout: None,
+            problem: Some("no proxy_set_header Connection".into()),
+        });
+        let got = BTreeMap::from([(Outcome::Status(400), 4)]);
+        let Failure::Defect(d) = failure(&ws, &got, 4, &[]) else {
+            panic!("a defect");
+        };
+        assert!(d.got.contains("400×4"), "{}", d.got);
+        assert_eq!(d.cause, "no proxy_set_header Connection");
+        assert_eq!(d.fix, UPGRADE_FIX);
+        let got = BTreeMap::from([(Outcome::Status(502), 4)]);
+        assert!(matches!(failure(&ws, &got, 0, &[]), Failure::Untested(_)));
     }
 }

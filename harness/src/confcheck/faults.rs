@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use fake_upstreams::faults::{FastcgiHealthy, Healthy, Protocol};
+use fake_upstreams::faults::{FastcgiHealthy, Healthy, Protocol, WsEcho};
 pub use fake_upstreams::faults::{FaultKind, Traffic};
 use fake_upstreams::{Fault, ServerSpec, TlsSpec};
 
@@ -39,6 +39,7 @@ fn wire(speaks: Speaks) -> Protocol {
     match speaks {
         Speaks::Http => Protocol::Http,
         Speaks::FastCgi => Protocol::FastCgi,
+        Speaks::WebSocket => Protocol::WebSocket,
     }
 }
 
@@ -104,10 +105,12 @@ pub fn healthy() -> ServerSpec {
 }
 
 /// A healthy fake server of an upstream that speaks `speaks`: for FastCGI a PHP-FPM that
-/// finds a script only under `document_root` (else 404 `Primary script unknown`).
+/// finds a script only under `document_root` (else 404 `Primary script unknown`); for
+/// WebSocket an echo server (426 to a request that is not an upgrade).
 pub fn healthy_for(speaks: Speaks, document_root: &str) -> ServerSpec {
     match speaks {
         Speaks::Http => healthy(),
+        Speaks::WebSocket => Fault::WsEcho(WsEcho::default()).into(),
         Speaks::FastCgi => Fault::FastcgiHealthy(FastcgiHealthy {
             document_root: document_root.to_string(),
             ..FastcgiHealthy::default()
@@ -139,6 +142,14 @@ mod tests {
         for both in [FaultKind::Refuse, FaultKind::Reset, FaultKind::Stall] {
             assert!(http.contains(&both) && fastcgi.contains(&both), "{both:?}");
         }
+        let ws = played_for(Speaks::WebSocket);
+        assert!(ws.contains(&FaultKind::WsIdleClose) && ws.contains(&FaultKind::Refuse));
+        assert!(!http.contains(&FaultKind::WsIdleClose));
+        assert!(!ws.contains(&FaultKind::CloseMidBody) && !ws.contains(&FaultKind::FastcgiKilled));
+        assert_eq!(
+            healthy_for(Speaks::WebSocket, "/").fault.fault_kind(),
+            FaultKind::WsEcho
+        );
         assert!(matches!(
             healthy_for(Speaks::FastCgi, "/var/www").fault,
             Fault::FastcgiHealthy(FastcgiHealthy { ref document_root, .. }) if document_root == "/var/www"

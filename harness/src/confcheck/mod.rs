@@ -20,6 +20,7 @@ mod control;
 pub mod faults;
 mod report;
 pub mod rewrite;
+mod sockets;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -32,12 +33,12 @@ pub use compare::{Change, Comparison, compare};
 pub use faults::{FaultKind, parse_played as parse_played_fault};
 pub use report::{Cell, CheckReport, Defect, LocationOutcomes, UpstreamReport};
 pub use rewrite::ConfigChange;
+pub use sockets::{FRAMES as WEBSOCKET_FRAMES, WEBSOCKET_PLAY, survived};
 
 use crate::events::{Event, PhaseKey, ProgressSender};
 use crate::fixes::Catalogue;
 use crate::input_error::InputError;
 use crate::nginx::NginxBackend;
-use crate::outcome::Outcome;
 use cell::Played;
 
 /// What a check is asked to do.
@@ -140,8 +141,7 @@ pub async fn check(
         .await?;
         let mut targets = Vec::new();
         for (t, r) in wanted.iter().zip(&control.targets) {
-            let ok =
-                r.load.total > 0 && r.load.outcomes.keys().all(|o| o.is_success()) && r.reached > 0;
+            let ok = r.load.total > 0 && r.load.outcomes.keys().all(survived) && r.reached > 0;
             match ok {
                 true => targets.push(*t),
                 false => match control::failure(t, &r.load.outcomes, r.reached, &control.log) {
@@ -226,7 +226,7 @@ async fn run(
     let all_success = out.as_ref().is_ok_and(|o| {
         o.targets
             .iter()
-            .all(|t| t.load.outcomes.keys().all(|o| o.is_success()))
+            .all(|t| t.load.outcomes.keys().all(survived))
     });
     emit(Event::PhaseFinished {
         key,
@@ -262,7 +262,7 @@ fn to_cell(
             outcomes: run.load.outcomes.clone(),
         });
     }
-    let survives = outcomes.keys().all(|o: &Outcome| o.is_success());
+    let survives = outcomes.keys().all(survived);
     Cell {
         fault: played.kind,
         placement: played.placement,

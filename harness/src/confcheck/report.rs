@@ -87,7 +87,7 @@ pub struct LocationOutcomes {
 
 impl LocationOutcomes {
     pub fn survives(&self) -> bool {
-        self.outcomes.keys().all(|o| o.is_success())
+        self.outcomes.keys().all(super::survived)
     }
 }
 

@@ -6,7 +6,9 @@
 use std::fmt::Write;
 
 use crate::confcheck::analyze::{Protocol, document_root};
-use crate::confcheck::{Cell, Change, CheckReport, Comparison, ConfigChange, Defect, Untested};
+use crate::confcheck::{
+    Cell, Change, CheckReport, Comparison, ConfigChange, Defect, Untested, WEBSOCKET_PLAY,
+};
 use crate::fixes::Advice;
 
 /// The check report as Markdown.
@@ -45,6 +47,9 @@ pub fn render_check(r: &CheckReport) -> String {
                 "- over FastCGI: its fakes play PHP-FPM, with scripts under `{}`",
                 text(&root)
             );
+        }
+        if up.upstream.protocol == Protocol::WebSocket {
+            let _ = writeln!(out, "- over WebSocket: {WEBSOCKET_PLAY}");
         }
         for t in &up.targets {
             let _ = writeln!(

@@ -4,7 +4,9 @@
 //! `--report` files are the machine-readable forms.
 
 use crate::confcheck::analyze::{Protocol, document_root};
-use crate::confcheck::{Cell, Change, CheckReport, Comparison, Placement, UpstreamReport};
+use crate::confcheck::{
+    Cell, Change, CheckReport, Comparison, Placement, UpstreamReport, WEBSOCKET_PLAY,
+};
 use crate::fixes::Advice;
 
 /// The terminal table of one report.
@@ -42,6 +44,9 @@ pub fn check(r: &CheckReport) -> String {
             out.push_str(&format!(
                 "  over FastCGI: its fakes play PHP-FPM, with scripts under {root}\n"
             ));
+        }
+        if up.upstream.protocol == Protocol::WebSocket {
+            out.push_str(&format!("  over WebSocket: {WEBSOCKET_PLAY}\n"));
         }
         for t in &up.targets {
             out.push_str(&format!(

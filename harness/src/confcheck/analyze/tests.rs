@@ -304,3 +304,54 @@ fn uwsgi_scgi_and_grpc_stay_untested_with_the_protocol_they_need() {
         );
     }
 }
+
+#[test]
+fn a_proxy_pass_with_the_upgrade_recipe_is_a_websocket_location() {
+    let a = fixture("websocket/site.conf");
+    let [up] = a.upstreams.as_slice() else {
+        panic!("one upstream: {a:#?}");
+    };
+    assert_eq!(up.protocol, Protocol::WebSocket);
+    let ws = a.targets[0].websocket.as_ref().expect("a WebSocket target");
+    assert_eq!(ws.problem, None);
+    assert_eq!(ws.read_timeout.as_deref(), Some("1h"));
+    assert!(
+        a.notes.iter().any(|n| n.contains("proxy_read_timeout 1h")),
+        "{:#?}",
+        a.notes
+    );
+    assert!(a.untested.is_empty(), "{:#?}", a.untested);
+    // A plain proxy_pass stays HTTP.
+    assert!(
+        shop()
+            .upstreams
+            .iter()
+            .all(|u| u.protocol == Protocol::Http)
+    );
+}
+
+#[test]
+fn each_half_recipe_location_carries_its_problem() {
+    let a = fixture("websocket/half-recipe.conf");
+    let problems: Vec<(&str, &str)> = a
+        .targets
+        .iter()
+        .map(|t| {
+            let ws = t.websocket.as_ref().expect("a WebSocket target");
+            (t.upstream.as_str(), ws.problem.as_deref().unwrap_or(""))
+        })
+        .collect();
+    let [(feed, no_version), (chat, no_connection), (live, dropped)] = problems.as_slice() else {
+        panic!("three targets: {problems:#?}");
+    };
+    assert_eq!([*feed, *chat, *live], ["feed", "chat", "live"]);
+    assert!(
+        no_version.contains("no proxy_http_version 1.1"),
+        "{no_version}"
+    );
+    assert!(
+        no_connection.contains("Connection: close"),
+        "{no_connection}"
+    );
+    assert!(dropped.contains("do not reach this location"), "{dropped}");
+}
