@@ -365,13 +365,14 @@ fn pass(
             if p.scheme == "https://" {
                 certificate_name(&target, &p, &scope.ssl, a);
             }
-            if let Some(ws) = &target.websocket {
-                a.notes.push(format!(
-                    "{} ({}): {}",
-                    target.label(),
-                    target.at,
-                    ws.idle_note()
-                ));
+            let note = match &target.websocket {
+                Some(ws) => Some(ws.idle_note()),
+                None if protocol == Protocol::Http => scope.ws.connection_only(),
+                None => None,
+            };
+            if let Some(note) = note {
+                a.notes
+                    .push(format!("{} ({}): {note}", target.label(), target.at));
             }
             speaks(&target, protocol, a);
             a.targets.push(target);

@@ -10,6 +10,7 @@ mod cli_exit_codes;
 mod config_check;
 mod config_check_fastcgi;
 mod config_check_tls;
+mod config_check_websocket;
 mod config_corpus;
 mod diagnose_logs;
 mod process_cleanup;

@@ -1,6 +1,8 @@
 //! WebSocket locations as `check` reads them: a `proxy_pass` where a `proxy_set_header
-//! Upgrade` or a `proxy_set_header Connection` naming `upgrade` (`$connection_upgrade`) is in
-//! force, or was meant to be. `proxy_set_header`s are merged as nginx merges them
+//! Upgrade` is in force, or was before an inner level dropped it. A `Connection` naming
+//! `upgrade` (`$connection_upgrade`) alone does not make one: that line is also in many plain
+//! HTTP snippets (the map sends `close` when the client asks no upgrade), so such a location
+//! is played as HTTP, with a note. `proxy_set_header`s are merged as nginx merges them
 //! (`ngx_http_proxy_merge_loc_conf`: taken as a whole from the innermost level that has any,
 //! so one `proxy_set_header` in a location drops every outer one), `proxy_http_version` and
 //! `proxy_read_timeout` are inherited on their own. The upgrade works only with all three
@@ -37,13 +39,15 @@ struct Headers {
 }
 
 impl Headers {
-    /// Whether these headers ask for an upgrade (either half of the recipe).
+    /// Whether these headers pass an upgrade on.
     fn upgrades(&self) -> bool {
         self.upgrade.is_some()
-            || self
-                .connection
-                .as_deref()
-                .is_some_and(|c| c.to_ascii_lowercase().contains("upgrade"))
+    }
+
+    fn connection_upgrade(&self) -> bool {
+        self.connection
+            .as_deref()
+            .is_some_and(|c| c.to_ascii_lowercase().contains("upgrade"))
     }
 }
 
@@ -117,38 +121,46 @@ impl WsScope {
         scope
     }
 
+    /// For a location played as HTTP whose `Connection` names `upgrade` without an `Upgrade`:
+    /// why it cannot carry a WebSocket, should it be meant to.
+    pub fn connection_only(&self) -> Option<String> {
+        let h = self.headers.as_ref()?;
+        (!h.upgrades() && h.connection_upgrade() && self.dropped.is_none()).then(|| {
+            format!(
+                "proxy_set_header Connection {} without proxy_set_header Upgrade (from {}): \
+                 played as HTTP; a WebSocket here would not be upgraded (the upstream sees no \
+                 Upgrade, e.g. 426)",
+                h.connection.as_deref().unwrap_or_default(),
+                h.at
+            )
+        })
+    }
+
     /// What a `proxy_pass` in this scope does with an upgrade; `None`: not a WebSocket
-    /// location (no upgrade header in force or dropped).
+    /// location (no `Upgrade` header in force or dropped).
     pub fn location(&self) -> Option<WebSocketLocation> {
         let headers = self.headers.clone().unwrap_or_default();
         if !headers.upgrades() && self.dropped.is_none() {
             return None;
         }
         let http11 = self.http_version.as_deref() == Some("1.1");
-        let connection_upgrade = headers
-            .connection
-            .as_deref()
-            .is_some_and(|c| c.to_ascii_lowercase().contains("upgrade"));
         let problem = match (&self.dropped, headers.upgrade.is_some()) {
             (Some(outer), false) => Some(format!(
                 "the proxy_set_header Upgrade/Connection at {outer} do not reach this location: \
                  the proxy_set_header at {} starts a list of its own, and nginx inherits \
-                 proxy_set_headers only to levels that set none",
+                 proxy_set_headers only to levels that set none (Upgrade is hop-by-hop: \
+                 nginx does not pass the client's on by itself)",
                 headers.at
             )),
-            (None, false) => Some(
-                "no proxy_set_header Upgrade: Upgrade is hop-by-hop, nginx does not pass the \
-                 client's on"
-                    .to_string(),
-            ),
-            (_, true) if !connection_upgrade => Some(
+            (None, false) => None,
+            (_, true) if !headers.connection_upgrade() => Some(
                 "no proxy_set_header Connection with `upgrade`: nginx sends the upstream \
                  `Connection: close`"
                     .to_string(),
             ),
             (_, true) if !http11 => Some(match &self.http_version {
                 Some(v) => format!("proxy_http_version is {v}: an upgrade needs HTTP/1.1"),
-                None => "no proxy_http_version 1.1: nginx up to 1.26 talks HTTP/1.0 to \
+                None => "no proxy_http_version 1.1: nginx before 1.29.7 talks HTTP/1.0 to \
                          upstreams (1.30 defaults to 1.1), and an upgrade needs HTTP/1.1"
                     .to_string(),
             }),
@@ -225,7 +237,7 @@ mod tests {
                 .problem
                 .as_deref()
                 .unwrap()
-                .contains("up to 1.26")
+                .contains("before 1.29.7")
         );
         assert!(
             no_version
@@ -238,16 +250,13 @@ mod tests {
         )
         .unwrap();
         assert!(no_connection.problem.unwrap().contains("Connection: close"));
-        let no_upgrade = at_pass(
-            "http { server { location /ws { proxy_http_version 1.1; \
-             proxy_set_header Connection upgrade; proxy_pass http://app; } } }",
-        )
-        .unwrap();
-        assert!(
-            no_upgrade
-                .problem
-                .unwrap()
-                .contains("no proxy_set_header Upgrade")
+        // Connection alone is in many plain HTTP snippets: not a WebSocket location.
+        assert_eq!(
+            at_pass(
+                "http { server { location /ws { proxy_http_version 1.1; \
+                 proxy_set_header Connection upgrade; proxy_pass http://app; } } }",
+            ),
+            None
         );
     }
 
@@ -261,5 +270,23 @@ mod tests {
         .expect("meant as a WebSocket location");
         assert!(l.problem.unwrap().contains("do not reach this location"));
         assert_eq!(l.upgrade, None);
+    }
+
+    #[test]
+    fn a_connection_upgrade_alone_is_noted_not_played_as_websocket() {
+        let nodes = parse(
+            "http { server { location / { proxy_http_version 1.1; \
+             proxy_set_header Connection $connection_upgrade; proxy_pass http://app; } } }",
+            std::path::Path::new("t.conf"),
+        )
+        .unwrap();
+        let Node::Directive(http) = &nodes[0] else {
+            panic!("http first");
+        };
+        let server = http.children().next().unwrap();
+        let loc = server.children().next().unwrap();
+        let scope = WsScope::default().enter(http).enter(server).enter(loc);
+        assert_eq!(scope.location(), None);
+        assert!(scope.connection_only().unwrap().contains("played as HTTP"));
     }
 }
