@@ -39,6 +39,7 @@ use crate::events::{Event, PhaseKey, ProgressSender};
 use crate::fixes::Catalogue;
 use crate::input_error::InputError;
 use crate::nginx::NginxBackend;
+use crate::outcome::Outcome;
 use cell::Played;
 
 /// What a check is asked to do.
@@ -142,6 +143,11 @@ pub async fn check(
         let mut targets = Vec::new();
         for (t, r) in wanted.iter().zip(&control.targets) {
             let ok = r.load.total > 0 && r.load.outcomes.keys().all(survived) && r.reached > 0;
+            // A WebSocket location's control must upgrade: a 200 means its upstream's fakes
+            // speak plain HTTP (another location decided the upstream's protocol).
+            let ok = ok
+                && (t.websocket.is_none()
+                    || r.load.outcomes.keys().all(|o| *o == Outcome::Status(101)));
             match ok {
                 true => targets.push(*t),
                 false => match control::failure(t, &r.load.outcomes, r.reached, &control.log) {

@@ -120,3 +120,35 @@ fn check_exits_1_on_a_half_done_recipe_and_names_the_fix() {
     assert!(text.contains("DEFECT chat.example"), "{text}");
     assert!(text.contains(&format!("fix: {FIX}")), "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_websocket_location_on_an_http_upstream_is_not_tested_and_says_why() {
+    let Some(nginx) = common::nginx_or_skip("a_websocket_location_on_an_http_upstream") else {
+        return;
+    };
+    let r = run(
+        &nginx,
+        "websocket/shared-upstream.conf",
+        &[FaultKind::Refuse],
+    )
+    .await;
+    let [up] = r.upstreams.as_slice() else {
+        panic!("one upstream: {r:#?}");
+    };
+    // `location /` came first: the fakes are plain HTTP, and /ws/'s handshakes get their 200.
+    assert_eq!(up.upstream.protocol, Protocol::Http);
+    assert_eq!(up.targets.len(), 1, "{r:#?}");
+    let [ws] = r.untested.as_slice() else {
+        panic!("one location not tested: {r:#?}");
+    };
+    assert!(
+        ws.what.contains("location /ws/") && ws.reason.contains("200"),
+        "{ws:#?}"
+    );
+    assert!(
+        r.notes.iter().any(|n| n.contains("also used by")),
+        "{:#?}",
+        r.notes
+    );
+    assert!(r.defects.is_empty(), "{r:#?}");
+}
