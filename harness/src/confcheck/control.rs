@@ -73,6 +73,18 @@ pub fn failure(
             fix: UPGRADE_FIX.to_string(),
         });
     }
+    if t.websocket.is_some() && outcomes.keys().all(|o| o.is_success()) {
+        return Failure::Untested(Untested {
+            what: location,
+            reason: format!(
+                "its handshakes got {got} from upstream {}'s fakes, which speak plain HTTP \
+                 (another location made it an HTTP upstream); a WebSocket location is played \
+                 only on an upstream whose first location is one{logged}",
+                t.upstream
+            ),
+            at: t.at.clone(),
+        });
+    }
     Failure::Untested(Untested {
         what: location,
         reason: format!(
@@ -172,5 +184,10 @@ mod tests {
         assert_eq!(d.fix, UPGRADE_FIX);
         let got = BTreeMap::from([(Outcome::Status(502), 4)]);
         assert!(matches!(failure(&ws, &got, 0, &[]), Failure::Untested(_)));
+        let got = BTreeMap::from([(Outcome::Status(200), 4)]);
+        let Failure::Untested(u) = failure(&ws, &got, 4, &[]) else {
+            panic!("not tested");
+        };
+        assert!(u.reason.contains("speak plain HTTP"), "{}", u.reason);
     }
 }

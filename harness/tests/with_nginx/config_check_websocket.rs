@@ -142,7 +142,7 @@ async fn a_websocket_location_on_an_http_upstream_is_not_tested_and_says_why() {
         panic!("one location not tested: {r:#?}");
     };
     assert!(
-        ws.what.contains("location /ws/") && ws.reason.contains("200"),
+        ws.what.contains("location /ws/") && ws.reason.contains("200×6 from upstream app's fakes"),
         "{ws:#?}"
     );
     assert!(
