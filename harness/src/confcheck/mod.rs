@@ -9,7 +9,8 @@
 //! requests do not reach its upstream as 2xx is listed as untested; it also warms the
 //! config's caches), then once per upstream, fault and placement (`cell`); an upstream used
 //! over `https://` is played by fakes that speak TLS with a certificate for the name nginx
-//! checks, from a CA made per run. Each run is announced to the progress display. Plain data
+//! checks, from a CA made per run; a WebSocket location gets sockets instead of requests
+//! (`sockets`), and its control must upgrade. Each run is announced to the progress display. Plain data
 //! only; `report/` renders it.
 
 pub mod analyze;
