@@ -169,6 +169,11 @@ impl JsonSchema for Target {
 }
 
 impl DnsSpec {
+    /// Whether no name is given (no `dns:` section).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     /// Reject data that parses but cannot be served; messages name the DNS name.
     pub fn validate(&self) -> Result<(), String> {
         for (name, spec) in &self.0 {

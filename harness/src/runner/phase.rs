@@ -13,10 +13,11 @@ use crate::errorlog;
 use crate::load::{
     ConnectionRamp, LoadPlan, LoadReport, LoadShape, LoadStage, SlowBody, drive_stages,
 };
+use crate::names::{self, NameService};
 use crate::nginx::{ConfigTest, Logs, Render, RunDir, Session, render};
 use crate::result::{PhaseResult, STALL_LIMIT_MS, Verdict};
 use crate::scenario::{Addresses, Fragments, Phase, Scenario, Traffic, config_text, expand};
-use crate::upstreams::{Seeding, Servers};
+use crate::upstreams::{Key, Seeding, Servers};
 use crate::witness::{self, Evidence};
 
 /// Run one phase of `s` and return what it showed. Never panics on nginx or socket trouble:
@@ -40,6 +41,7 @@ pub async fn run_phase(
         config_rejected: None,
         load: None,
         upstreams: BTreeMap::new(),
+        dns_queries: BTreeMap::new(),
         evidence: Evidence::default(),
         log: Default::default(),
         checks: Vec::new(),
@@ -56,14 +58,49 @@ pub async fn run_phase(
             specs.push(((upstream.clone(), name.clone()), spec.clone()));
         }
     }
-    let servers = match Servers::start(specs, Seeding::PerServer(attempt.seed), cancel).await {
+    let (port, binds) = match dns_binds(s) {
+        Ok(binds) => binds,
+        Err(e) => {
+            return fail(
+                result,
+                format!("cannot pick the DNS servers' port: {e}"),
+                started,
+            );
+        }
+    };
+    let seeding = Seeding::PerServer(attempt.seed);
+    let servers = match Servers::start_at(specs, &binds, seeding, cancel).await {
         Ok(servers) => servers,
         Err(e) => return fail(result, format!("cannot start fake upstreams: {e}"), started),
     };
+    let names = match s.dns.is_empty() {
+        true => None,
+        false => match NameService::start(&s.dns, port, &servers, &dir, cancel).await {
+            Ok(names) => Some(names),
+            Err(e) => {
+                return fail(
+                    result,
+                    format!("cannot start the fake DNS server: {e}"),
+                    started,
+                );
+            }
+        },
+    };
     let mounts = vec![servers.socket_dir().to_path_buf()];
     let session = Session::new(&attempt.nginx, dir, mounts);
-    let outcome = drive_nginx(s, phase, &session, &servers, attempt, cancel).await;
+    let outcome = drive_nginx(
+        s,
+        phase,
+        &session,
+        (&servers, names.as_ref()),
+        attempt,
+        cancel,
+    )
+    .await;
     result.upstreams = servers.stop().await;
+    if let Some(names) = names {
+        result.dns_queries = names.stop().await;
+    }
     if !opts.keep {
         session.remove_temp();
     }
@@ -121,11 +158,11 @@ async fn drive_nginx(
     s: &Scenario,
     phase: &Phase,
     session: &Session<'_>,
-    servers: &Servers,
+    (servers, names): (&Servers, Option<&NameService>),
     attempt: &Attempt,
     cancel: &CancellationToken,
 ) -> Result<Ran, String> {
-    let fragments = expanded(s, phase, servers, session.dir())?;
+    let fragments = expanded(s, phase, (servers, names), session.dir())?;
     let header = format!("scenario {} / phase {}", s.name, phase.name);
     let binary = attempt.nginx.binary();
     let settings = s.nginx_for(phase);
@@ -139,6 +176,9 @@ async fn drive_nginx(
     let port = nginx.ports()[0];
     let stages = plan_for(s, phase, port, attempt.seed);
     servers.start_schedules();
+    if let Some(names) = names {
+        names.start_schedule();
+    }
     let report = drive_stages(&stages, cancel.clone(), &attempt.live).await;
     let ports = nginx.stop().await;
     Ok((config, Some(report), Some(port), session.logs(&ports)))
@@ -148,11 +188,15 @@ async fn drive_nginx(
 fn expanded(
     s: &Scenario,
     phase: &Phase,
-    servers: &Servers,
+    (servers, names): (&Servers, Option<&NameService>),
     dir: &RunDir,
 ) -> Result<Fragments, String> {
     let raw = phase.config.apply(&s.config);
     let mut addrs = Addresses(servers.addresses());
+    if let Some(names) = names {
+        let (resolver, hosts) = names.placeholders();
+        addrs = addrs.with_dns(resolver, hosts);
+    }
     for (key, pem) in servers.tls_files() {
         let path = dir.root.join(format!("{key}.pem"));
         std::fs::write(&path, pem).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
@@ -164,6 +208,14 @@ fn expanded(
         http: expand_one(&raw.http)?,
         location: expand_one(&raw.location)?,
     })
+}
+
+/// The shared port and the addresses of the servers `dns:` records name (none without one).
+fn dns_binds(s: &Scenario) -> std::io::Result<(u16, BTreeMap<Key, std::net::SocketAddr>)> {
+    match s.dns.is_empty() {
+        true => Ok((0, BTreeMap::new())),
+        false => names::binds(&s.dns),
+    }
 }
 
 /// One load stage per traffic stage of the phase, in order, all aimed at nginx on `port`.
