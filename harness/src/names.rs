@@ -69,8 +69,7 @@ impl NameService {
             }
         };
         let zone = spec.resolve(&addr_of).map_err(io::Error::other)?;
-        std::fs::write(dir.hosts(), spec.hosts_file(&addr_of))?;
-        std::fs::write(dir.nsswitch(), nsswitch(&system_nsswitch()))?;
+        write_hosts(spec, &addr_of, dir)?;
         let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
         let server = DnsServer::spawn(zone, ip, cancel.child_token()).await?;
         Ok(NameService {
@@ -96,6 +95,24 @@ impl NameService {
     pub async fn stop(self) -> BTreeMap<String, u64> {
         self.server.stop().await
     }
+}
+
+/// Write the run dir's `hosts` (each name's first addresses, from `addr_of` for servers) and
+/// `nsswitch.conf`, which nginx then sees as its /etc files (see `nginx::hosts`).
+pub fn write_hosts(
+    spec: &DnsSpec,
+    addr_of: &impl Fn(&str, &str) -> Option<Ipv4Addr>,
+    dir: &RunDir,
+) -> io::Result<()> {
+    std::fs::write(dir.hosts(), spec.hosts_file(addr_of))?;
+    std::fs::write(dir.nsswitch(), nsswitch(&system_nsswitch()))
+}
+
+/// The placeholders of `{{dns}}` and `{{dns.NAME}}` where no DNS server runs (`validate`):
+/// the resolver at `127.0.0.1:53` and every name at `port`.
+pub fn placeholder_names(spec: &DnsSpec, port: u16) -> (String, Vec<(String, String)>) {
+    let names = spec.0.keys().map(|n| (n.clone(), format!("{n}:{port}")));
+    ("127.0.0.1:53".into(), names.collect())
 }
 
 fn system_nsswitch() -> String {
