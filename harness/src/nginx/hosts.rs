@@ -7,6 +7,7 @@
 
 use std::ffi::CString;
 use std::io;
+use std::net::IpAddr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
@@ -60,6 +61,45 @@ pub(super) fn isolate(cmd: &mut Command, dir: &RunDir) -> io::Result<()> {
     Ok(())
 }
 
+/// The run dir's hosts file as (name, address) pairs, `localhost` left out: a container
+/// nginx gets them as extra hosts. Empty without a hosts file.
+pub(super) fn entries(dir: &RunDir) -> Vec<(String, IpAddr)> {
+    let text = std::fs::read_to_string(dir.hosts()).unwrap_or_default();
+    parse_entries(&text)
+}
+
+fn parse_entries(text: &str) -> Vec<(String, IpAddr)> {
+    let lines = text.lines().map(|l| l.split('#').next().unwrap_or(""));
+    let mut out = Vec::new();
+    for line in lines {
+        let mut words = line.split_whitespace();
+        let Some(ip) = words.next().and_then(|w| w.parse::<IpAddr>().ok()) else {
+            continue;
+        };
+        for name in words.filter(|n| !n.starts_with("localhost") && !n.starts_with("ip6-")) {
+            out.push((name.to_string(), ip));
+        }
+    }
+    out
+}
+
 fn c_path(path: &Path) -> io::Result<CString> {
     CString::new(path.as_os_str().as_bytes()).map_err(io::Error::other)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_entries_leave_out_localhost_and_comments() {
+        let text = "# written by badgateway\n127.0.0.1 localhost\n::1 localhost ip6-localhost\n\
+                    127.0.0.2 app.internal\n10.0.0.1 b.internal # note\n";
+        let got = parse_entries(text);
+        let want: Vec<(String, IpAddr)> = vec![
+            ("app.internal".into(), [127, 0, 0, 2].into()),
+            ("b.internal".into(), [10, 0, 0, 1].into()),
+        ];
+        assert_eq!(got, want);
+    }
 }

@@ -17,7 +17,7 @@ use crate::names::{self, NameService};
 use crate::nginx::{ConfigTest, Logs, Render, RunDir, Session, render};
 use crate::result::{PhaseResult, STALL_LIMIT_MS, Verdict};
 use crate::scenario::{Addresses, Fragments, Phase, Scenario, Traffic, config_text, expand};
-use crate::upstreams::{Key, Seeding, Servers};
+use crate::upstreams::{Seeding, Servers};
 use crate::witness::{self, Evidence};
 
 /// Run one phase of `s` and return what it showed. Never panics on nginx or socket trouble:
@@ -52,39 +52,9 @@ pub async fn run_phase(
         Ok(d) => d,
         Err(e) => return fail(result, format!("cannot create run dir: {e}"), started),
     };
-    let mut specs = Vec::new();
-    for (upstream, servers) in &s.upstreams {
-        for (name, spec) in servers {
-            specs.push(((upstream.clone(), name.clone()), spec.clone()));
-        }
-    }
-    let (port, binds) = match dns_binds(s) {
-        Ok(binds) => binds,
-        Err(e) => {
-            return fail(
-                result,
-                format!("cannot pick the DNS servers' port: {e}"),
-                started,
-            );
-        }
-    };
-    let seeding = Seeding::PerServer(attempt.seed);
-    let servers = match Servers::start_at(specs, &binds, seeding, cancel).await {
-        Ok(servers) => servers,
-        Err(e) => return fail(result, format!("cannot start fake upstreams: {e}"), started),
-    };
-    let names = match s.dns.is_empty() {
-        true => None,
-        false => match NameService::start(&s.dns, port, &servers, &dir, cancel).await {
-            Ok(names) => Some(names),
-            Err(e) => {
-                return fail(
-                    result,
-                    format!("cannot start the fake DNS server: {e}"),
-                    started,
-                );
-            }
-        },
+    let (servers, names) = match start_upstreams(s, attempt, &dir, cancel).await {
+        Ok(up) => up,
+        Err(message) => return fail(result, message, started),
     };
     let mounts = vec![servers.socket_dir().to_path_buf()];
     let session = Session::new(&attempt.nginx, dir, mounts);
@@ -210,12 +180,35 @@ fn expanded(
     })
 }
 
-/// The shared port and the addresses of the servers `dns:` records name (none without one).
-fn dns_binds(s: &Scenario) -> std::io::Result<(u16, BTreeMap<Key, std::net::SocketAddr>)> {
-    match s.dns.is_empty() {
-        true => Ok((0, BTreeMap::new())),
-        false => names::binds(&s.dns),
+/// The phase's fake servers, and with a `dns:` section its fake DNS server (the servers its
+/// records name on their own loopback addresses, one port for all; see [`crate::names`]).
+async fn start_upstreams(
+    s: &Scenario,
+    attempt: &Attempt,
+    dir: &RunDir,
+    cancel: &CancellationToken,
+) -> Result<(Servers, Option<NameService>), String> {
+    let mut specs = Vec::new();
+    for (upstream, servers) in &s.upstreams {
+        for (name, spec) in servers {
+            specs.push(((upstream.clone(), name.clone()), spec.clone()));
+        }
     }
+    let (port, binds) = match s.dns.is_empty() {
+        true => (0, BTreeMap::new()),
+        false => names::binds(&s.dns).map_err(|e| format!("cannot pick the DNS port: {e}"))?,
+    };
+    let seeding = Seeding::PerServer(attempt.seed);
+    let servers = Servers::start_at(specs, &binds, seeding, cancel)
+        .await
+        .map_err(|e| format!("cannot start fake upstreams: {e}"))?;
+    if s.dns.is_empty() {
+        return Ok((servers, None));
+    }
+    let names = NameService::start(&s.dns, port, &servers, dir, cancel)
+        .await
+        .map_err(|e| format!("cannot start the fake DNS server: {e}"))?;
+    Ok((servers, Some(names)))
 }
 
 /// One load stage per traffic stage of the phase, in order, all aimed at nginx on `port`.
