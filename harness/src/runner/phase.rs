@@ -92,6 +92,7 @@ pub async fn run_phase(
         load: load.as_ref(),
         log: &lines,
         upstreams: &result.upstreams,
+        dns_queries: &result.dns_queries,
         traces: &traces,
     };
     result.checks = evaluate(&phase.expect, &seen);

@@ -75,6 +75,10 @@ pub struct Expect {
     /// that retried POSTs reached two servers.
     #[serde(default)]
     pub duplicate_methods: BTreeMap<String, ShareExpr>,
+    /// Queries the fake DNS server got per name of the `dns:` section, as plain counts, e.g.
+    /// `app.internal: "== 0"` (nginx resolved it at start, from the hosts file) or `">= 2"`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub dns_queries: BTreeMap<String, ShareExpr>,
 }
 
 /// Outcomes of the requests of one traffic stage (`stage: after`), or of those that started in
@@ -156,6 +160,7 @@ impl Expect {
             && self.windows.is_empty()
             && self.duplicates.is_none()
             && self.duplicate_methods.is_empty()
+            && self.dns_queries.is_empty()
     }
 
     /// Only `nginx -t` is asked about (`config_rejected`, or `config_accepted` with nothing
@@ -181,5 +186,6 @@ impl Expect {
             || !self.tries.is_empty()
             || !self.received.is_empty()
             || !self.latency.is_empty()
+            || !self.dns_queries.is_empty()
     }
 }

@@ -246,6 +246,25 @@ fn check_dns(s: &Scenario) -> Result<(), (String, String)> {
             Some(_) => {}
         }
     }
+    for phase in &s.phases {
+        for (name, expr) in &phase.expect.dns_queries {
+            let at = format!("{name}:");
+            if !s.dns.0.contains_key(name) {
+                let msg = format!(
+                    "phase `{}`: dns_queries: `{name}` is not in `dns:`",
+                    phase.name
+                );
+                return Err((at, msg));
+            }
+            if expr.unit == super::Unit::Percent {
+                let msg = format!(
+                    "phase `{}`: dns_queries of `{name}` is a count, not {expr}",
+                    phase.name
+                );
+                return Err((at, msg));
+            }
+        }
+    }
     Ok(())
 }
 
