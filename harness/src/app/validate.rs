@@ -72,6 +72,15 @@ async fn validate_one(
     };
     let mut all_ok = true;
     for phase in &s.phases {
+        if !phase.applies_to(nginx.version()) {
+            crate::outln!(
+                "skip {} / {}: not for nginx {} (nginx_versions)",
+                s.name,
+                phase.name,
+                nginx.version()
+            );
+            continue;
+        }
         let raw = phase.config.apply(&s.config);
         let expand_one = |t: &str| expand(t, &addrs).unwrap_or_else(|_| t.to_string());
         let fragments = Fragments {
