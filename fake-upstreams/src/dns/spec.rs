@@ -268,6 +268,38 @@ impl DnsSpec {
     }
 }
 
+impl NameSpec {
+    /// One line for `explain`: `A 127.0.0.2 (ttl 1s), then nxdomain after 500ms`.
+    pub fn describe(&self) -> String {
+        let mut text = answer_text(self.answer, &self.a, &self.aaaa, self.ttl);
+        for step in &self.schedule {
+            let after = humantime_serde::re::humantime::format_duration(step.after);
+            let then = answer_text(step.answer, &step.a, &step.aaaa, step.ttl);
+            text.push_str(&format!(", then {then} after {after}"));
+        }
+        text
+    }
+}
+
+fn answer_text(answer: Answer, a: &[Target], aaaa: &[Ipv6Addr], ttl: Duration) -> String {
+    let kind = match answer {
+        Answer::Records => "records",
+        Answer::Nxdomain => "nxdomain",
+        Answer::Servfail => "servfail",
+        Answer::Timeout => "no reply",
+    };
+    if answer != Answer::Records {
+        return kind.to_string();
+    }
+    let v4 = a.iter().map(|t| format!("A {t}"));
+    let v6 = aaaa.iter().map(|ip| format!("AAAA {ip}"));
+    let records: Vec<String> = v4.chain(v6).collect();
+    match records.is_empty() {
+        true => "no records".to_string(),
+        false => format!("{} (ttl {}s)", records.join(", "), ttl.as_secs()),
+    }
+}
+
 fn check_name(name: &str) -> Result<(), String> {
     let ok_chars = name
         .bytes()
@@ -335,6 +367,12 @@ mod tests {
             ]
         );
         assert_eq!(spec.0["gone.internal"].answer, Answer::Nxdomain);
+        assert_eq!(
+            app.describe(),
+            "A {{upstream.app.blue}}, A 10.0.0.7 (ttl 2s), then A {{upstream.app.green}} \
+             (ttl 30s) after 3s"
+        );
+        assert_eq!(spec.0["gone.internal"].describe(), "nxdomain");
     }
 
     #[test]
