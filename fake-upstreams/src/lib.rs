@@ -8,6 +8,7 @@
 
 pub mod body;
 pub mod counters;
+pub mod dns;
 pub mod duration;
 pub mod endpoint;
 pub mod fastcgi;

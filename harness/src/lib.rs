@@ -21,6 +21,7 @@ pub mod fixes;
 pub mod guard;
 pub mod input_error;
 pub mod load;
+pub mod names;
 pub mod nginx;
 pub mod nginxconf;
 pub mod outcome;

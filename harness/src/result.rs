@@ -144,6 +144,9 @@ pub struct PhaseResult {
     pub load: Option<LoadReport>,
     /// Counters per fake server, keyed `upstream.server`.
     pub upstreams: BTreeMap<String, CounterSnapshot>,
+    /// Queries the fake DNS server got, per name (empty without a `dns:` section).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub dns_queries: BTreeMap<String, u64>,
     /// What nginx logged and the upstreams received, per request, condensed; with samples
     /// of failed requests seen by all three witnesses.
     #[serde(default)]

@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use std::sync::Arc;
 
+use fake_upstreams::server::spawn_spec_at;
 use fake_upstreams::{Ca, CounterSnapshot, Server, ServerSpec, SpawnOptions, spawn_spec};
 use tokio_util::sync::CancellationToken;
 
@@ -49,6 +50,17 @@ impl Servers {
         seeding: Seeding,
         cancel: &CancellationToken,
     ) -> std::io::Result<Servers> {
+        Servers::start_at(specs, &BTreeMap::new(), seeding, cancel).await
+    }
+
+    /// [`Servers::start`], with the TCP servers in `binds` on the address given there (the
+    /// servers DNS records point at, see [`crate::names`]).
+    pub async fn start_at(
+        specs: impl IntoIterator<Item = (Key, ServerSpec)>,
+        binds: &BTreeMap<Key, std::net::SocketAddr>,
+        seeding: Seeding,
+        cancel: &CancellationToken,
+    ) -> std::io::Result<Servers> {
         let socket_dir = socket_dir()?;
         let specs: Vec<(Key, ServerSpec)> = specs.into_iter().collect();
         let tls_ca = match specs.iter().any(|(_, spec)| spec.tls.is_some()) {
@@ -72,7 +84,11 @@ impl Servers {
                 name: key,
                 tls_ca: tls_ca.clone(),
             };
-            let server = spawn_spec(spec, opts, cancel.child_token()).await?;
+            let token = cancel.child_token();
+            let server = match binds.get(&(upstream.clone(), name.clone())) {
+                Some(addr) => spawn_spec_at(spec, opts, *addr, token).await?,
+                None => spawn_spec(spec, opts, token).await?,
+            };
             // Schedules run from the start of the load, not from here: nginx (above all in a
             // container) takes a while to come up.
             server.hold_schedule();

@@ -62,8 +62,25 @@ async fn validate_one(
         // nginx -t reads the files; one valid certificate stands for each.
         addrs = addrs.with_tls_file(&key, ca.clone().unwrap_or_default());
     }
+    // Names resolve where `run` would resolve them: the hosts file lists each name's first
+    // addresses (servers at their placeholder addresses), others do not resolve at start.
+    let (resolver, names) = crate::names::placeholder_names(&s.dns, DNS_PORT);
+    let addrs = addrs.with_dns(resolver, names);
+    let addr_of = |u: &str, srv: &str| {
+        let addr = addrs.0.get(&(u.to_string(), srv.to_string()))?;
+        addr.parse::<std::net::SocketAddrV4>().ok().map(|a| *a.ip())
+    };
     let mut all_ok = true;
     for phase in &s.phases {
+        if !phase.applies_to(nginx.version()) {
+            crate::outln!(
+                "skip {} / {}: not for nginx {} (nginx_versions)",
+                s.name,
+                phase.name,
+                nginx.version()
+            );
+            continue;
+        }
         let raw = phase.config.apply(&s.config);
         let expand_one = |t: &str| expand(t, &addrs).unwrap_or_else(|_| t.to_string());
         let fragments = Fragments {
@@ -72,6 +89,10 @@ async fn validate_one(
         };
         let dir = RunDir::create(paths::under(&paths::under(scratch, &s.name), &phase.name))
             .map_err(|e| format!("cannot create a scratch dir: {e}"))?;
+        if !s.dns.is_empty() {
+            crate::names::write_hosts(&s.dns, &addr_of, &dir)
+                .map_err(|e| format!("cannot write the hosts file: {e}"))?;
+        }
         let header = format!("validate {} / {}", s.name, phase.name);
         let (binary, settings) = (nginx.binary(), s.nginx_for(phase));
         let conf: &Render = &|ports| render(binary, settings, &fragments, &dir, ports[0], &header);
@@ -119,6 +140,9 @@ fn scratch_ca(dir: &std::path::Path) -> Result<String, String> {
         .map(|p| p.display().to_string())
         .map_err(|e| format!("cannot write a scratch CA: {e}"))
 }
+
+/// The port `{{dns.NAME}}` carries in `validate`.
+const DNS_PORT: u16 = 10_000;
 
 /// Distinct, syntactically valid addresses; nginx -t does not connect to them.
 fn placeholder_addresses(s: &crate::scenario::Scenario) -> Addresses {

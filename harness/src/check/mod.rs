@@ -4,6 +4,7 @@
 //! A phase passes when every check passes.
 
 mod config;
+mod dns;
 mod fired;
 mod latency;
 mod log;
@@ -79,6 +80,8 @@ pub struct Observed<'a> {
     pub load: Option<&'a LoadReport>,
     pub log: &'a [LogLine],
     pub upstreams: &'a BTreeMap<String, CounterSnapshot>,
+    /// Queries the fake DNS server got per name (empty without a `dns:` section).
+    pub dns_queries: &'a BTreeMap<String, u64>,
     /// Every request as the client, nginx and the upstreams saw it (empty without traffic).
     pub traces: &'a [Trace],
 }
@@ -125,6 +128,7 @@ const KINDS: &[Kind] = &[
     |e, seen| with_load(seen, |_| witnesses::received(&e.received, seen.traces)),
     |e, seen| with_load(seen, |load| latency::check(&e.latency, load)),
     |e, seen| with_load(seen, |load| sockets::check(&e.sockets, load)),
+    |e, seen| with_load(seen, |_| dns::check(&e.dns_queries, seen.dns_queries)),
 ];
 
 /// Evaluate every expectation of a phase.

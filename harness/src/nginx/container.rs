@@ -10,14 +10,19 @@
 //! `scripts/build-nginx-images`. `nginx -t` runs as its own container rather than an `exec`:
 //! a `FROM scratch` image holds nothing but nginx to keep a container alive for exec.
 //!
+//! A scenario's `dns:` names reach a container nginx as extra hosts (Docker's `ExtraHosts`,
+//! added to the container's own /etc/hosts); the host's files are never touched.
+//!
 //! Every container carries the labels `badgateway=1` and `badgateway.pid=<harness pid>`, is
 //! registered with the [`guard`] while it exists, and is removed when its handle drops.
 
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use testcontainers::core::Host;
 use testcontainers::core::wait::ExitWaitStrategy;
 use testcontainers::core::{Mount, WaitFor};
 use testcontainers::runners::AsyncRunner;
@@ -43,7 +48,7 @@ pub struct NginxImage {
 /// Ask the image's nginx for its version (`nginx -V` in a one-shot container).
 pub async fn inspect(image: &str) -> Result<NginxImage, String> {
     docker_api::prepare()?;
-    let (_, text) = run_once(image, vec!["-V".into()], &[]).await?;
+    let (_, text) = run_once(image, vec!["-V".into()], &[], &[]).await?;
     let binary = from_banner(PathBuf::from(format!("image {image}")), &text)
         .map_err(|e| format!("image {image}: {e}"))?;
     Ok(NginxImage {
@@ -59,7 +64,8 @@ pub async fn test_config(
     mounts: &[PathBuf],
 ) -> std::io::Result<ConfigTest> {
     let args = nginx_args(dir, "stderr", true);
-    let (code, text) = run_once(&image.image, args, &mounts_with(dir, mounts))
+    let hosts = super::hosts::entries(dir);
+    let (code, text) = run_once(&image.image, args, &mounts_with(dir, mounts), &hosts)
         .await
         .map_err(std::io::Error::other)?;
     Ok(if code == 0 {
@@ -101,7 +107,7 @@ impl NginxContainer {
         let container = request(
             &image.image,
             args,
-            &mounts_with(dir, mounts),
+            (&mounts_with(dir, mounts), &super::hosts::entries(dir)),
             WaitFor::Nothing,
         )
         .start()
@@ -185,8 +191,10 @@ async fn run_once(
     image: &str,
     args: Vec<String>,
     mounts: &[PathBuf],
+    hosts: &[(String, IpAddr)],
 ) -> Result<(i64, String), String> {
-    let req = request(image, args, mounts, WaitFor::exit(ExitWaitStrategy::new()));
+    let wait = WaitFor::exit(ExitWaitStrategy::new());
+    let req = request(image, args, (mounts, hosts), wait);
     let container = timeout(Duration::from_secs(60), req.start())
         .await
         .map_err(|_| format!("image {image}: nginx did not finish within 60s"))?
@@ -204,11 +212,12 @@ async fn run_once(
     Ok((code, text))
 }
 
-/// The container for `nginx ARGS` from `image`: host network, labels, bind mounts.
+/// The container for `nginx ARGS` from `image`: host network, labels, bind mounts, and the
+/// run dir's hosts entries as the container's extra hosts (a scenario's `dns:` names).
 fn request(
     image: &str,
     args: Vec<String>,
-    mounts: &[PathBuf],
+    (mounts, hosts): (&[PathBuf], &[(String, IpAddr)]),
     wait: WaitFor,
 ) -> ContainerRequest<GenericImage> {
     let (name, tag) = split_image(image);
@@ -222,6 +231,9 @@ fn request(
     for m in mounts {
         let p = m.display().to_string();
         req = req.with_mount(Mount::bind_mount(p.clone(), p));
+    }
+    for (name, ip) in hosts {
+        req = req.with_host(name.clone(), Host::Addr(*ip));
     }
     req
 }

@@ -25,7 +25,7 @@ pub enum ConfigTest {
 
 /// Run `nginx -t` on the phase's rendered config.
 pub async fn test_config(nginx: &NginxBinary, dir: &RunDir) -> io::Result<ConfigTest> {
-    let mut cmd = base_command(nginx, dir, "stderr");
+    let mut cmd = base_command(nginx, dir, "stderr")?;
     cmd.arg("-t").stdout(Stdio::piped()).stderr(Stdio::piped());
     let output = timeout(Duration::from_secs(30), cmd.output())
         .await
@@ -48,7 +48,9 @@ pub(super) fn rejection(text: &str) -> ConfigTest {
     ConfigTest::Rejected(message.join("\n"))
 }
 
-fn base_command(nginx: &NginxBinary, dir: &RunDir, error_log: &str) -> Command {
+/// `nginx -e LOG -p ROOT -c CONF`, in a mount namespace of its own when the run dir has a
+/// hosts file (see [`super::hosts`]).
+fn base_command(nginx: &NginxBinary, dir: &RunDir, error_log: &str) -> io::Result<Command> {
     let mut cmd = Command::new(&nginx.path);
     cmd.arg("-e")
         .arg(error_log)
@@ -57,7 +59,8 @@ fn base_command(nginx: &NginxBinary, dir: &RunDir, error_log: &str) -> Command {
         .arg("-c")
         .arg(dir.conf())
         .stdin(Stdio::null());
-    cmd
+    super::hosts::isolate(&mut cmd, dir)?;
+    Ok(cmd)
 }
 
 /// Why nginx did not come up.
@@ -84,7 +87,8 @@ impl Nginx {
     /// answers on its readiness location.
     pub async fn start(nginx: &NginxBinary, dir: &RunDir, port: u16) -> Result<Nginx, StartError> {
         let error_log = dir.error_log().display().to_string();
-        let mut cmd = base_command(nginx, dir, &error_log);
+        let mut cmd =
+            base_command(nginx, dir, &error_log).map_err(|e| StartError::Failed(e.to_string()))?;
         cmd.stdout(Stdio::null())
             .stderr(Stdio::null())
             .process_group(0);

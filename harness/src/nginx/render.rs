@@ -75,6 +75,15 @@ impl RunDir {
     pub fn error_log(&self) -> PathBuf {
         self.root.join("error.log")
     }
+    /// The hosts file nginx sees as /etc/hosts, when the scenario has names (see
+    /// [`crate::names`]); without it nginx uses the machine's resolution as is.
+    pub fn hosts(&self) -> PathBuf {
+        self.root.join("hosts")
+    }
+    /// The nsswitch.conf that goes with [`RunDir::hosts`] (`hosts: files`).
+    pub fn nsswitch(&self) -> PathBuf {
+        self.root.join("nsswitch.conf")
+    }
     pub fn access_log(&self) -> PathBuf {
         self.root.join("access.log")
     }

@@ -19,6 +19,12 @@ pub fn explain(s: &Scenario) -> String {
             out.push_str(&format!("  {upstream}.{name}: {}\n", describe(fault)));
         }
     }
+    if !s.dns.is_empty() {
+        out.push_str("\nDNS names (the fake DNS server's answers):\n");
+        for (name, spec) in &s.dns.0 {
+            out.push_str(&format!("  {name}: {}\n", spec.describe()));
+        }
+    }
     let mut previous: Option<(String, String)> = None;
     for phase in &s.phases {
         let text = config_text(s, phase);

@@ -84,6 +84,7 @@ fn phase(name: &str, verdict: Verdict, checks: Vec<Check>, config: &str) -> Phas
         config_rejected: None,
         load: Some(load()),
         upstreams: BTreeMap::from([("app.primary".to_string(), counters)]),
+        dns_queries: BTreeMap::new(),
         evidence: Default::default(),
         log: LogSummary {
             by_level: BTreeMap::from([("error".to_string(), 20)]),

@@ -14,6 +14,7 @@ use crate::load::{
     ConnectionRamp, LoadPlan, LoadReport, LoadShape, LoadStage, SlowBody, WsPlan, drive_stages,
     drive_websocket,
 };
+use crate::names::{self, NameService};
 use crate::nginx::{ConfigTest, Logs, Render, RunDir, Session, render};
 use crate::result::{PhaseResult, STALL_LIMIT_MS, Verdict};
 use crate::scenario::{Addresses, Fragments, Phase, Scenario, Traffic, config_text, expand};
@@ -41,6 +42,7 @@ pub async fn run_phase(
         config_rejected: None,
         load: None,
         upstreams: BTreeMap::new(),
+        dns_queries: BTreeMap::new(),
         evidence: Evidence::default(),
         log: Default::default(),
         checks: Vec::new(),
@@ -51,20 +53,25 @@ pub async fn run_phase(
         Ok(d) => d,
         Err(e) => return fail(result, format!("cannot create run dir: {e}"), started),
     };
-    let mut specs = Vec::new();
-    for (upstream, servers) in &s.upstreams {
-        for (name, spec) in servers {
-            specs.push(((upstream.clone(), name.clone()), spec.clone()));
-        }
-    }
-    let servers = match Servers::start(specs, Seeding::PerServer(attempt.seed), cancel).await {
-        Ok(servers) => servers,
-        Err(e) => return fail(result, format!("cannot start fake upstreams: {e}"), started),
+    let (servers, names) = match start_upstreams(s, attempt, &dir, cancel).await {
+        Ok(up) => up,
+        Err(message) => return fail(result, message, started),
     };
     let mounts = vec![servers.socket_dir().to_path_buf()];
     let session = Session::new(&attempt.nginx, dir, mounts);
-    let outcome = drive_nginx(s, phase, &session, &servers, attempt, cancel).await;
+    let outcome = drive_nginx(
+        s,
+        phase,
+        &session,
+        (&servers, names.as_ref()),
+        attempt,
+        cancel,
+    )
+    .await;
     result.upstreams = servers.stop().await;
+    if let Some(names) = names {
+        result.dns_queries = names.stop().await;
+    }
     if !opts.keep {
         session.remove_temp();
     }
@@ -86,6 +93,7 @@ pub async fn run_phase(
         load: load.as_ref(),
         log: &lines,
         upstreams: &result.upstreams,
+        dns_queries: &result.dns_queries,
         traces: &traces,
     };
     result.checks = evaluate(&phase.expect, &seen);
@@ -122,11 +130,11 @@ async fn drive_nginx(
     s: &Scenario,
     phase: &Phase,
     session: &Session<'_>,
-    servers: &Servers,
+    (servers, names): (&Servers, Option<&NameService>),
     attempt: &Attempt,
     cancel: &CancellationToken,
 ) -> Result<Ran, String> {
-    let fragments = expanded(s, phase, servers, session.dir())?;
+    let fragments = expanded(s, phase, (servers, names), session.dir())?;
     let header = format!("scenario {} / phase {}", s.name, phase.name);
     let binary = attempt.nginx.binary();
     let settings = s.nginx_for(phase);
@@ -140,6 +148,9 @@ async fn drive_nginx(
     let port = nginx.ports()[0];
     let stages = plan_for(s, phase, port, attempt.seed);
     servers.start_schedules();
+    if let Some(names) = names {
+        names.start_schedule();
+    }
     let report = match websocket_plan(s, phase, port) {
         Some(plan) => drive_websocket(&plan, cancel.clone(), &attempt.live).await,
         None => drive_stages(&stages, cancel.clone(), &attempt.live).await,
@@ -152,11 +163,15 @@ async fn drive_nginx(
 fn expanded(
     s: &Scenario,
     phase: &Phase,
-    servers: &Servers,
+    (servers, names): (&Servers, Option<&NameService>),
     dir: &RunDir,
 ) -> Result<Fragments, String> {
     let raw = phase.config.apply(&s.config);
     let mut addrs = Addresses(servers.addresses());
+    if let Some(names) = names {
+        let (resolver, hosts) = names.placeholders();
+        addrs = addrs.with_dns(resolver, hosts);
+    }
     for (key, pem) in servers.tls_files() {
         let path = dir.root.join(format!("{key}.pem"));
         std::fs::write(&path, pem).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
@@ -168,6 +183,37 @@ fn expanded(
         http: expand_one(&raw.http)?,
         location: expand_one(&raw.location)?,
     })
+}
+
+/// The phase's fake servers, and with a `dns:` section its fake DNS server (the servers its
+/// records name on their own loopback addresses, one port for all; see [`crate::names`]).
+async fn start_upstreams(
+    s: &Scenario,
+    attempt: &Attempt,
+    dir: &RunDir,
+    cancel: &CancellationToken,
+) -> Result<(Servers, Option<NameService>), String> {
+    let mut specs = Vec::new();
+    for (upstream, servers) in &s.upstreams {
+        for (name, spec) in servers {
+            specs.push(((upstream.clone(), name.clone()), spec.clone()));
+        }
+    }
+    let (port, binds) = match s.dns.is_empty() {
+        true => (0, BTreeMap::new()),
+        false => names::binds(&s.dns).map_err(|e| format!("cannot pick the DNS port: {e}"))?,
+    };
+    let seeding = Seeding::PerServer(attempt.seed);
+    let servers = Servers::start_at(specs, &binds, seeding, cancel)
+        .await
+        .map_err(|e| format!("cannot start fake upstreams: {e}"))?;
+    if s.dns.is_empty() {
+        return Ok((servers, None));
+    }
+    let names = NameService::start(&s.dns, port, &servers, dir, cancel)
+        .await
+        .map_err(|e| format!("cannot start the fake DNS server: {e}"))?;
+    Ok((servers, Some(names)))
 }
 
 /// One load stage per traffic stage of the phase, in order, all aimed at nginx on `port`.

@@ -80,6 +80,10 @@ pub struct Expect {
     /// `"101+clean": "100%"`, `"426": "100%"`, `echoed: "100%"`.
     #[serde(default)]
     pub sockets: BTreeMap<SocketKey, ShareExpr>,
+    /// Queries the fake DNS server got per name of the `dns:` section, as plain counts, e.g.
+    /// `app.internal: "== 0"` (nginx resolved it at start, from the hosts file) or `">= 2"`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub dns_queries: BTreeMap<String, ShareExpr>,
 }
 
 /// Outcomes of the requests of one traffic stage (`stage: after`), or of those that started in
@@ -162,6 +166,7 @@ impl Expect {
             && self.duplicates.is_none()
             && self.duplicate_methods.is_empty()
             && self.sockets.is_empty()
+            && self.dns_queries.is_empty()
     }
 
     /// Only `nginx -t` is asked about (`config_rejected`, or `config_accepted` with nothing
@@ -188,5 +193,6 @@ impl Expect {
             || !self.received.is_empty()
             || !self.latency.is_empty()
             || !self.sockets.is_empty()
+            || !self.dns_queries.is_empty()
     }
 }

@@ -160,6 +160,13 @@ fn check(path: &Path, source: &str, s: &Scenario) -> Result<(), InputError> {
             })?;
         }
     }
+    check_dns(s).map_err(|(needle, msg)| {
+        err(&needle, msg).with_hint(
+            "see `dns:` in the README's Scenario format: names map to `a`/`aaaa` records \
+             (`{{upstream.NAME.SERVER}}` of a TCP server, or literal addresses), `ttl`, \
+             `answer` and `schedule`",
+        )
+    })?;
     if let Some(kind) = s.proves.fault.filter(|k| !s.plays(*k)) {
         return Err(err(
             "proves:",
@@ -211,6 +218,52 @@ fn check(path: &Path, source: &str, s: &Scenario) -> Result<(), InputError> {
             err(&e.text, e.message)
                 .with_hint(format!("known placeholders: {}", addrs.known().join(", ")))
         })?;
+    }
+    Ok(())
+}
+
+/// The `dns:` section is servable and its records name TCP servers of the scenario.
+fn check_dns(s: &Scenario) -> Result<(), (String, String)> {
+    s.dns.validate().map_err(|m| ("dns:".to_string(), m))?;
+    for (upstream, server) in s.dns.servers() {
+        let spec = s
+            .upstreams
+            .get(&upstream)
+            .and_then(|servers| servers.get(&server));
+        let needle = format!("{{{{upstream.{upstream}.{server}}}}}");
+        match spec {
+            None => {
+                let msg = format!("dns: no server {upstream}.{server} in `upstreams:`");
+                return Err((needle, msg));
+            }
+            Some(spec) if spec.listen.is_unix() => {
+                let msg = format!(
+                    "dns: server {upstream}.{server} listens on a unix socket; a DNS record \
+                     needs a TCP server"
+                );
+                return Err((needle, msg));
+            }
+            Some(_) => {}
+        }
+    }
+    for phase in &s.phases {
+        for (name, expr) in &phase.expect.dns_queries {
+            let at = format!("{name}:");
+            if !s.dns.0.contains_key(name) {
+                let msg = format!(
+                    "phase `{}`: dns_queries: `{name}` is not in `dns:`",
+                    phase.name
+                );
+                return Err((at, msg));
+            }
+            if expr.unit == super::Unit::Percent {
+                let msg = format!(
+                    "phase `{}`: dns_queries of `{name}` is a count, not {expr}",
+                    phase.name
+                );
+                return Err((at, msg));
+            }
+        }
     }
     Ok(())
 }
@@ -341,7 +394,8 @@ fn check_phase(
             None => false,
         };
         if !known {
-            let names: Vec<String> = addrs.0.keys().map(|(u, s)| format!("{u}.{s}")).collect();
+            let servers = addrs.0.keys().filter(|(u, _)| !u.starts_with("{{"));
+            let names: Vec<String> = servers.map(|(u, s)| format!("{u}.{s}")).collect();
             return Err((
                 format!("{key}:"),
                 format!("unknown upstream server `{key}`"),

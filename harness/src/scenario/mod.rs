@@ -22,6 +22,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use fake_upstreams::ServerSpec;
+use fake_upstreams::dns::DnsSpec;
 use fake_upstreams::faults::FaultKind;
 use fake_upstreams::size::ByteSize;
 use schemars::JsonSchema;
@@ -63,6 +64,12 @@ pub struct Scenario {
     /// Named upstreams, each a map of server name to the fault that server plays (with its
     /// generic settings: probability, limit, schedule, listen).
     pub upstreams: BTreeMap<String, BTreeMap<String, ServerSpec>>,
+    /// Names the fake DNS server answers (`resolver {{dns}};`), and the hosts file nginx
+    /// resolves names with at start: per name its A/AAAA records (`{{upstream.NAME.SERVER}}`
+    /// for a server's address), TTL, `answer` (nxdomain, servfail, timeout) and `schedule`.
+    /// Config fragments write `{{dns.NAME}}` for `NAME:port` of the servers it points at.
+    #[serde(default, skip_serializing_if = "DnsSpec::is_empty")]
+    pub dns: DnsSpec,
     /// The config fragments of the baseline; phases change them.
     pub config: Fragments,
     /// The load sent through nginx in every phase unless a phase overrides it: one mapping, or
@@ -342,7 +349,13 @@ impl Scenario {
             .upstreams
             .iter()
             .flat_map(|(u, srv)| srv.keys().map(move |k| (u.as_str(), k.as_str())));
-        let addrs = Addresses::symbolic(servers);
+        let addrs = Addresses::symbolic(servers).with_dns(
+            "127.0.0.1:<dns>",
+            self.dns
+                .0
+                .keys()
+                .map(|name| (name.clone(), format!("{name}:<dns.port>"))),
+        );
         self.tls_keys().iter().fold(addrs, |addrs, key| {
             addrs.with_tls_file(key, format!("<tls.{key}>"))
         })

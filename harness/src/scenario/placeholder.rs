@@ -5,7 +5,9 @@
 //! upstream has exactly one server. `{{tls.ca}}` is the absolute path of the phase's `ca.pem`
 //! (the CA that issued the `tls:` servers' certificates) and `{{tls.cert.NAME.SERVER}}` that
 //! of one `tls:` server's own certificate (what to trust for a self-signed one); both exist
-//! only when a server has `tls:`.
+//! only when a server has `tls:`. `{{dns}}` is the fake DNS server's `address:port` (for
+//! `resolver`) and `{{dns.NAME}}` is `NAME:port`, a name of the scenario's `dns:` section with
+//! the port its servers share; both exist only with a `dns:` section.
 //! Anything else between `{{` and `}}` is an input error.
 
 use std::collections::BTreeMap;
@@ -16,12 +18,48 @@ pub struct Addresses(pub BTreeMap<(String, String), String>);
 
 /// The upstream name under which `{{tls.KEY}}` files are kept in the map: no slug is this.
 const TLS: &str = "{{tls}}";
+/// The upstream name under which `{{dns}}` (server name "") and `{{dns.NAME}}` are kept.
+const DNS: &str = "{{dns}}";
 
 impl Addresses {
     /// The same addresses with `{{tls.KEY}}` (`ca`, `cert.NAME.SERVER`) standing for `path`.
     pub fn with_tls_file(mut self, key: &str, path: impl Into<String>) -> Self {
         self.0.insert((TLS.into(), key.into()), path.into());
         self
+    }
+
+    /// The same addresses with `{{dns}}` standing for `resolver` and each `{{dns.NAME}}` for
+    /// its `NAME:port`; nothing when `names` is empty (no `dns:` section).
+    pub fn with_dns(
+        mut self,
+        resolver: impl Into<String>,
+        names: impl IntoIterator<Item = (String, String)>,
+    ) -> Self {
+        let mut names = names.into_iter().peekable();
+        if names.peek().is_none() {
+            return self;
+        }
+        self.0.insert((DNS.into(), String::new()), resolver.into());
+        for (name, host_port) in names {
+            self.0.insert((DNS.into(), name), host_port);
+        }
+        self
+    }
+
+    fn lookup_dns(&self, key: &str) -> Result<&str, String> {
+        let name = key
+            .strip_prefix("dns")
+            .unwrap_or(key)
+            .trim_start_matches('.');
+        if !self.0.contains_key(&(DNS.to_string(), String::new())) {
+            return Err(format!(
+                "placeholder {{{{{key}}}}} needs a `dns:` section in this scenario"
+            ));
+        }
+        self.0
+            .get(&(DNS.to_string(), name.to_string()))
+            .map(String::as_str)
+            .ok_or_else(|| format!("unknown placeholder {{{{{key}}}}}: `{name}` is not in `dns:`"))
     }
 
     /// Symbolic addresses (`127.0.0.1:<app.primary>`) for `explain` and `validate`, where no
@@ -40,6 +78,9 @@ impl Addresses {
     }
 
     fn lookup(&self, key: &str) -> Result<&str, String> {
+        if key == "dns" || key.starts_with("dns.") {
+            return self.lookup_dns(key);
+        }
         let parts: Vec<&str> = key.split('.').collect();
         match parts.as_slice() {
             ["tls", ..] => self
@@ -79,9 +120,11 @@ impl Addresses {
     pub fn known(&self) -> Vec<String> {
         self.0
             .keys()
-            .map(|(u, s)| match u == TLS {
-                true => format!("{{{{tls.{s}}}}}"),
-                false => format!("{{{{upstream.{u}.{s}}}}}"),
+            .map(|(u, s)| match u.as_str() {
+                TLS => format!("{{{{tls.{s}}}}}"),
+                DNS if s.is_empty() => "{{dns}}".to_string(),
+                DNS => format!("{{{{dns.{s}}}}}"),
+                _ => format!("{{{{upstream.{u}.{s}}}}}"),
             })
             .collect()
     }
@@ -175,5 +218,29 @@ mod tests {
         );
         assert!(expand("{{tls.cert.app.spare}}", &with).is_err());
         assert!(with.known().contains(&"{{tls.ca}}".to_string()));
+    }
+
+    #[test]
+    fn dns_placeholders_name_the_resolver_and_the_names() {
+        let e = expand("resolver {{dns}};", &addrs()).unwrap_err();
+        assert!(
+            e.message.contains("needs a `dns:` section"),
+            "{}",
+            e.message
+        );
+        let names = [("app.internal".to_string(), "app.internal:4000".to_string())];
+        let with = addrs().with_dns("127.0.0.1:5353", names);
+        assert_eq!(
+            expand(
+                "resolver {{dns}}; proxy_pass http://{{ dns.app.internal }};",
+                &with
+            )
+            .unwrap(),
+            "resolver 127.0.0.1:5353; proxy_pass http://app.internal:4000;"
+        );
+        let e = expand("{{dns.other.internal}}", &with).unwrap_err();
+        assert!(e.message.contains("not in `dns:`"), "{}", e.message);
+        assert!(with.known().contains(&"{{dns.app.internal}}".to_string()));
+        assert!(with.known().contains(&"{{dns}}".to_string()));
     }
 }

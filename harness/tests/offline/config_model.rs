@@ -115,6 +115,8 @@ fn every_bundled_scenario_config_round_trips() {
         let addrs = s.tls_keys().iter().fold(Addresses(map), |addrs, key| {
             addrs.with_tls_file(key, format!("/tmp/bgw-model/{key}.pem"))
         });
+        let names = s.dns.0.keys().map(|n| (n.clone(), format!("{n}:10000")));
+        let addrs = addrs.with_dns("127.0.0.1:53", names);
         for phase in &s.phases {
             let raw = phase.config.apply(&s.config);
             let fragments = Fragments {

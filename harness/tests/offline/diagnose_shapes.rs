@@ -194,7 +194,7 @@ fn journald_with_host_not_found_at_start() {
             client: ClientSees::NginxNotStarted,
             nginx_lines: 1,
             unknown_lines: 3,
-            scenario: None,
+            scenario: Some("dns-host-not-found"),
         },
     );
     assert_eq!(d.causes[0].level, "emerg");

@@ -13,6 +13,7 @@ mod config_check_tls;
 mod config_check_websocket;
 mod config_corpus;
 mod diagnose_logs;
+mod dns;
 mod process_cleanup;
 mod reports_e2e;
 mod scenarios_e2e;

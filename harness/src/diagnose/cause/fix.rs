@@ -91,7 +91,7 @@ pub fn fix(cause: &Cause) -> String {
         K::TlsHandshakeFailed => format!("`wrong version number`: the upstream speaks plain HTTP on that port (use http://, or its TLS port); `alert handshake failure` or `unrecognized name`: it needs SNI ({} on, {}); a protocol or cipher mismatch: {}/{}; `peer closed connection`: it is not TLS, or wants a client certificate ({}).", f.d("ssl_server_name"), f.d("ssl_name"), f.d("ssl_protocols"), f.d("ssl_ciphers"), f.d("ssl_certificate")),
         K::TlsCertificateRejected => format!("nginx does not trust the upstream's certificate or its name: give {} the CA that signed it, set {} to the name in the certificate, or renew an expired one ({} off only as a stopgap).", f.d("ssl_trusted_certificate"), f.d("ssl_name"), f.d("ssl_verify")),
         K::HostNotFound => format!("nginx resolves the names in {} and `server` once, at start (and `nginx -t`), and does not start when one fails: fix the name, make DNS answer before nginx starts (containers: start order, the service's name on nginx's network), or resolve per request (`resolver` and a variable in the `*_pass`; from nginx 1.27.3, `server NAME resolve;` in an upstream with a `zone`).", f.d("pass")),
-        K::Unresolved => "nginx resolves this name per request (a variable in `*_pass`) and the `resolver` failed or is missing: define `resolver` with a DNS server nginx can reach (127.0.0.11 in Docker) and check the name.".to_string(),
+        K::Unresolved => unresolved_fix(cause.errno),
         K::PrimaryScriptUnknown => "PHP-FPM found no file at SCRIPT_FILENAME and answered 404 (not a 502): set `fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;` with a `root` that is where PHP-FPM sees the files (in containers, the same path in both), and check that PHP-FPM's user can read them.".to_string(),
         K::FastcgiProtocol => "What answers at the `fastcgi_pass` address does not speak FastCGI (version 72 is the `H` of `HTTP/1.1`: an HTTP server, e.g. the application's own web server, another nginx, or a service mesh sidecar that treats the port as HTTP): point `fastcgi_pass` at PHP-FPM's `listen` address, or use `proxy_pass http://...` for an HTTP server; in Istio, name the port `tcp-...` so the sidecar leaves FastCGI alone.".to_string(),
         K::FastcgiStderr => "The application's own error output, relayed by nginx: the status is whatever the application answered; read the message (PHP: its error log).".to_string(),
@@ -183,4 +183,22 @@ fn temp_file_fix(cause: &Cause, f: Family) -> String {
             f.d("max_temp_file_size")
         ),
     }
+}
+
+/// Per-request resolution failed: no resolver, NXDOMAIN (3), or no answer in time (110).
+fn unresolved_fix(errno: Option<u16>) -> String {
+    let base = "nginx resolves this name per request (a variable in `*_pass`, or `server ... resolve`) with its own `resolver`, never /etc/hosts";
+    let specific = match errno {
+        Some(3) => {
+            "the DNS server said the name does not exist (NXDOMAIN): fix the record or the name; `resolver ... valid=30s` keeps a good answer through short gaps"
+        }
+        Some(110) => {
+            "the DNS server did not answer within `resolver_timeout` (default 30 s, so clients often give up first): check the `resolver` address and that nginx can reach it over UDP; a short `resolver_timeout` fails fast and `valid=` rides out short outages"
+        }
+        Some(_) => "the DNS server failed the query: check it and the record",
+        None => {
+            "define `resolver` with a DNS server nginx can reach (127.0.0.11 in Docker) and check the name"
+        }
+    };
+    format!("{base}: {specific}.")
 }

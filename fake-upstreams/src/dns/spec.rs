@@ -1,0 +1,424 @@
+//! The YAML form of the fake DNS server's data: per name, what it answers and when that
+//! changes. Addresses are checked while parsing, so a bad one is an error at its line and
+//! column; [`DnsSpec::validate`] checks what serde cannot (names, TTLs, step order).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::time::Duration;
+
+use hickory_proto::rr::Name;
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::zone::{Records, Timeline, Zone};
+
+/// The names the fake DNS server knows, each with its answers. Names it does not know get
+/// NXDOMAIN.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(transparent)]
+pub struct DnsSpec(pub BTreeMap<String, NameSpec>);
+
+/// How one name is answered from the start, and its later answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NameSpec {
+    /// What kind of answer queries get. Default: `records`.
+    #[serde(default, skip_serializing_if = "Answer::is_records")]
+    pub answer: Answer,
+    /// IPv4 addresses (A records): `{{upstream.NAME.SERVER}}` (that server's loopback address)
+    /// or a literal address. Default: none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub a: Vec<Target>,
+    /// IPv6 addresses (AAAA records), literal. Default: none (an AAAA query gets an empty
+    /// NOERROR answer).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aaaa: Vec<Ipv6Addr>,
+    /// Time to live of the records, in whole seconds (nginx caches an answer this long
+    /// unless `resolver ... valid=` overrides it). Default: 30s.
+    #[serde(default = "default_ttl", with = "crate::duration")]
+    #[schemars(schema_with = "crate::schema::duration")]
+    pub ttl: Duration,
+    /// Later answers, in increasing `after` order (since the load started). Default: none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub schedule: Vec<NameStep>,
+}
+
+/// One entry of a name's `schedule:`: from `after` on, answer this instead. A step states
+/// the whole answer: what it leaves out takes its default, not the previous value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NameStep {
+    /// When the step starts, since the load started, e.g. `2s`.
+    #[serde(with = "crate::duration")]
+    #[schemars(schema_with = "crate::schema::duration")]
+    pub after: Duration,
+    /// As in [`NameSpec::answer`].
+    #[serde(default, skip_serializing_if = "Answer::is_records")]
+    pub answer: Answer,
+    /// As in [`NameSpec::a`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub a: Vec<Target>,
+    /// As in [`NameSpec::aaaa`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aaaa: Vec<Ipv6Addr>,
+    /// As in [`NameSpec::ttl`].
+    #[serde(default = "default_ttl", with = "crate::duration")]
+    #[schemars(schema_with = "crate::schema::duration")]
+    pub ttl: Duration,
+}
+
+/// The kind of answer a name gets.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Answer {
+    /// NOERROR with the name's records of the asked type (none: an empty answer).
+    #[default]
+    Records,
+    /// NXDOMAIN: the name does not exist (nginx: `(3: Host not found)`).
+    Nxdomain,
+    /// SERVFAIL: the server failed (nginx: `(2: Server failure)`).
+    Servfail,
+    /// Never reply, so the resolver times out (nginx: `(110: Operation timed out)`).
+    Timeout,
+}
+
+impl Answer {
+    fn is_records(&self) -> bool {
+        *self == Answer::Records
+    }
+}
+
+fn default_ttl() -> Duration {
+    Duration::from_secs(30)
+}
+
+/// An A record's address: a server of the scenario or a literal IPv4 address.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Target {
+    /// A literal address, e.g. `127.0.0.2`.
+    Ip(Ipv4Addr),
+    /// `{{upstream.NAME.SERVER}}`: the loopback address that server listens on.
+    Server { upstream: String, server: String },
+}
+
+impl Target {
+    /// Read `127.0.0.2` or `{{upstream.NAME.SERVER}}`.
+    pub fn parse(text: &str) -> Result<Target, String> {
+        let text = text.trim();
+        if let Some(inner) = text.strip_prefix("{{").and_then(|t| t.strip_suffix("}}")) {
+            let parts: Vec<&str> = inner.trim().split('.').collect();
+            if let ["upstream", upstream, server] = parts.as_slice()
+                && !upstream.is_empty()
+                && !server.is_empty()
+            {
+                return Ok(Target::Server {
+                    upstream: upstream.to_string(),
+                    server: server.to_string(),
+                });
+            }
+            return Err(format!(
+                "`{text}` is not a server placeholder: write `{{{{upstream.NAME.SERVER}}}}`"
+            ));
+        }
+        text.parse().map_err(|_| {
+            format!(
+                "`{text}` is not an IPv4 address or a `{{{{upstream.NAME.SERVER}}}}` placeholder"
+            )
+        })
+        .map(Target::Ip)
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::Ip(ip) => write!(f, "{ip}"),
+            Target::Server { upstream, server } => {
+                write!(f, "{{{{upstream.{upstream}.{server}}}}}")
+            }
+        }
+    }
+}
+
+impl Serialize for Target {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Target {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Target::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+impl JsonSchema for Target {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "DnsTarget".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "description": "An IPv4 address, or `{{upstream.NAME.SERVER}}` for the loopback \
+                address of a server of the scenario."
+        })
+    }
+}
+
+impl DnsSpec {
+    /// Whether no name is given (no `dns:` section).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Reject data that parses but cannot be served; messages name the DNS name.
+    pub fn validate(&self) -> Result<(), String> {
+        for (name, spec) in &self.0 {
+            check_name(name)?;
+            let first = (spec.answer, &spec.a, &spec.aaaa, spec.ttl);
+            check_answer(name, first)?;
+            let mut previous: Option<Duration> = None;
+            for step in &spec.schedule {
+                let at = format!("{name}: schedule step after {:?}", step.after);
+                check_answer(&at, (step.answer, &step.a, &step.aaaa, step.ttl))?;
+                if previous.is_some_and(|p| step.after <= p) {
+                    return Err(format!(
+                        "{name}: schedule steps must be in increasing `after` order"
+                    ));
+                }
+                previous = Some(step.after);
+            }
+        }
+        Ok(())
+    }
+
+    /// Every `{{upstream.NAME.SERVER}}` the records name, in order, each once.
+    pub fn servers(&self) -> Vec<(String, String)> {
+        let mut seen = Vec::new();
+        for spec in self.0.values() {
+            let steps = spec.schedule.iter().map(|s| &s.a);
+            for target in std::iter::once(&spec.a).chain(steps).flatten() {
+                if let Target::Server { upstream, server } = target {
+                    let key = (upstream.clone(), server.clone());
+                    if !seen.contains(&key) {
+                        seen.push(key);
+                    }
+                }
+            }
+        }
+        seen
+    }
+
+    /// The names whose first answer is records with an address: what a hosts file lists for
+    /// nginx's start-time resolution, with `addr_of` giving each server's address.
+    pub fn hosts_file(&self, addr_of: &impl Fn(&str, &str) -> Option<Ipv4Addr>) -> String {
+        let zone = self.resolve(addr_of);
+        let mut text = String::from("# written by badgateway: the scenario's `dns:` names\n");
+        text.push_str("127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n");
+        if let Ok(zone) = zone {
+            for (name, records) in zone.first_answers() {
+                if records.answer != Answer::Records {
+                    continue;
+                }
+                let v4 = records.a.iter().map(|ip| ip.to_string());
+                let v6 = records.aaaa.iter().map(|ip| ip.to_string());
+                for ip in v4.chain(v6) {
+                    text.push_str(&format!("{ip} {name}\n"));
+                }
+            }
+        }
+        text
+    }
+
+    /// The answers with every server placeholder replaced by `addr_of(upstream, server)`.
+    pub fn resolve(
+        &self,
+        addr_of: &impl Fn(&str, &str) -> Option<Ipv4Addr>,
+    ) -> Result<Zone, String> {
+        let records = |answer, a: &[Target], aaaa: &[Ipv6Addr], ttl: Duration| {
+            let a = a
+                .iter()
+                .map(|t| match t {
+                    Target::Ip(ip) => Ok(*ip),
+                    Target::Server { upstream, server } => addr_of(upstream, server)
+                        .ok_or_else(|| format!("no TCP server {upstream}.{server} for {t}")),
+                })
+                .collect::<Result<Vec<_>, String>>()?;
+            Ok::<_, String>(Records {
+                answer,
+                a,
+                aaaa: aaaa.to_vec(),
+                ttl: ttl.as_secs() as u32,
+            })
+        };
+        let mut names = BTreeMap::new();
+        for (name, spec) in &self.0 {
+            let first = records(spec.answer, &spec.a, &spec.aaaa, spec.ttl)?;
+            let steps = spec
+                .schedule
+                .iter()
+                .map(|s| Ok((s.after, records(s.answer, &s.a, &s.aaaa, s.ttl)?)))
+                .collect::<Result<Vec<_>, String>>()?;
+            names.insert(name.to_ascii_lowercase(), Timeline { first, steps });
+        }
+        Ok(Zone::new(names))
+    }
+}
+
+impl NameSpec {
+    /// One line for `explain`: `A 127.0.0.2 (ttl 1s), then nxdomain after 500ms`.
+    pub fn describe(&self) -> String {
+        let mut text = answer_text(self.answer, &self.a, &self.aaaa, self.ttl);
+        for step in &self.schedule {
+            let after = humantime_serde::re::humantime::format_duration(step.after);
+            let then = answer_text(step.answer, &step.a, &step.aaaa, step.ttl);
+            text.push_str(&format!(", then {then} after {after}"));
+        }
+        text
+    }
+}
+
+fn answer_text(answer: Answer, a: &[Target], aaaa: &[Ipv6Addr], ttl: Duration) -> String {
+    let kind = match answer {
+        Answer::Records => "records",
+        Answer::Nxdomain => "nxdomain",
+        Answer::Servfail => "servfail",
+        Answer::Timeout => "no reply",
+    };
+    if answer != Answer::Records {
+        return kind.to_string();
+    }
+    let v4 = a.iter().map(|t| format!("A {t}"));
+    let v6 = aaaa.iter().map(|ip| format!("AAAA {ip}"));
+    let records: Vec<String> = v4.chain(v6).collect();
+    match records.is_empty() {
+        true => "no records".to_string(),
+        false => format!("{} (ttl {}s)", records.join(", "), ttl.as_secs()),
+    }
+}
+
+fn check_name(name: &str) -> Result<(), String> {
+    let ok_chars = name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
+    if !ok_chars || name.starts_with('.') || name.ends_with('.') || name.contains("..") {
+        return Err(format!(
+            "dns name `{name}`: use lowercase labels of a-z, 0-9 and `-`, joined by dots"
+        ));
+    }
+    Name::from_ascii(name).map_err(|e| format!("dns name `{name}`: {e}"))?;
+    Ok(())
+}
+
+fn check_answer(
+    at: &str,
+    (answer, a, aaaa, ttl): (Answer, &Vec<Target>, &Vec<Ipv6Addr>, Duration),
+) -> Result<(), String> {
+    if answer != Answer::Records && !(a.is_empty() && aaaa.is_empty()) {
+        return Err(format!(
+            "{at}: `answer: {}` sends no records; drop `a`/`aaaa` or use `answer: records`",
+            serde_json::to_value(answer)
+                .unwrap_or_default()
+                .as_str()
+                .unwrap_or("?")
+        ));
+    }
+    if ttl.subsec_nanos() != 0 {
+        return Err(format!(
+            "{at}: ttl {ttl:?} is not a whole number of seconds"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(yaml: &str) -> Result<DnsSpec, serde_saphyr::Error> {
+        serde_saphyr::from_str(yaml)
+    }
+
+    #[test]
+    fn reads_servers_literals_and_schedules() {
+        let spec = parse(
+            "app.internal:\n  a: ['{{upstream.app.blue}}', 10.0.0.7]\n  ttl: 2s\n  schedule:\n    \
+             - { after: 3s, a: ['{{ upstream.app.green }}'] }\ngone.internal: { answer: nxdomain }\n",
+        )
+        .unwrap();
+        spec.validate().unwrap();
+        let app = &spec.0["app.internal"];
+        assert_eq!(app.a[1], Target::Ip(Ipv4Addr::new(10, 0, 0, 7)));
+        assert_eq!(app.ttl, Duration::from_secs(2));
+        assert_eq!(
+            app.schedule[0].ttl,
+            default_ttl(),
+            "a step states the whole answer"
+        );
+        let servers = spec.servers();
+        assert_eq!(
+            servers,
+            [
+                ("app".into(), "blue".into()),
+                ("app".into(), "green".into())
+            ]
+        );
+        assert_eq!(spec.0["gone.internal"].answer, Answer::Nxdomain);
+        assert_eq!(
+            app.describe(),
+            "A {{upstream.app.blue}}, A 10.0.0.7 (ttl 2s), then A {{upstream.app.green}} \
+             (ttl 30s) after 3s"
+        );
+        assert_eq!(spec.0["gone.internal"].describe(), "nxdomain");
+    }
+
+    #[test]
+    fn a_bad_address_is_an_error_at_its_line_and_column() {
+        let err = parse("app.internal:\n  ttl: 1s\n  a: [127.0.0.300]\n").unwrap_err();
+        let loc = err.location().expect("serde-saphyr locates the value");
+        assert_eq!(loc.line(), 3, "{err}");
+        assert!(err.to_string().contains("not an IPv4 address"), "{err}");
+        let err = parse("app.internal:\n  aaaa: [127.0.0.1]\n").unwrap_err();
+        assert_eq!(err.location().map(|l| l.line()), Some(2), "{err}");
+        assert!(parse("x.internal:\n  a: ['{{upstream.app}}']\n").is_err());
+    }
+
+    #[test]
+    fn unservable_data_is_refused() {
+        let bad = [
+            "App.Internal: { a: [10.0.0.1] }",
+            "a..b: { a: [10.0.0.1] }",
+            "x.internal: { answer: servfail, a: [10.0.0.1] }",
+            "x.internal: { ttl: 1500ms }",
+            "x.internal: { schedule: [{ after: 2s }, { after: 1s }] }",
+        ];
+        for yaml in bad {
+            let spec = parse(yaml).unwrap();
+            assert!(spec.validate().is_err(), "{yaml}");
+        }
+    }
+
+    #[test]
+    fn servers_resolve_to_their_addresses_and_hosts_list_the_first_answers() {
+        let spec = parse(
+            "app.internal: { a: ['{{upstream.app.blue}}'] }\nlate.internal: { schedule: \
+             [{ after: 1s, a: [10.0.0.1] }] }\nbad.internal: { answer: servfail }\n",
+        )
+        .unwrap();
+        let addr_of = |u: &str, s: &str| {
+            (u, s)
+                .eq(&("app", "blue"))
+                .then_some(Ipv4Addr::new(127, 0, 0, 2))
+        };
+        let hosts = spec.hosts_file(&addr_of);
+        assert!(hosts.contains("127.0.0.2 app.internal\n"), "{hosts}");
+        assert!(
+            !hosts.contains("late.internal") && !hosts.contains("bad.internal"),
+            "{hosts}"
+        );
+        assert!(spec.resolve(&|_: &str, _: &str| None).is_err());
+    }
+}
