@@ -59,7 +59,7 @@ pub(crate) trait Behavior: Default {
 }
 
 /// The protocol a fake server speaks: what nginx must be configured with to talk to it
-/// (`proxy_pass` for HTTP, `fastcgi_pass` for FastCGI).
+/// (`proxy_pass` for HTTP, `fastcgi_pass` for FastCGI, `grpc_pass` for gRPC).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Protocol {
@@ -69,6 +69,8 @@ pub enum Protocol {
     FastCgi,
     /// Never speaks (refuses, resets, closes or stalls before any answer): fits both.
     Any,
+    /// gRPC over HTTP/2 (`grpc_pass`).
+    Grpc,
 }
 
 impl Protocol {
@@ -261,13 +263,17 @@ impl Fault {
     pub fn healthy_fallback(&self) -> Fault {
         match self.protocol() {
             Protocol::FastCgi => Fault::FastcgiHealthy(FastcgiHealthy::default()),
+            Protocol::Grpc => Fault::GrpcUnary(GrpcUnary::default()),
             Protocol::Http | Protocol::Any => Fault::Healthy(Healthy::default()),
         }
     }
 
-    /// Whether this is a healthy server of either protocol (it never misbehaves).
+    /// Whether this is a healthy server of any protocol (it never misbehaves).
     pub fn is_healthy(&self) -> bool {
-        matches!(self, Fault::Healthy(_) | Fault::FastcgiHealthy(_))
+        matches!(
+            self,
+            Fault::Healthy(_) | Fault::FastcgiHealthy(_) | Fault::GrpcUnary(_)
+        )
     }
 
     /// Whether the server can see traffic at all; a server that never accepts cannot count.
@@ -316,6 +322,10 @@ registry! {
     FastcgiKilled(fastcgi_killed::FastcgiKilled) = "fastcgi_killed",
     FastcgiStall(fastcgi_stall::FastcgiStall) = "fastcgi_stall",
     FastcgiStderr(fastcgi_stderr::FastcgiStderr) = "fastcgi_stderr",
+    GrpcUnary(grpc_unary::GrpcUnary) = "grpc_unary",
+    GrpcRstStream(grpc_rst_stream::GrpcRstStream) = "grpc_rst_stream",
+    GrpcNoTrailers(grpc_no_trailers::GrpcNoTrailers) = "grpc_no_trailers",
+    GrpcStall(grpc_stall::GrpcStall) = "grpc_stall",
 }
 
 #[cfg(test)]
