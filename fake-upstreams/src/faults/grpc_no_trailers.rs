@@ -29,8 +29,8 @@ pub struct GrpcNoTrailers {
     pub message_size: ByteSize,
     /// How the reply ends after the message.
     #[serde(default)]
-    #[arg(long, value_enum, default_value_t = Ending::Close)]
-    pub ending: Ending,
+    #[arg(long, value_enum, default_value_t = GrpcEnding::Close)]
+    pub ending: GrpcEnding,
 }
 
 /// How a reply without trailers ends.
@@ -38,7 +38,7 @@ pub struct GrpcNoTrailers {
     Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::ValueEnum,
 )]
 #[serde(rename_all = "snake_case")]
-pub enum Ending {
+pub enum GrpcEnding {
     /// Close the connection (a FIN, no GOAWAY) after the message.
     #[default]
     Close,
@@ -50,7 +50,7 @@ impl Default for GrpcNoTrailers {
     fn default() -> Self {
         Self {
             message_size: super::grpc_unary::default_message_size(),
-            ending: Ending::Close,
+            ending: GrpcEnding::Close,
         }
     }
 }
@@ -68,13 +68,13 @@ impl Behavior for GrpcNoTrailers {
     }
 }
 
-async fn answer(mut call: Call, size: usize, ending: Ending) {
+async fn answer(mut call: Call, size: usize, ending: GrpcEnding) {
     if call.read_body().await.is_none() {
         return;
     }
     call.fire();
     let message = grpc::message(size);
-    let end_stream = ending == Ending::EndStream;
+    let end_stream = ending == GrpcEnding::EndStream;
     let sent = call
         .respond
         .send_response(grpc::head(&message), false)
@@ -83,7 +83,7 @@ async fn answer(mut call: Call, size: usize, ending: Ending) {
         tracing::debug!(%err, "gRPC reply not sent");
         return;
     }
-    if ending == Ending::Close {
+    if ending == GrpcEnding::Close {
         call.close_connection().await;
     }
 }
@@ -96,7 +96,7 @@ mod tests {
     use crate::Fault;
     use crate::grpc::testing::{call, start};
 
-    async fn reply(ending: Ending) -> crate::grpc::testing::Reply {
+    async fn reply(ending: GrpcEnding) -> crate::grpc::testing::Reply {
         let fault = GrpcNoTrailers { message_size: ByteSize(500), ending };
         let server = start(Fault::GrpcNoTrailers(fault)).await;
         let reply = call(&server).await;
@@ -109,13 +109,13 @@ mod tests {
 
     #[tokio::test]
     async fn a_closed_connection_ends_the_reply_in_an_error() {
-        let reply = reply(Ending::Close).await;
+        let reply = reply(GrpcEnding::Close).await;
         assert!(reply.error.is_some(), "the stream did not end cleanly");
     }
 
     #[tokio::test]
     async fn an_ended_stream_is_a_clean_reply_without_trailers() {
-        let reply = reply(Ending::EndStream).await;
+        let reply = reply(GrpcEnding::EndStream).await;
         assert!(reply.error.is_none(), "{:?}", reply.error);
     }
 }

@@ -28,8 +28,8 @@ pub struct GrpcStall {
     pub delay: Option<Duration>,
     /// Where the wait is: before the response head, or after it (before the message).
     #[serde(default)]
-    #[arg(long, value_enum, default_value_t = StallAt::Start)]
-    pub after: StallAt,
+    #[arg(long, value_enum, default_value_t = GrpcStallAt::Start)]
+    pub after: GrpcStallAt,
     /// Size of the reply message sent once the delay is over.
     #[serde(default = "super::grpc_unary::default_message_size")]
     #[arg(long, default_value_t = super::grpc_unary::default_message_size())]
@@ -41,7 +41,7 @@ pub struct GrpcStall {
     Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::ValueEnum,
 )]
 #[serde(rename_all = "snake_case")]
-pub enum StallAt {
+pub enum GrpcStallAt {
     /// Right after the request: no response head yet.
     #[default]
     Start,
@@ -53,7 +53,7 @@ impl Default for GrpcStall {
     fn default() -> Self {
         Self {
             delay: None,
-            after: StallAt::Start,
+            after: GrpcStallAt::Start,
             message_size: super::grpc_unary::default_message_size(),
         }
     }
@@ -76,7 +76,7 @@ async fn stall(mut call: Call, this: GrpcStall) {
     }
     call.fire();
     let message = grpc::message(this.message_size.as_usize());
-    if this.after == StallAt::Start {
+    if this.after == GrpcStallAt::Start {
         if call.hold(this.delay).await {
             let _ = call.answer(message, 0);
         }
@@ -105,7 +105,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_answer_comes_after_the_delay() {
-        for after in [StallAt::Start, StallAt::Headers] {
+        for after in [GrpcStallAt::Start, GrpcStallAt::Headers] {
             let delay = Duration::from_millis(300);
             let fault = GrpcStall { delay: Some(delay), after, ..GrpcStall::default() };
             let server = start(Fault::GrpcStall(fault)).await;

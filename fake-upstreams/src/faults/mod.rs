@@ -21,6 +21,8 @@ use crate::request::{ConnCtx, RawConn};
 
 pub use fastcgi_healthy::{FcgiAt, FcgiRole};
 pub use garbage::GarbageWhen;
+pub use grpc_no_trailers::GrpcEnding;
+pub use grpc_stall::GrpcStallAt;
 pub use idle_close::IdleMode;
 pub(crate) use single_worker::Workers;
 

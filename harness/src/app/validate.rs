@@ -73,7 +73,7 @@ async fn validate_one(
         let dir = RunDir::create(paths::under(&paths::under(scratch, &s.name), &phase.name))
             .map_err(|e| format!("cannot create a scratch dir: {e}"))?;
         let header = format!("validate {} / {}", s.name, phase.name);
-        let (binary, settings) = (nginx.binary(), s.nginx_for(phase));
+        let (binary, settings) = (nginx.binary(), &s.nginx_for_load(phase));
         let conf: &Render = &|ports| render(binary, settings, &fragments, &dir, ports[0], &header);
         let test = Session::new(nginx, dir.clone(), Vec::new())
             .test(1, conf)

@@ -211,6 +211,35 @@ pub(super) async fn answers_ready(port: u16, dir: &RunDir) -> bool {
     matches!(
         timeout(Duration::from_secs(1), attempt).await,
         Ok(Some(true))
+    ) || answers_ready_h2(port, &token).await
+}
+
+/// [`answers_ready`] over HTTP/2 with prior knowledge: a front end that listens `http2` on
+/// nginx before 1.25.1 speaks nothing else.
+async fn answers_ready_h2(port: u16, token: &str) -> bool {
+    let attempt = async {
+        let stream = TcpStream::connect(("127.0.0.1", port)).await.ok()?;
+        let (sender, conn) = h2::client::handshake(stream).await.ok()?;
+        let driver = tokio::spawn(conn);
+        let request = http::Request::get(format!("http://badgateway{READY_PATH}"))
+            .body(())
+            .ok()?;
+        let (response, _) = sender
+            .ready()
+            .await
+            .ok()?
+            .send_request(request, true)
+            .ok()?;
+        let response = response.await.ok();
+        driver.abort();
+        let response = response?;
+        let (name, value) = token.split_once(": ")?;
+        let ours = response.headers().get(name).is_some_and(|v| v == value);
+        Some(response.status() == 204 && ours)
+    };
+    matches!(
+        timeout(Duration::from_secs(1), attempt).await,
+        Ok(Some(true))
     )
 }
 

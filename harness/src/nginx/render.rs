@@ -128,7 +128,7 @@ pub fn render(
          {temp_paths}\
          \n    # --- scenario fragment: http ---\n{http}\n    # --- end fragment ---\n\n\
          \x20   server {{\n\
-         \x20       listen 127.0.0.1:{port};\n\
+         \x20       {listen}\n\
          \x20       server_name badgateway;\n\
          \x20       location = {READY_PATH} {{\n\
          \x20           access_log off;\n\
@@ -141,6 +141,7 @@ pub fn render(
          \x20       }}\n\
          \x20   }}\n\
          }}\n",
+        listen = listen(nginx, settings.http2, port),
         workers = settings.worker_processes,
         conns = settings.worker_connections,
         pid = q(&dir.pid_file()),
@@ -153,6 +154,16 @@ pub fn render(
         http = indent(&fragments.http, 4),
         location = indent(&fragments.location, 12),
     )
+}
+
+/// The front end's `listen`: HTTP/2 with the `http2` directive where the binary has it
+/// (1.25.1+: `listen ... http2` is deprecated there), else the `listen` parameter.
+fn listen(nginx: &NginxBinary, http2: bool, port: u16) -> String {
+    match (http2, nginx.has_http2_directive()) {
+        (false, _) => format!("listen 127.0.0.1:{port};"),
+        (true, true) => format!("listen 127.0.0.1:{port};\n        http2 on;"),
+        (true, false) => format!("listen 127.0.0.1:{port} http2;"),
+    }
 }
 
 /// Quote a path for nginx.conf.
@@ -177,6 +188,25 @@ fn indent(text: &str, by: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_http2_front_end_uses_the_form_the_binary_knows() {
+        let binary = |version: &str| NginxBinary {
+            path: "/usr/sbin/nginx".into(),
+            version: version.into(),
+            configure_args: String::new(),
+        };
+        assert_eq!(
+            listen(&binary("1.22.1"), true, 80),
+            "listen 127.0.0.1:80 http2;"
+        );
+        assert_eq!(
+            listen(&binary("1.25.1"), true, 80),
+            "listen 127.0.0.1:80;\n        http2 on;"
+        );
+        assert_eq!(listen(&binary("1.30.6"), false, 80), "listen 127.0.0.1:80;");
+        assert!(!binary("1.25.0").has_http2_directive());
+    }
 
     #[test]
     fn fragments_land_in_http_and_location() {

@@ -10,6 +10,7 @@ use super::{Attempt, RunOptions};
 use crate::accesslog;
 use crate::check::{Check, Observed, evaluate};
 use crate::errorlog;
+use crate::load::ClientProtocol;
 use crate::load::{
     ConnectionRamp, LoadPlan, LoadReport, LoadShape, LoadStage, SlowBody, drive_stages,
 };
@@ -128,7 +129,7 @@ async fn drive_nginx(
     let fragments = expanded(s, phase, servers, session.dir())?;
     let header = format!("scenario {} / phase {}", s.name, phase.name);
     let binary = attempt.nginx.binary();
-    let settings = s.nginx_for(phase);
+    let settings = &s.nginx_for_load(phase);
     let dir = session.dir();
     let conf: &Render = &|ports| render(binary, settings, &fragments, dir, ports[0], &header);
     let config = session.test(1, conf).await?;
@@ -185,7 +186,10 @@ fn stage_plan(t: &Traffic, port: u16, seed: u64) -> LoadPlan {
     LoadPlan {
         target: ([127, 0, 0, 1], port).into(),
         host: "badgateway".into(),
-        method: t.method.clone(),
+        method: match t.protocol {
+            ClientProtocol::Grpc => http::Method::POST,
+            _ => t.method.clone(),
+        },
         path: t.path.clone(),
         body_bytes: t.body_size.0 as usize,
         requests: t.requests,
@@ -212,6 +216,7 @@ fn stage_plan(t: &Traffic, port: u16, seed: u64) -> LoadPlan {
                 connections: r.connections.unwrap_or(t.concurrency),
                 over: r.over,
             }),
+            protocol: t.protocol,
         },
     }
 }

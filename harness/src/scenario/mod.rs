@@ -23,6 +23,8 @@ use std::time::Duration;
 use fake_upstreams::ServerSpec;
 use fake_upstreams::faults::FaultKind;
 use fake_upstreams::size::ByteSize;
+
+use crate::load::ClientProtocol;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -99,6 +101,11 @@ impl Proves {
 pub struct NginxSettings {
     pub worker_processes: u32,
     pub worker_connections: u32,
+    /// Not written in scenarios: the skeleton's `listen` takes HTTP/2 when the phase's
+    /// traffic speaks it (`protocol: http2` or `grpc`), see [`Scenario::nginx_for_load`].
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub http2: bool,
 }
 
 impl Default for NginxSettings {
@@ -106,6 +113,7 @@ impl Default for NginxSettings {
         Self {
             worker_processes: 1,
             worker_connections: 1024,
+            http2: false,
         }
     }
 }
@@ -215,6 +223,16 @@ pub struct Traffic {
     /// Open the connections spread evenly over a time instead of all at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ramp: Option<Ramp>,
+    /// What the client speaks: `http1` (default); `http2`, HTTP/2 with prior knowledge
+    /// (cleartext); `grpc`, unary gRPC calls over HTTP/2: POSTs to `path` of one
+    /// length-prefixed message of `body_size` bytes, judged by `grpc-status` (outcomes
+    /// `grpc-status N`, `no_trailers`, `rst_stream`). With HTTP/2 nginx listens `http2`.
+    #[serde(default, skip_serializing_if = "is_http1")]
+    pub protocol: ClientProtocol,
+}
+
+fn is_http1(p: &ClientProtocol) -> bool {
+    *p == ClientProtocol::Http1
 }
 
 /// How a slow client sends its request body.
@@ -309,6 +327,16 @@ impl Scenario {
     /// The nginx settings a phase runs with.
     pub fn nginx_for<'a>(&'a self, phase: &'a Phase) -> &'a NginxSettings {
         phase.nginx.as_ref().unwrap_or(&self.nginx)
+    }
+
+    /// [`nginx_for`](Self::nginx_for) with the front end listening for HTTP/2 when any
+    /// traffic stage of the phase speaks it.
+    pub fn nginx_for_load(&self, phase: &Phase) -> NginxSettings {
+        let http2 = (self.traffic_for(phase).named()).any(|(_, t)| t.protocol.is_http2());
+        NginxSettings {
+            http2,
+            ..self.nginx_for(phase).clone()
+        }
     }
 
     /// The `{{tls.KEY}}` files this scenario's servers have: `ca` and `cert.NAME.SERVER` of
