@@ -25,6 +25,9 @@ pub struct Advice {
     pub fix: Option<String>,
     /// `badgateway run <file>`.
     pub command: String,
+    /// The `*_pass` directive of the scenario's baseline (`grpc_pass`), when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub directive: Option<String>,
 }
 
 /// Loaded scenario files.
@@ -103,7 +106,23 @@ fn advice_of(loaded: &LoadedScenario) -> Advice {
         guide_step: s.guide_step.clone(),
         fix,
         command: format!("badgateway run {}", loaded.path.display()),
+        directive: pass_directive(&s.config.location).map(str::to_string),
     }
+}
+
+/// The first `*_pass` directive in a location fragment.
+fn pass_directive(location: &str) -> Option<&'static str> {
+    let words = location.split(|c: char| c.is_whitespace() || c == ';' || c == '{' || c == '}');
+    let passes = [
+        "proxy_pass",
+        "fastcgi_pass",
+        "grpc_pass",
+        "uwsgi_pass",
+        "scgi_pass",
+    ];
+    words
+        .filter_map(|w| passes.iter().find(|p| **p == w).copied())
+        .next()
 }
 
 #[cfg(test)]
@@ -130,6 +149,15 @@ mod tests {
             assert!(advice.command.starts_with("badgateway run "));
             assert!(advice.fix.is_some(), "{} has a fix phase", proving[0]);
         }
+    }
+
+    #[test]
+    fn advice_names_the_pass_directive_of_its_scenario() {
+        let c = catalogue();
+        let directive = |name: &str| c.advice(name).and_then(|a| a.directive);
+        assert_eq!(directive("grpc-rst-stream").as_deref(), Some("grpc_pass"));
+        assert_eq!(directive("php-fpm-stall").as_deref(), Some("fastcgi_pass"));
+        assert_eq!(directive("upstream-down").as_deref(), Some("proxy_pass"));
     }
 
     #[test]
