@@ -72,10 +72,20 @@ impl Catalogue {
             .map(advice_of)
     }
 
-    /// The scenario that declares `line` its own (`proves.log`): the reference for it.
+    /// The scenario that declares `line` its own (`proves.log`): the reference for it. When
+    /// several do, the one whose `*_pass` fits the line's `upstream: "scheme://` comes first
+    /// (a `grpc://` line goes to the gRPC scenario).
     pub fn proving_log_line(&self, line: &str) -> Option<Advice> {
         let declares = |l: &&LoadedScenario| l.scenario.proves.log.iter().any(|p| p.matches(line));
-        self.scenarios.iter().find(declares).map(advice_of)
+        let mut found = self.scenarios.iter().filter(declares).map(advice_of);
+        let first = found.next()?;
+        let wanted = pass_for_line(line);
+        if wanted.is_none() || first.directive.as_deref() == wanted {
+            return Some(first);
+        }
+        found
+            .find(|a| a.directive.as_deref() == wanted)
+            .or(Some(first))
     }
 
     /// Scenarios with an error.log line like `line` among their proof lines
@@ -108,6 +118,21 @@ fn advice_of(loaded: &LoadedScenario) -> Advice {
         command: format!("badgateway run {}", loaded.path.display()),
         directive: pass_directive(&s.config.location).map(str::to_string),
     }
+}
+
+/// The `*_pass` directive that talks to the upstream of an error.log line, from its
+/// `upstream: "scheme://..."` field.
+fn pass_for_line(line: &str) -> Option<&'static str> {
+    let (_, rest) = line.split_once("upstream: \"")?;
+    let (scheme, _) = rest.split_once("://")?;
+    Some(match scheme {
+        "http" | "https" => "proxy_pass",
+        "fastcgi" => "fastcgi_pass",
+        "grpc" | "grpcs" => "grpc_pass",
+        "uwsgi" | "suwsgi" => "uwsgi_pass",
+        "scgi" => "scgi_pass",
+        _ => return None,
+    })
 }
 
 /// The first `*_pass` directive in a location fragment.

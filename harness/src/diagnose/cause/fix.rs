@@ -141,6 +141,9 @@ fn timeout_fix(phase: ProxyStep, f: Family) -> String {
 }
 
 fn closed_fix(cause: &Cause, f: Family) -> String {
+    if cause.phase == ProxyStep::ReadingBody && f == Family::Grpc {
+        return "The gRPC service closed the connection mid-call, after the response head (it crashed, or a proxy between dropped it): behind `grpc_pass` nginx resets the client's stream (RST_STREAM INTERNAL_ERROR) after relaying the 200 and what came, so the client sees a failed call without `grpc-status` while the access log says 200: look at the service's logs.".to_string();
+    }
     if cause.phase == ProxyStep::ReadingBody {
         return "The upstream closed or reset mid-body (the application died, or its Content-Length lies); the client got a cut-short response: look at the application's logs.".to_string();
     }

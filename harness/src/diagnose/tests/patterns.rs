@@ -329,6 +329,13 @@ const GRPC: &[(&str, CauseKind, Option<u16>, ClientSees, &str)] = &[
         ClientSees::Status(504),
         "grpc-read-timeout",
     ),
+    (
+        "upstream prematurely closed connection while reading upstream",
+        CauseKind::PrematurelyClosed,
+        None,
+        ClientSees::Truncated,
+        "grpc-no-trailers",
+    ),
 ];
 
 #[test]
