@@ -9,7 +9,8 @@
 //! becomes one [`Outcome`]: the HTTP status (nginx answers its own 502/504 as plain HTTP/2
 //! responses without `grpc-status`), `grpc-status N` from the trailers of a 200, `no_trailers`
 //! for a 200 that ended without them, or `rst_stream` with the RST_STREAM's code in the
-//! detail. A 2xx body is checked against the digest header like an HTTP/1 one.
+//! detail. A 2xx body is checked against the digest header like an HTTP/1 one. With a CA in
+//! the plan the connection is TLS with ALPN `h2` instead (nginx `listen ... ssl`).
 
 use bytes::Bytes;
 use fake_upstreams::body::{DIGEST_HEADER, Digester};
@@ -17,14 +18,16 @@ use h2::client::SendRequest;
 use http::{HeaderMap, HeaderValue, Method, Request, Response};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::task::JoinHandle;
 use tracing::debug;
 
-use super::classify::{Stage, classify};
+use super::classify::{Stage, classify, error_chain};
 use super::exchange::Exchange;
 use super::plan::{LoadPlan, REQUEST_ID_HEADER};
 use super::sample::BodyCheck;
+use crate::nginx::front_tls;
 use crate::outcome::Outcome;
 
 /// What the load driver speaks to nginx.
@@ -60,13 +63,35 @@ impl Drop for H2Conn {
     }
 }
 
-/// Connect to the plan's target and shake hands (preface and SETTINGS).
+/// Connect to the plan's target (over TLS when the plan has a CA) and shake hands (preface
+/// and SETTINGS).
 async fn open(plan: &LoadPlan) -> Result<H2Conn, Exchange> {
-    let addr = plan.target;
-    let stream = TcpStream::connect(addr)
+    let stream = TcpStream::connect(plan.target)
         .await
         .map_err(|e| failed(&e, Stage::Connect))?;
     let _ = stream.set_nodelay(true);
+    let Some(ca) = &plan.shape.tls_ca else {
+        return over(stream, plan).await;
+    };
+    let tls = async {
+        let connector = front_tls::connector(ca, &[b"h2"])?;
+        front_tls::handshake(&connector, stream).await
+    };
+    match tls.await {
+        Ok(tls) => over(tls, plan).await,
+        Err(e) => Err(Exchange::failed(
+            Outcome::OtherError,
+            format!("TLS handshake: {}", error_chain(&e)),
+        )),
+    }
+}
+
+/// The HTTP/2 handshake on an open stream, and the task that drives the connection.
+async fn over<S>(stream: S, plan: &LoadPlan) -> Result<H2Conn, Exchange>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let addr = plan.target;
     let (sender, connection) = h2::client::handshake(stream)
         .await
         .map_err(|e| h2_failed(&e, false))?;
@@ -130,7 +155,12 @@ fn build(
     (method, path): (&Method, &str),
     body: &Bytes,
 ) -> Result<(Request<()>, Bytes), http::Error> {
-    let uri = format!("http://{}{path}", plan.host);
+    let scheme = if plan.shape.tls_ca.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    let uri = format!("{scheme}://{}{path}", plan.host);
     let builder = Request::builder()
         .uri(uri)
         .header(REQUEST_ID_HEADER, HeaderValue::from(index));

@@ -90,6 +90,9 @@ pub struct LoadShape {
     pub ramp: Option<ConnectionRamp>,
     /// HTTP/1.1 (default), HTTP/2 with prior knowledge, or gRPC unary calls over HTTP/2.
     pub protocol: ClientProtocol,
+    /// With an HTTP/2 protocol: connect over TLS (ALPN `h2`) trusting only the CA in this PEM
+    /// file. `None`: cleartext.
+    pub tls_ca: Option<std::path::PathBuf>,
 }
 
 /// A slow client's request body: `chunk` bytes, a pause of `interval`, the next `chunk`, ...

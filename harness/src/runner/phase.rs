@@ -14,6 +14,7 @@ use crate::load::ClientProtocol;
 use crate::load::{
     ConnectionRamp, LoadPlan, LoadReport, LoadShape, LoadStage, SlowBody, drive_stages,
 };
+use crate::nginx::front_tls::FrontTls;
 use crate::nginx::{ConfigTest, Logs, Render, RunDir, Session, render};
 use crate::result::{PhaseResult, STALL_LIMIT_MS, Verdict};
 use crate::scenario::{Addresses, Fragments, Phase, Scenario, Traffic, config_text, expand};
@@ -131,6 +132,14 @@ async fn drive_nginx(
     let binary = attempt.nginx.binary();
     let settings = &s.nginx_for_load(phase);
     let dir = session.dir();
+    let front_ca = match settings.tls {
+        true => Some(
+            FrontTls::write(dir)
+                .map_err(|e| format!("front-end TLS files: {e}"))?
+                .ca,
+        ),
+        false => None,
+    };
     let conf: &Render = &|ports| render(binary, settings, &fragments, dir, ports[0], &header);
     let config = session.test(1, conf).await?;
     if config != ConfigTest::Accepted || phase.expect.config_only() {
@@ -138,7 +147,12 @@ async fn drive_nginx(
     }
     let nginx = session.start(1, conf).await?;
     let port = nginx.ports()[0];
-    let stages = plan_for(s, phase, port, attempt.seed);
+    let mut stages = plan_for(s, phase, port, attempt.seed);
+    for stage in &mut stages {
+        stage.plan.shape.tls_ca = front_ca
+            .clone()
+            .filter(|_| stage.plan.shape.protocol.is_http2());
+    }
     servers.start_schedules();
     let report = drive_stages(&stages, cancel.clone(), &attempt.live).await;
     let ports = nginx.stop().await;
@@ -217,6 +231,7 @@ fn stage_plan(t: &Traffic, port: u16, seed: u64) -> LoadPlan {
                 over: r.over,
             }),
             protocol: t.protocol,
+            tls_ca: None,
         },
     }
 }

@@ -106,6 +106,11 @@ pub struct NginxSettings {
     #[serde(skip)]
     #[schemars(skip)]
     pub http2: bool,
+    /// Not written in scenarios: the skeleton's `listen` takes TLS when the phase's traffic
+    /// says `tls: true` (certificate files in the run dir, see `nginx::front_tls`).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub tls: bool,
 }
 
 impl Default for NginxSettings {
@@ -114,6 +119,7 @@ impl Default for NginxSettings {
             worker_processes: 1,
             worker_connections: 1024,
             http2: false,
+            tls: false,
         }
     }
 }
@@ -229,6 +235,10 @@ pub struct Traffic {
     /// `grpc-status N`, `no_trailers`, `rst_stream`). With HTTP/2 nginx listens `http2`.
     #[serde(default, skip_serializing_if = "is_http1")]
     pub protocol: ClientProtocol,
+    /// Connect to nginx over TLS (ALPN `h2`), trusting a throwaway CA made for the phase;
+    /// nginx then listens `ssl`. Only with `protocol: http2` or `grpc`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tls: bool,
 }
 
 fn is_http1(p: &ClientProtocol) -> bool {
@@ -333,8 +343,10 @@ impl Scenario {
     /// traffic stage of the phase speaks it.
     pub fn nginx_for_load(&self, phase: &Phase) -> NginxSettings {
         let http2 = (self.traffic_for(phase).named()).any(|(_, t)| t.protocol.is_http2());
+        let tls = (self.traffic_for(phase).named()).any(|(_, t)| t.tls);
         NginxSettings {
             http2,
+            tls,
             ..self.nginx_for(phase).clone()
         }
     }

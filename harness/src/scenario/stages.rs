@@ -143,6 +143,20 @@ fn check_stage(name: &str, t: &Traffic) -> Result<(), Problem> {
             );
         }
     }
+    if t.tls && !t.protocol.is_http2() {
+        return at(
+            "tls: true",
+            "TLS traffic needs `protocol: http2` or `grpc`".into(),
+            "the load driver speaks TLS (ALPN h2) only in its HTTP/2 modes",
+        );
+    }
+    if t.protocol.is_http2() && t.slow_body.is_some() {
+        return at(
+            "slow_body:",
+            "`slow_body` is for HTTP/1 traffic only".into(),
+            "drop `slow_body`, or use `protocol: http1`",
+        );
+    }
     if !t.sequence.is_empty() && !t.methods.is_empty() {
         return at(
             "sequence:",

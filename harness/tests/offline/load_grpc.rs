@@ -97,3 +97,28 @@ async fn http2_gets_are_verified_like_http1_ones() {
     assert_eq!(report.integrity.verified, 6);
     assert!(server.counters().received.iter().all(|r| r.method == "GET"));
 }
+
+#[tokio::test]
+async fn calls_go_over_tls_with_alpn_h2_trusting_the_given_ca() {
+    let ca = std::sync::Arc::new(fake_upstreams::Ca::generate().unwrap());
+    let spec = fake_upstreams::yaml::spec_from_str(
+        "{kind: grpc_unary, message_size: 500, tls: {name: badgateway}}",
+    )
+    .unwrap();
+    let opts = fake_upstreams::SpawnOptions {
+        tls_ca: Some(ca.clone()),
+        ..fake_upstreams::SpawnOptions::default()
+    };
+    let server = fake_upstreams::spawn_spec(spec, opts, CancellationToken::new())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&ca_file, ca.pem()).unwrap();
+    let mut plan = grpc_plan(&server, 6);
+    plan.shape.tls_ca = Some(ca_file);
+    let report = run(&plan).await;
+    assert_only(&report, Outcome::Status(200), 6);
+    assert_eq!(report.integrity.verified, 6);
+    assert!(server.counters().handshakes >= 1);
+}
