@@ -14,6 +14,7 @@ use serde::de::{MapAccess, SeqAccess, Visitor, value};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::{Traffic, Window, is_slug};
+use crate::load::ClientProtocol;
 
 /// Most stages one `traffic:` list may have.
 pub const MAX_STAGES: usize = 16;
@@ -75,6 +76,15 @@ impl Stages {
                 ));
             }
             check_stage(&name, t)?;
+        }
+        let front = |t: &Traffic| (t.protocol.is_http2(), t.tls);
+        if self.0.iter().any(|t| front(t) != front(&self.0[0])) {
+            return Err((
+                "protocol:".into(),
+                "the stages of one phase must all speak HTTP/1 or all HTTP/2, with the same `tls`"
+                    .into(),
+                hint("nginx's one front end listens for one of them; split the phases instead"),
+            ));
         }
         if self.requests() > MAX_REQUESTS {
             return Err((
@@ -142,6 +152,13 @@ fn check_stage(name: &str, t: &Traffic) -> Result<(), Problem> {
                 ),
             );
         }
+    }
+    if t.protocol == ClientProtocol::Grpc && (!t.methods.is_empty() || !t.sequence.is_empty()) {
+        return at(
+            "protocol: grpc",
+            "gRPC calls are POSTs to `path`: no `methods` or `sequence`".into(),
+            "drop `methods` and `sequence`, or use `protocol: http2`",
+        );
     }
     if t.tls && !t.protocol.is_http2() {
         return at(
