@@ -113,16 +113,9 @@ pub(crate) async fn exchange(
     body: &Bytes,
 ) -> Exchange {
     let protocol = plan.shape.protocol;
-    let conn = match slot {
-        Some(conn) => conn,
-        None => match open(plan).await {
-            Ok(conn) => slot.insert(conn),
-            Err(failed) => return failed,
-        },
-    };
-    let sender = match conn.sender.clone().ready().await {
+    let sender = match usable_sender(slot, plan).await {
         Ok(sender) => sender,
-        Err(e) => return h2_failed(&e, false),
+        Err(failed) => return failed,
     };
     let (request, body) = match build(plan, protocol, index, (method, path), body) {
         Ok(built) => built,
@@ -144,6 +137,30 @@ pub(crate) async fn exchange(
         Ok(response) => read_response(response, protocol, method).await,
         Err(e) => h2_failed(&e, false),
     }
+}
+
+/// A sender on the kept connection if it can still take a stream, else on a fresh one: a
+/// connection nginx closed while idle (GOAWAY after `keepalive_timeout`) is replaced before
+/// anything is sent, which is not a retry.
+async fn usable_sender(
+    slot: &mut Option<H2Conn>,
+    plan: &LoadPlan,
+) -> Result<SendRequest<Bytes>, Exchange> {
+    if let Some(conn) = slot.as_ref() {
+        if !conn.driver.is_finished()
+            && let Ok(sender) = conn.sender.clone().ready().await
+        {
+            return Ok(sender);
+        }
+        debug!("kept HTTP/2 connection was closed by the server; opening a new one");
+        *slot = None;
+    }
+    let conn = slot.insert(open(plan).await?);
+    conn.sender
+        .clone()
+        .ready()
+        .await
+        .map_err(|e| h2_failed(&e, false))
 }
 
 /// The request and its body: a gRPC call (POST, one message of `body_bytes`), or the plan's
