@@ -26,7 +26,7 @@ use tracing::debug;
 use super::classify::{Stage, classify, error_chain};
 use super::exchange::Exchange;
 use super::plan::{LoadPlan, REQUEST_ID_HEADER};
-use super::sample::BodyCheck;
+use super::sample::{BodyCheck, H2Record};
 use crate::nginx::front_tls;
 use crate::outcome::Outcome;
 
@@ -94,7 +94,7 @@ where
     let addr = plan.target;
     let (sender, connection) = h2::client::handshake(stream)
         .await
-        .map_err(|e| h2_failed(&e, false))?;
+        .map_err(|e| h2_failed(&e, None))?;
     let driver = tokio::spawn(async move {
         if let Err(e) = connection.await {
             debug!(%addr, error = %e, "HTTP/2 connection ended with an error");
@@ -124,7 +124,7 @@ pub(crate) async fn exchange(
     let mut sender = sender;
     let (response, mut stream) = match sender.send_request(request, body.is_empty()) {
         Ok(sent) => sent,
-        Err(e) => return h2_failed(&e, false),
+        Err(e) => return h2_failed(&e, None),
     };
     if !body.is_empty()
         && let Err(e) = stream.send_data(body, true)
@@ -135,7 +135,7 @@ pub(crate) async fn exchange(
     }
     match response.await {
         Ok(response) => read_response(response, protocol, method).await,
-        Err(e) => h2_failed(&e, false),
+        Err(e) => h2_failed(&e, None),
     }
 }
 
@@ -160,7 +160,7 @@ async fn usable_sender(
         .clone()
         .ready()
         .await
-        .map_err(|e| h2_failed(&e, false))
+        .map_err(|e| h2_failed(&e, None))
 }
 
 /// The request and its body: a gRPC call (POST, one message of `body_bytes`), or the plan's
@@ -215,14 +215,14 @@ async fn read_response(
                 digester.update(&chunk);
                 let _ = incoming.flow_control().release_capacity(chunk.len());
             }
-            Err(e) => return h2_failed(&e, true),
+            Err(e) => return h2_failed(&e, Some((head.status.as_u16(), &digester))),
         }
     }
+    let status = head.status.as_u16();
     let trailers = match incoming.trailers().await {
         Ok(trailers) => trailers,
-        Err(e) => return h2_failed(&e, true),
+        Err(e) => return h2_failed(&e, Some((status, &digester))),
     };
-    let status = head.status.as_u16();
     let grpc = protocol == ClientProtocol::Grpc && status == 200;
     // A trailers-only reply carries grpc-status in its head.
     let grpc_status = grpc_status(trailers.as_ref()).or_else(|| grpc_status(Some(&head.headers)));
@@ -260,6 +260,12 @@ async fn read_response(
         detail,
         body,
         reusable: true,
+        h2: Some(H2Record {
+            status: Some(status),
+            grpc_status,
+            rst_code: None,
+            body: Some(digester.finish()),
+        }),
     }
 }
 
@@ -289,17 +295,28 @@ fn failed(err: &(dyn std::error::Error + 'static), stage: Stage) -> Exchange {
     Exchange::failed(outcome, detail)
 }
 
-/// An HTTP/2 failure: a stream reset is `rst_stream` with its code; a connection that went
-/// away is judged by its I/O error like an HTTP/1 one (a GOAWAY before the head: `closed`).
-fn h2_failed(err: &h2::Error, after_head: bool) -> Exchange {
+/// An HTTP/2 failure, `head` the status and body so far when the head had arrived: a stream
+/// reset is `rst_stream` with its code; a connection that went away is judged by its I/O
+/// error like an HTTP/1 one (a GOAWAY before the head: `closed`).
+fn h2_failed(err: &h2::Error, head: Option<(u16, &Digester)>) -> Exchange {
+    let after_head = head.is_some();
     let stage = if after_head { "after" } else { "before" };
+    let mut record = H2Record {
+        status: head.map(|(status, _)| status),
+        body: head.map(|(_, body)| body.finish()),
+        ..H2Record::default()
+    };
     if err.is_reset()
         && let Some(reason) = err.reason()
     {
         let code = u32::from(reason);
         let detail = format!("RST_STREAM {reason:?} ({code}) {stage} the response head");
         debug!(%detail, "stream reset");
-        return Exchange::failed(Outcome::RstStream, detail);
+        record.rst_code = Some(code);
+        return Exchange {
+            h2: Some(record),
+            ..Exchange::failed(Outcome::RstStream, detail)
+        };
     }
     if err.is_go_away() && !after_head {
         return Exchange::failed(
@@ -312,8 +329,12 @@ fn h2_failed(err: &h2::Error, after_head: bool) -> Exchange {
     } else {
         Stage::BeforeHead
     };
-    match err.get_io() {
+    let failed = match err.get_io() {
         Some(io) => failed(io, stage),
         None => failed(err, stage),
+    };
+    Exchange {
+        h2: Some(record),
+        ..failed
     }
 }

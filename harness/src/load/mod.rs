@@ -48,7 +48,7 @@ pub use plan::{Decision, LoadPlan, LoadShape, REQUEST_ID_HEADER, SlowBody};
 pub use report::{
     ClientRecord, Integrity, LatencySummary, LoadReport, StageReport, TimelineBucket,
 };
-pub use sample::{BodyCheck, Sample};
+pub use sample::{BodyCheck, H2Record, Sample};
 pub use schedule::{ConnectionRamp, LATE_AFTER};
 
 /// One stage of a run: its name (carried by its samples) and its plan.

@@ -225,6 +225,7 @@ pub(crate) async fn run(id: usize, shared: Arc<Shared>, samples: mpsc::Sender<Sa
             detail: done.detail,
             body: done.body,
             stage: Arc::clone(&shared.stage),
+            h2: done.h2,
         };
         if samples.send(sample).await.is_err() {
             debug!(worker = id, "aggregator gone; stopping");

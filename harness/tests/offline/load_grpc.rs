@@ -62,6 +62,13 @@ async fn a_non_zero_grpc_status_is_its_own_outcome() {
     let server = start(Fault::GrpcUnary(fault)).await;
     let report = run(&grpc_plan(&server, 4)).await;
     assert_only(&report, Outcome::GrpcStatus(14), 4);
+    for record in &report.requests {
+        let h2 = record.h2.as_ref().expect("an HTTP/2 record");
+        assert_eq!(
+            (h2.status, h2.grpc_status, h2.rst_code),
+            (Some(200), Some(14), None)
+        );
+    }
 }
 
 #[tokio::test]
@@ -74,6 +81,13 @@ async fn a_reset_stream_is_rst_stream_with_its_code() {
         json.contains("RST_STREAM REFUSED_STREAM (7) before the response head"),
         "{json}"
     );
+    for record in &report.requests {
+        let h2 = record.h2.as_ref().expect("an HTTP/2 record");
+        assert_eq!(
+            (h2.status, h2.grpc_status, h2.rst_code),
+            (None, None, Some(7))
+        );
+    }
 }
 
 #[tokio::test]
@@ -85,6 +99,16 @@ async fn a_reply_without_trailers_is_no_trailers() {
     let server = start(Fault::GrpcNoTrailers(fault)).await;
     let report = run(&grpc_plan(&server, 4)).await;
     assert_only(&report, Outcome::NoTrailers, 4);
+    let digest = fake_upstreams::body::digest(&fake_upstreams::grpc::message(1024));
+    for record in &report.requests {
+        let h2 = record.h2.as_ref().expect("an HTTP/2 record");
+        assert_eq!((h2.status, h2.grpc_status), (Some(200), None));
+        assert_eq!(
+            h2.body.as_deref(),
+            Some(digest.as_str()),
+            "the whole message came"
+        );
+    }
 }
 
 #[tokio::test]
