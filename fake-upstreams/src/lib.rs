@@ -1,4 +1,4 @@
-//! Fake upstream servers that misbehave on purpose, speaking HTTP/1.x or FastCGI.
+//! Fake upstream servers that misbehave on purpose, speaking HTTP/1.x, FastCGI or gRPC.
 //!
 //! badgateway puts real nginx in front of these servers to reproduce each cause of a 502/504
 //! and prove its fix. A [`Fault`] says how a server misbehaves; a [`ServerSpec`] wraps it with
@@ -14,6 +14,7 @@ pub mod endpoint;
 pub mod fastcgi;
 pub mod faults;
 mod gate;
+pub mod grpc;
 pub mod headers;
 mod listener;
 pub mod raw_bytes;

@@ -25,6 +25,9 @@ pub struct Advice {
     pub fix: Option<String>,
     /// `badgateway run <file>`.
     pub command: String,
+    /// The `*_pass` directive of the scenario's baseline (`grpc_pass`), when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub directive: Option<String>,
 }
 
 /// Loaded scenario files.
@@ -69,10 +72,20 @@ impl Catalogue {
             .map(advice_of)
     }
 
-    /// The scenario that declares `line` its own (`proves.log`): the reference for it.
+    /// The scenario that declares `line` its own (`proves.log`): the reference for it. When
+    /// several do, the one whose `*_pass` fits the line's `upstream: "scheme://` comes first
+    /// (a `grpc://` line goes to the gRPC scenario).
     pub fn proving_log_line(&self, line: &str) -> Option<Advice> {
         let declares = |l: &&LoadedScenario| l.scenario.proves.log.iter().any(|p| p.matches(line));
-        self.scenarios.iter().find(declares).map(advice_of)
+        let mut found = self.scenarios.iter().filter(declares).map(advice_of);
+        let first = found.next()?;
+        let wanted = pass_for_line(line);
+        if wanted.is_none() || first.directive.as_deref() == wanted {
+            return Some(first);
+        }
+        found
+            .find(|a| a.directive.as_deref() == wanted)
+            .or(Some(first))
     }
 
     /// Scenarios with an error.log line like `line` among their proof lines
@@ -103,7 +116,38 @@ fn advice_of(loaded: &LoadedScenario) -> Advice {
         guide_step: s.guide_step.clone(),
         fix,
         command: format!("badgateway run {}", loaded.path.display()),
+        directive: pass_directive(&s.config.location).map(str::to_string),
     }
+}
+
+/// The `*_pass` directive that talks to the upstream of an error.log line, from its
+/// `upstream: "scheme://..."` field.
+fn pass_for_line(line: &str) -> Option<&'static str> {
+    let (_, rest) = line.split_once("upstream: \"")?;
+    let (scheme, _) = rest.split_once("://")?;
+    Some(match scheme {
+        "http" | "https" => "proxy_pass",
+        "fastcgi" => "fastcgi_pass",
+        "grpc" | "grpcs" => "grpc_pass",
+        "uwsgi" | "suwsgi" => "uwsgi_pass",
+        "scgi" => "scgi_pass",
+        _ => return None,
+    })
+}
+
+/// The first `*_pass` directive in a location fragment.
+fn pass_directive(location: &str) -> Option<&'static str> {
+    let words = location.split(|c: char| c.is_whitespace() || c == ';' || c == '{' || c == '}');
+    let passes = [
+        "proxy_pass",
+        "fastcgi_pass",
+        "grpc_pass",
+        "uwsgi_pass",
+        "scgi_pass",
+    ];
+    words
+        .filter_map(|w| passes.iter().find(|p| **p == w).copied())
+        .next()
 }
 
 #[cfg(test)]
@@ -130,6 +174,15 @@ mod tests {
             assert!(advice.command.starts_with("badgateway run "));
             assert!(advice.fix.is_some(), "{} has a fix phase", proving[0]);
         }
+    }
+
+    #[test]
+    fn advice_names_the_pass_directive_of_its_scenario() {
+        let c = catalogue();
+        let directive = |name: &str| c.advice(name).and_then(|a| a.directive);
+        assert_eq!(directive("grpc-rst-stream").as_deref(), Some("grpc_pass"));
+        assert_eq!(directive("php-fpm-stall").as_deref(), Some("fastcgi_pass"));
+        assert_eq!(directive("upstream-down").as_deref(), Some("proxy_pass"));
     }
 
     #[test]

@@ -40,11 +40,19 @@ pub enum Outcome {
     ClientRejected,
     /// Any other I/O failure (named in the sample's detail).
     OtherError,
+    /// HTTP/2: the stream was reset (RST_STREAM) before the response was complete; the
+    /// sample's detail names the error code and whether the head had arrived.
+    RstStream,
+    /// gRPC: a 200 reply that ended cleanly without `grpc-status` (no trailers).
+    NoTrailers,
+    /// gRPC: a complete 200 reply whose trailers carry this non-zero `grpc-status`
+    /// (`grpc-status 14`); `grpc-status 0` is a success, counted as its HTTP status.
+    GrpcStatus(u8),
 }
 
 impl Outcome {
     /// Every named (non-status) outcome, for error messages and documentation.
-    pub const NAMED: [Outcome; 9] = [
+    pub const NAMED: [Outcome; 11] = [
         Outcome::Corrupt,
         Outcome::Truncated,
         Outcome::Closed,
@@ -54,6 +62,8 @@ impl Outcome {
         Outcome::ParseError,
         Outcome::ClientRejected,
         Outcome::OtherError,
+        Outcome::RstStream,
+        Outcome::NoTrailers,
     ];
 
     /// True for a complete, correct 2xx response: what a fix must turn failures into.
@@ -63,7 +73,7 @@ impl Outcome {
 
     fn name(self) -> Option<&'static str> {
         Some(match self {
-            Outcome::Status(_) => return None,
+            Outcome::Status(_) | Outcome::GrpcStatus(_) => return None,
             Outcome::Corrupt => "corrupt",
             Outcome::Truncated => "truncated",
             Outcome::Closed => "closed",
@@ -73,6 +83,8 @@ impl Outcome {
             Outcome::ParseError => "parse_error",
             Outcome::ClientRejected => "client_rejected",
             Outcome::OtherError => "other_error",
+            Outcome::RstStream => "rst_stream",
+            Outcome::NoTrailers => "no_trailers",
         })
     }
 }
@@ -81,15 +93,19 @@ impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (self, self.name()) {
             (Outcome::Status(s), _) => write!(f, "{s}"),
+            (Outcome::GrpcStatus(s), _) => write!(f, "{GRPC_STATUS}{s}"),
             (_, Some(name)) => f.write_str(name),
             (_, None) => unreachable!("every non-status outcome has a name"),
         }
     }
 }
 
+/// How a gRPC status outcome is written, before its code (`grpc-status 14`).
+const GRPC_STATUS: &str = "grpc-status ";
+
 /// The text is neither a status code (100–599) nor a named outcome.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("unknown outcome `{0}`: use a status code (100-599) or one of {names}", names = named_list())]
+#[error("unknown outcome `{0}`: use a status code (100-599), `grpc-status N` (1-16) or one of {names}", names = named_list())]
 pub struct UnknownOutcome(pub String);
 
 fn named_list() -> String {
@@ -108,6 +124,13 @@ impl FromStr for Outcome {
             && (100..600).contains(&code)
         {
             return Ok(Outcome::Status(code));
+        }
+        if let Some(code) = s
+            .strip_prefix(GRPC_STATUS)
+            .and_then(|c| c.parse::<u8>().ok())
+            && (1..=16).contains(&code)
+        {
+            return Ok(Outcome::GrpcStatus(code));
         }
         Outcome::NAMED
             .into_iter()
@@ -138,9 +161,10 @@ impl schemars::JsonSchema for Outcome {
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         let names: Vec<String> = Outcome::NAMED.iter().map(|o| o.to_string()).collect();
         schemars::json_schema!({
-            "description": "What a request ended as: a status code (100-599) of a complete response, or a named client-side outcome.",
+            "description": "What a request ended as: a status code (100-599) of a complete response, `grpc-status N` (1-16) of a complete gRPC reply, or a named client-side outcome.",
             "anyOf": [
                 { "type": "string", "pattern": "^[1-5][0-9][0-9]$" },
+                { "type": "string", "pattern": "^grpc-status ([1-9]|1[0-6])$" },
                 { "type": "string", "enum": names }
             ]
         })
@@ -170,7 +194,11 @@ mod tests {
 
     #[test]
     fn outcomes_round_trip_through_their_names() {
-        for o in Outcome::NAMED.into_iter().chain([Outcome::Status(502)]) {
+        let grpc = Outcome::GrpcStatus(14);
+        for o in Outcome::NAMED
+            .into_iter()
+            .chain([Outcome::Status(502), grpc])
+        {
             assert_eq!(o.to_string().parse::<Outcome>().unwrap(), o);
         }
     }
@@ -180,6 +208,11 @@ mod tests {
         let err = "bogus".parse::<Outcome>().unwrap_err().to_string();
         assert!(err.contains("truncated") && err.contains("bogus"), "{err}");
         assert!("99".parse::<Outcome>().is_err());
+        assert!(
+            "grpc-status 0".parse::<Outcome>().is_err(),
+            "0 is a success: its status"
+        );
+        assert!("grpc-status 17".parse::<Outcome>().is_err());
     }
 
     #[test]

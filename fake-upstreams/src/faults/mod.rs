@@ -21,6 +21,8 @@ use crate::request::{ConnCtx, RawConn};
 
 pub use fastcgi_healthy::{FcgiAt, FcgiRole};
 pub use garbage::GarbageWhen;
+pub use grpc_no_trailers::GrpcEnding;
+pub use grpc_stall::GrpcStallAt;
 pub use idle_close::IdleMode;
 pub(crate) use single_worker::Workers;
 
@@ -60,7 +62,7 @@ pub(crate) trait Behavior: Default {
 
 /// The protocol a fake server speaks: what nginx must be configured with to talk to it
 /// (`proxy_pass` for HTTP, `fastcgi_pass` for FastCGI, `proxy_pass` with the upgrade headers
-/// for WebSocket).
+/// for WebSocket, `grpc_pass` for gRPC).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Protocol {
@@ -73,6 +75,8 @@ pub enum Protocol {
     WebSocket,
     /// Never speaks (refuses, resets, closes or stalls before any answer): fits both.
     Any,
+    /// gRPC over HTTP/2 (`grpc_pass`).
+    Grpc,
 }
 
 impl Protocol {
@@ -269,15 +273,17 @@ impl Fault {
         match self.protocol() {
             Protocol::FastCgi => Fault::FastcgiHealthy(FastcgiHealthy::default()),
             Protocol::WebSocket => Fault::WsEcho(WsEcho::default()),
+            Protocol::Grpc => Fault::GrpcUnary(GrpcUnary::default()),
             Protocol::Http | Protocol::Any => Fault::Healthy(Healthy::default()),
         }
     }
 
-    /// Whether this is a healthy server (HTTP, FastCGI or WebSocket): it never misbehaves.
+    /// Whether this is a healthy server of any protocol (HTTP, FastCGI, WebSocket, gRPC): it
+    /// never misbehaves.
     pub fn is_healthy(&self) -> bool {
         matches!(
             self,
-            Fault::Healthy(_) | Fault::FastcgiHealthy(_) | Fault::WsEcho(_)
+            Fault::Healthy(_) | Fault::FastcgiHealthy(_) | Fault::WsEcho(_) | Fault::GrpcUnary(_)
         )
     }
 
@@ -330,6 +336,10 @@ registry! {
     WsEcho(ws_echo::WsEcho) = "ws_echo",
     WsIdleClose(ws_idle_close::WsIdleClose) = "ws_idle_close",
     WsNoPong(ws_no_pong::WsNoPong) = "ws_no_pong",
+    GrpcUnary(grpc_unary::GrpcUnary) = "grpc_unary",
+    GrpcRstStream(grpc_rst_stream::GrpcRstStream) = "grpc_rst_stream",
+    GrpcNoTrailers(grpc_no_trailers::GrpcNoTrailers) = "grpc_no_trailers",
+    GrpcStall(grpc_stall::GrpcStall) = "grpc_stall",
 }
 
 #[cfg(test)]

@@ -73,9 +73,12 @@ impl TlsServer {
             key: Arc::new(CertifiedKey::new(leaf.chain, key)),
             require_sni: spec.require_sni,
         };
-        let config = builder(spec)?
+        let mut config = builder(spec)?
             .with_no_client_auth()
             .with_cert_resolver(Arc::new(resolver));
+        // `grpc_pass grpcs://` offers only `h2`; a client that offers no ALPN (`proxy_pass`)
+        // negotiates none, as before.
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
         Ok(TlsServer {
             acceptor: TlsAcceptor::from(Arc::new(config)),
             handshake: spec.handshake,

@@ -103,6 +103,20 @@ impl Ca {
         Ok((cert.pem(), key.serialize_pem()))
     }
 
+    /// A server certificate for `name` and its unencrypted key, both PEM, issued by this CA:
+    /// what a TLS front end (nginx's `ssl_certificate`) presents to a client that trusts it.
+    pub fn server_pem(&self, name: &str) -> Result<(String, String), String> {
+        let key = KeyPair::generate().map_err(|e| format!("server key: {e}"))?;
+        let mut params = CertificateParams::new(vec![name.to_string()])
+            .map_err(|e| format!("server name `{name}`: {e}"))?;
+        params.distinguished_name.push(DnType::CommonName, name);
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        let cert = params
+            .signed_by(&key, &self.issuer)
+            .map_err(|e| format!("server certificate for `{name}`: {e}"))?;
+        Ok((cert.pem(), key.serialize_pem()))
+    }
+
     /// An empty certificate revocation list signed by this CA, in PEM
     /// (`proxy_ssl_crl`: nothing it issued is revoked).
     pub fn crl_pem(&self) -> Result<String, String> {

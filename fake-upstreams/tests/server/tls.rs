@@ -257,3 +257,42 @@ async fn ws_echo_upgrades_and_echoes_over_tls() {
     let c = server.counters();
     assert_eq!((c.handshakes, c.requests, c.fired), (1, 1, 0));
 }
+
+#[tokio::test]
+async fn a_grpc_server_negotiates_h2_and_answers_over_tls() {
+    let ca = Arc::new(Ca::generate().unwrap());
+    let server = start_tls("{kind: grpc_unary, message_size: 100, tls: {}}", &ca).await;
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(ca.der().clone()).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    // What nginx's grpc module offers for grpcs://.
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    let tls = handshake(&TlsConnector::from(Arc::new(config)), &server, "localhost")
+        .await
+        .unwrap();
+    assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
+    let (mut h2, conn) = bounded(h2::client::handshake(tls)).await.unwrap();
+    tokio::spawn(conn);
+    let call = http::Request::post("https://localhost/echo.Echo/Unary")
+        .header("content-type", "application/grpc")
+        .body(())
+        .unwrap();
+    let (response, mut body) = h2.send_request(call, false).unwrap();
+    body.send_data(fake_upstreams::grpc::message(10), true)
+        .unwrap();
+    let response = bounded(response).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let mut recv = response.into_body();
+    let mut got = Vec::new();
+    while let Some(chunk) = bounded(recv.data()).await {
+        got.extend_from_slice(&chunk.unwrap());
+    }
+    assert_eq!(got, &fake_upstreams::grpc::message(100)[..]);
+    let trailers = bounded(recv.trailers()).await.unwrap().unwrap();
+    assert_eq!(trailers["grpc-status"], "0");
+}

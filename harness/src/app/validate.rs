@@ -94,7 +94,11 @@ async fn validate_one(
                 .map_err(|e| format!("cannot write the hosts file: {e}"))?;
         }
         let header = format!("validate {} / {}", s.name, phase.name);
-        let (binary, settings) = (nginx.binary(), s.nginx_for(phase));
+        let (binary, settings) = (nginx.binary(), &s.nginx_for_load(phase));
+        if settings.tls {
+            crate::nginx::front_tls::FrontTls::write(&dir)
+                .map_err(|e| format!("cannot write the front end's TLS files: {e}"))?;
+        }
         let conf: &Render = &|ports| render(binary, settings, &fragments, &dir, ports[0], &header);
         let test = Session::new(nginx, dir.clone(), Vec::new())
             .test(1, conf)

@@ -75,6 +75,7 @@ mod tests {
                 latency_ms: *ms,
                 started_ms: 0.0,
                 detail: None,
+                h2: None,
             })
             .collect();
         report

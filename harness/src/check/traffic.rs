@@ -226,6 +226,7 @@ mod tests {
                 detail: None,
                 body: BodyCheck::NotChecked,
                 stage: if *at < 1000 { "burst" } else { "after" }.into(),
+                h2: None,
             });
         }
         agg.finish(Duration::from_secs(1), false)

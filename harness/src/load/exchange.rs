@@ -15,7 +15,7 @@ use tracing::debug;
 use super::classify::{REJECTED_PREFIX, Stage, classify};
 use super::conn::{Conn, LIMITS, MAX_RESPONSE_HEAD};
 use super::plan::LoadPlan;
-use super::sample::BodyCheck;
+use super::sample::{BodyCheck, H2Record};
 use crate::outcome::Outcome;
 
 /// How one exchange ended, before timing is attached.
@@ -26,6 +26,8 @@ pub(crate) struct Exchange {
     pub body: BodyCheck,
     /// Whether the connection is still in a state to carry the next request.
     pub reusable: bool,
+    /// What an HTTP/2 exchange showed (`None` for HTTP/1).
+    pub h2: Option<H2Record>,
 }
 
 impl Exchange {
@@ -36,6 +38,7 @@ impl Exchange {
             detail: Some(detail),
             body: BodyCheck::NotChecked,
             reusable: false,
+            h2: None,
         }
     }
 
@@ -137,6 +140,7 @@ async fn read_response(response: Response<Incoming>, method: &Method) -> Exchang
         detail,
         body,
         reusable: true,
+        h2: None,
     }
 }
 

@@ -12,7 +12,8 @@
 //!
 //! Files: `plan` (what to send, and the seeded per-request decisions), `body` (request bodies,
 //! including a slow client's), `conn` (one connection), `exchange` (one request read to the
-//! end), `classify` (error → [`Outcome`](crate::outcome::Outcome)), `worker` (the request loop),
+//! end), `http2` (the HTTP/2 and gRPC client mode: one exchange on an h2c connection),
+//! `classify` (error → [`Outcome`](crate::outcome::Outcome)), `worker` (the request loop),
 //! `schedule` (arrival rate and connection ramp timing), `sample`, `aggregate`, `report`,
 //! `live` (counts published while the load runs), `websocket` (sockets instead of requests).
 
@@ -21,6 +22,7 @@ mod body;
 mod classify;
 mod conn;
 mod exchange;
+mod http2;
 mod live;
 mod plan;
 mod report;
@@ -41,12 +43,13 @@ use tracing::debug;
 
 pub use aggregate::{Aggregator, MAX_EXAMPLES, TIMELINE_BUCKET_MS};
 pub use classify::{Stage, classify, error_chain, io_kind};
+pub use http2::ClientProtocol;
 pub use live::{LiveCounts, LiveSender};
 pub use plan::{Decision, LoadPlan, LoadShape, REQUEST_ID_HEADER, SlowBody};
 pub use report::{
     ClientRecord, Integrity, LatencySummary, LoadReport, StageReport, TimelineBucket,
 };
-pub use sample::{BodyCheck, Sample};
+pub use sample::{BodyCheck, H2Record, Sample};
 pub use schedule::{ConnectionRamp, LATE_AFTER};
 pub use websocket::{SocketRecord, WsPlan, drive_websocket};
 

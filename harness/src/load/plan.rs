@@ -19,6 +19,7 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
 use super::body::RequestBody;
+use super::http2::ClientProtocol;
 use super::schedule::ConnectionRamp;
 
 // The header carrying each request's run-unique index (one constant, the fake upstreams' own).
@@ -87,6 +88,11 @@ pub struct LoadShape {
     pub sequence: Vec<(Method, String)>,
     /// Open the workers' first connections spread over a time. `None`: all at once.
     pub ramp: Option<ConnectionRamp>,
+    /// HTTP/1.1 (default), HTTP/2 with prior knowledge, or gRPC unary calls over HTTP/2.
+    pub protocol: ClientProtocol,
+    /// With an HTTP/2 protocol: connect over TLS (ALPN `h2`) trusting only the CA in this PEM
+    /// file. `None`: cleartext.
+    pub tls_ca: Option<std::path::PathBuf>,
 }
 
 /// A slow client's request body: `chunk` bytes, a pause of `interval`, the next `chunk`, ...

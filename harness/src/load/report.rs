@@ -95,6 +95,9 @@ pub struct ClientRecord {
     /// The client's error text or digest mismatch, for failures.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// HTTP/2 and gRPC traffic: status, `grpc-status`, RST_STREAM code, body received.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub h2: Option<super::H2Record>,
 }
 
 impl ClientRecord {
@@ -106,6 +109,7 @@ impl ClientRecord {
             latency_ms: sample.latency.as_secs_f64() * 1000.0,
             started_ms: sample.started_at.as_secs_f64() * 1000.0,
             detail: sample.detail.clone(),
+            h2: sample.h2.clone(),
         }
     }
 }

@@ -7,6 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use http::Method;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use crate::outcome::Outcome;
 
@@ -21,6 +23,23 @@ pub enum BodyCheck {
     NoDigest,
     /// A 2xx whose complete body did not match the digest header ([`Outcome::Corrupt`]).
     Mismatch,
+}
+
+/// What an HTTP/2 exchange showed besides its outcome (HTTP/2 and gRPC traffic only).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct H2Record {
+    /// The response's HTTP status, when its head arrived.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// `grpc-status` from the trailers (or a trailers-only head); absent: none came.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grpc_status: Option<u8>,
+    /// The HTTP/2 error code of the RST_STREAM that ended the stream.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rst_code: Option<u32>,
+    /// The body bytes received, as `length:fnv1a64` (the digest header's form).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
 }
 
 /// One finished request.
@@ -42,4 +61,6 @@ pub struct Sample {
     pub body: BodyCheck,
     /// Name of the traffic stage that sent it (`"1"` for a run of one unnamed stage).
     pub stage: Arc<str>,
+    /// HTTP/2 and gRPC traffic: status, `grpc-status`, RST_STREAM code, body received.
+    pub h2: Option<H2Record>,
 }

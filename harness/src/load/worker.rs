@@ -28,6 +28,7 @@ use tracing::debug;
 
 use super::conn::Conn;
 use super::exchange::{Exchange, exchange};
+use super::http2::{self, H2Conn};
 use super::plan::LoadPlan;
 use super::sample::Sample;
 use super::schedule::{lateness, scheduled_start};
@@ -180,7 +181,7 @@ impl Shared {
 
 /// Run requests until the plan is exhausted, sending one [`Sample`] per finished request.
 pub(crate) async fn run(id: usize, shared: Arc<Shared>, samples: mpsc::Sender<Sample>) {
-    let mut slot: Option<Conn> = None;
+    let mut slot = Slot::default();
     // Registered once per worker, not per request: the cancellation waiter, the run deadline
     // and the request timer (moved forward before each request, which costs no timer lock).
     let mut bounds = Bounds {
@@ -213,7 +214,7 @@ pub(crate) async fn run(id: usize, shared: Arc<Shared>, samples: mpsc::Sender<Sa
             break;
         };
         if !done.reusable {
-            slot = None;
+            slot = Slot::default();
         }
         let sample = Sample {
             id: request_id,
@@ -224,6 +225,7 @@ pub(crate) async fn run(id: usize, shared: Arc<Shared>, samples: mpsc::Sender<Sa
             detail: done.detail,
             body: done.body,
             stage: Arc::clone(&shared.stage),
+            h2: done.h2,
         };
         if samples.send(sample).await.is_err() {
             debug!(worker = id, "aggregator gone; stopping");
@@ -241,11 +243,18 @@ struct Bounds<'a, C: Future<Output = ()>> {
     request: Pin<&'a mut Sleep>,
 }
 
+/// A worker's kept-alive connection: HTTP/1.1, or HTTP/2 when the plan's protocol says so.
+#[derive(Default)]
+struct Slot {
+    http1: Option<Conn>,
+    http2: Option<H2Conn>,
+}
+
 /// One request bounded by the request timeout and the run deadline; `None` if cancelled.
 async fn one_request<C: Future<Output = ()>>(
     shared: &Shared,
     bounds: &mut Bounds<'_, C>,
-    slot: &mut Option<Conn>,
+    slot: &mut Slot,
     index: u64,
     step: (&Method, &str),
 ) -> Option<Exchange> {
@@ -263,7 +272,13 @@ async fn one_request<C: Future<Output = ()>>(
             Outcome::Timeout,
             format!("cut at the run deadline (max_duration {:?})", plan.max_duration),
         )),
-        done = exchange(slot, plan, index, step, &shared.body) => Some(done),
+        done = async {
+            if plan.shape.protocol.is_http2() {
+                http2::exchange(&mut slot.http2, plan, index, step, &shared.body).await
+            } else {
+                exchange(&mut slot.http1, plan, index, step, &shared.body).await
+            }
+        } => Some(done),
         () = bounds.request.as_mut() => Some(Exchange::failed(
             Outcome::Timeout,
             format!("no complete response within {:?}", plan.request_timeout),

@@ -24,6 +24,14 @@ impl NginxBinary {
             .configure_args
             .contains(&format!("--without-http_{name}_module"))
     }
+
+    /// Whether this nginx has the `http2 on;` directive (1.25.1 and later).
+    pub fn has_http2_directive(&self) -> bool {
+        let parts: Vec<u64> = (self.version.split('.'))
+            .map_while(|p| p.parse().ok())
+            .collect();
+        parts.as_slice() >= [1, 25, 1].as_slice()
+    }
 }
 
 /// Find nginx and ask its version. The error says how to install it.

@@ -5,6 +5,7 @@ mod backend;
 mod binary;
 mod container;
 pub mod docker_api;
+pub mod front_tls;
 mod hosts;
 mod process;
 mod render;

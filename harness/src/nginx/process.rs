@@ -6,11 +6,12 @@ use std::io;
 use std::process::Stdio;
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
 use tokio::time::{Instant, sleep, timeout};
 
+use super::front_tls::{self, FRONT_NAME, FrontTls};
 use super::render::{READY_HEADER, READY_PATH};
 use super::{NginxBinary, RunDir};
 use crate::guard;
@@ -197,25 +198,71 @@ impl Drop for Nginx {
 
 /// Whether the nginx of `dir` answers 204 on its readiness location at 127.0.0.1:`port` (its
 /// token in the answer: another phase's nginx on a port it won the race for does not count).
+/// HTTP/1.0 first, then HTTP/2 with prior knowledge (a front end that listens `http2` on nginx
+/// before 1.25.1 speaks nothing else); over TLS when the run dir has a front-end CA.
 pub(super) async fn answers_ready(port: u16, dir: &RunDir) -> bool {
     let token = format!(
         "{}: {}",
         READY_HEADER.to_ascii_lowercase(),
         dir.ready_token()
     );
+    let connect = || async { TcpStream::connect(("127.0.0.1", port)).await.ok() };
+    let front = FrontTls::of(dir);
     let attempt = async {
-        let mut stream = TcpStream::connect(("127.0.0.1", port)).await.ok()?;
-        let request = format!("GET {READY_PATH} HTTP/1.0\r\nHost: badgateway\r\n\r\n");
-        stream.write_all(request.as_bytes()).await.ok()?;
-        let mut head = Vec::new();
-        stream.read_to_end(&mut head).await.ok()?;
-        let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
-        Some(head.starts_with("http/1.1 204") && head.contains(&token))
+        if front.ca.exists() {
+            let connector = front_tls::connector(&front.ca, &[b"h2", b"http/1.1"]).ok()?;
+            let tls = front_tls::handshake(&connector, connect().await?)
+                .await
+                .ok()?;
+            return match tls.get_ref().1.alpn_protocol() {
+                Some(b"h2") => ready_h2(tls, &token).await,
+                _ => ready_h1(tls, &token).await,
+            };
+        }
+        if ready_h1(connect().await?, &token).await == Some(true) {
+            return Some(true);
+        }
+        ready_h2(connect().await?, &token).await
     };
     matches!(
         timeout(Duration::from_secs(1), attempt).await,
         Ok(Some(true))
     )
+}
+
+/// The readiness request over HTTP/1.0 on `stream`: a 204 with `token`?
+async fn ready_h1<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, token: &str) -> Option<bool> {
+    let request = format!("GET {READY_PATH} HTTP/1.0\r\nHost: badgateway\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.ok()?;
+    let mut head = Vec::new();
+    // A TLS peer may end without close_notify: what was read still counts.
+    let _ = stream.read_to_end(&mut head).await;
+    let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
+    Some(head.starts_with("http/1.1 204") && head.contains(token))
+}
+
+/// The readiness request over HTTP/2 on `stream`: a 204 with `token`?
+async fn ready_h2<S>(stream: S, token: &str) -> Option<bool>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (sender, conn) = h2::client::handshake(stream).await.ok()?;
+    let driver = tokio::spawn(conn);
+    let request = http::Request::get(format!("https://{FRONT_NAME}{READY_PATH}"))
+        .body(())
+        .ok()?;
+    let (response, _) = sender
+        .ready()
+        .await
+        .ok()?
+        .send_request(request, true)
+        .ok()?;
+    let response = response.await.ok();
+    driver.abort();
+    let response = response?;
+    let (name, value) = token.split_once(": ")?;
+    let ours = response.headers().get(name).is_some_and(|v| v == value);
+    Some(response.status() == 204 && ours)
 }
 
 /// The [emerg]/[alert]/[crit] lines of an error log, or all of it when there are none.

@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use super::NginxBinary;
+use super::front_tls::FrontTls;
 use crate::accesslog;
 use crate::scenario::{Fragments, NginxSettings};
 
@@ -137,7 +138,7 @@ pub fn render(
          {temp_paths}\
          \n    # --- scenario fragment: http ---\n{http}\n    # --- end fragment ---\n\n\
          \x20   server {{\n\
-         \x20       listen 127.0.0.1:{port};\n\
+         \x20       {listen}\n\
          \x20       server_name badgateway;\n\
          \x20       location = {READY_PATH} {{\n\
          \x20           access_log off;\n\
@@ -150,6 +151,14 @@ pub fn render(
          \x20       }}\n\
          \x20   }}\n\
          }}\n",
+        listen = listen(
+            nginx,
+            (
+                settings.http2,
+                settings.tls.then(|| FrontTls::of(dir)).as_ref()
+            ),
+            port
+        ),
         workers = settings.worker_processes,
         conns = settings.worker_connections,
         pid = q(&dir.pid_file()),
@@ -162,6 +171,26 @@ pub fn render(
         http = indent(&fragments.http, 4),
         location = indent(&fragments.location, 12),
     )
+}
+
+/// The front end's `listen`: HTTP/2 with the `http2` directive where the binary has it
+/// (1.25.1+: `listen ... http2` is deprecated there), else the `listen` parameter; over TLS
+/// with the run dir's [`FrontTls`] files when `tls`.
+fn listen(nginx: &NginxBinary, (http2, tls): (bool, Option<&FrontTls>), port: u16) -> String {
+    let ssl = if tls.is_some() { " ssl" } else { "" };
+    let mut out = match (http2, nginx.has_http2_directive()) {
+        (false, _) => format!("listen 127.0.0.1:{port}{ssl};"),
+        (true, true) => format!("listen 127.0.0.1:{port}{ssl};\n        http2 on;"),
+        (true, false) => format!("listen 127.0.0.1:{port}{ssl} http2;"),
+    };
+    if let Some(tls) = tls {
+        out.push_str(&format!(
+            "\n        ssl_certificate {};\n        ssl_certificate_key {};",
+            q(&tls.cert),
+            q(&tls.key)
+        ));
+    }
+    out
 }
 
 /// Quote a path for nginx.conf.
@@ -186,6 +215,37 @@ fn indent(text: &str, by: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_http2_front_end_uses_the_form_the_binary_knows() {
+        let binary = |version: &str| NginxBinary {
+            path: "/usr/sbin/nginx".into(),
+            version: version.into(),
+            configure_args: String::new(),
+        };
+        let h2 = (true, None);
+        assert_eq!(
+            listen(&binary("1.22.1"), h2, 80),
+            "listen 127.0.0.1:80 http2;"
+        );
+        assert_eq!(
+            listen(&binary("1.25.1"), h2, 80),
+            "listen 127.0.0.1:80;\n        http2 on;"
+        );
+        let plain = listen(&binary("1.30.6"), (false, None), 80);
+        assert_eq!(plain, "listen 127.0.0.1:80;");
+        assert!(!binary("1.25.0").has_http2_directive());
+        let tls = FrontTls::of(&RunDir {
+            root: "/run/p".into(),
+        });
+        let over_tls = listen(&binary("1.22.1"), (true, Some(&tls)), 80);
+        assert!(
+            over_tls.starts_with("listen 127.0.0.1:80 ssl http2;")
+                && over_tls.contains("ssl_certificate \"/run/p/front.pem\";")
+                && over_tls.contains("ssl_certificate_key \"/run/p/front.key\";"),
+            "{over_tls}"
+        );
+    }
 
     #[test]
     fn fragments_land_in_http_and_location() {

@@ -95,6 +95,7 @@ pub(crate) mod sample {
                 guide_step: "Check that the upstream is running.".into(),
                 fix: Some("fix: The same dead server plus a backup.".into()),
                 command: "badgateway run scenarios/upstream-down.yaml".into(),
+                directive: Some("proxy_pass".into()),
             }),
         }
     }

@@ -126,10 +126,13 @@ fn render_advice(c: &CauseReport) -> String {
         }
         None => out.push_str("         no catalogue scenario reproduces this cause yet\n"),
     }
-    if !c.advice.is_empty() && !matches!(c.cause.family, Family::Proxy | Family::Unknown) {
+    let uses = c.advice.first().and_then(|a| a.directive.as_deref());
+    let p = c.cause.family.prefix();
+    let other_family = !matches!(c.cause.family, Family::Proxy | Family::Unknown);
+    if other_family && uses.is_some_and(|d| d.strip_suffix("_pass") != Some(p)) {
         out.push_str(&format!(
-            "         (the scenario uses proxy_pass; for this {p} upstream the directives are {p}_*)\n",
-            p = c.cause.family.prefix()
+            "         (the scenario uses {}; for this {p} upstream the directives are {p}_*)\n",
+            uses.unwrap_or("proxy_pass")
         ));
     }
     out

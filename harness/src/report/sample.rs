@@ -140,6 +140,7 @@ fn evidence() -> Evidence {
             latency_ms: 1.5,
             started_ms: 0.0,
             detail: None,
+            h2: None,
         }),
         nginx: Some(NginxRecord {
             id: Some(3),

@@ -10,11 +10,13 @@ use super::{Attempt, RunOptions};
 use crate::accesslog;
 use crate::check::{Check, Observed, evaluate};
 use crate::errorlog;
+use crate::load::ClientProtocol;
 use crate::load::{
     ConnectionRamp, LoadPlan, LoadReport, LoadShape, LoadStage, SlowBody, WsPlan, drive_stages,
     drive_websocket,
 };
 use crate::names::{self, NameService};
+use crate::nginx::front_tls::FrontTls;
 use crate::nginx::{ConfigTest, Logs, Render, RunDir, Session, render};
 use crate::result::{PhaseResult, STALL_LIMIT_MS, Verdict};
 use crate::scenario::{Addresses, Fragments, Phase, Scenario, Traffic, config_text, expand};
@@ -137,8 +139,16 @@ async fn drive_nginx(
     let fragments = expanded(s, phase, (servers, names), session.dir())?;
     let header = format!("scenario {} / phase {}", s.name, phase.name);
     let binary = attempt.nginx.binary();
-    let settings = s.nginx_for(phase);
+    let settings = &s.nginx_for_load(phase);
     let dir = session.dir();
+    let front_ca = match settings.tls {
+        true => Some(
+            FrontTls::write(dir)
+                .map_err(|e| format!("front-end TLS files: {e}"))?
+                .ca,
+        ),
+        false => None,
+    };
     let conf: &Render = &|ports| render(binary, settings, &fragments, dir, ports[0], &header);
     let config = session.test(1, conf).await?;
     if config != ConfigTest::Accepted || phase.expect.config_only() {
@@ -146,7 +156,12 @@ async fn drive_nginx(
     }
     let nginx = session.start(1, conf).await?;
     let port = nginx.ports()[0];
-    let stages = plan_for(s, phase, port, attempt.seed);
+    let mut stages = plan_for(s, phase, port, attempt.seed);
+    for stage in &mut stages {
+        stage.plan.shape.tls_ca = front_ca
+            .clone()
+            .filter(|_| stage.plan.shape.protocol.is_http2());
+    }
     servers.start_schedules();
     if let Some(names) = names {
         names.start_schedule();
@@ -256,7 +271,10 @@ fn stage_plan(t: &Traffic, port: u16, seed: u64) -> LoadPlan {
     LoadPlan {
         target: ([127, 0, 0, 1], port).into(),
         host: "badgateway".into(),
-        method: t.method.clone(),
+        method: match t.protocol {
+            ClientProtocol::Grpc => http::Method::POST,
+            _ => t.method.clone(),
+        },
         path: t.path.clone(),
         body_bytes: t.body_size.0 as usize,
         requests: t.requests,
@@ -283,6 +301,8 @@ fn stage_plan(t: &Traffic, port: u16, seed: u64) -> LoadPlan {
                 connections: r.connections.unwrap_or(t.concurrency),
                 over: r.over,
             }),
+            protocol: t.protocol,
+            tls_ca: None,
         },
     }
 }

@@ -25,6 +25,8 @@ use fake_upstreams::ServerSpec;
 use fake_upstreams::dns::DnsSpec;
 use fake_upstreams::faults::FaultKind;
 use fake_upstreams::size::ByteSize;
+
+use crate::load::ClientProtocol;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -108,6 +110,16 @@ impl Proves {
 pub struct NginxSettings {
     pub worker_processes: u32,
     pub worker_connections: u32,
+    /// Not written in scenarios: the skeleton's `listen` takes HTTP/2 when the phase's
+    /// traffic speaks it (`protocol: http2` or `grpc`), see [`Scenario::nginx_for_load`].
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub http2: bool,
+    /// Not written in scenarios: the skeleton's `listen` takes TLS when the phase's traffic
+    /// says `tls: true` (certificate files in the run dir, see `nginx::front_tls`).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub tls: bool,
 }
 
 impl Default for NginxSettings {
@@ -115,6 +127,8 @@ impl Default for NginxSettings {
         Self {
             worker_processes: 1,
             worker_connections: 1024,
+            http2: false,
+            tls: false,
         }
     }
 }
@@ -231,6 +245,20 @@ pub struct Traffic {
     /// whole run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub websocket: Option<WebSocketTraffic>,
+    /// What the client speaks: `http1` (default); `http2`, HTTP/2 with prior knowledge
+    /// (cleartext); `grpc`, unary gRPC calls over HTTP/2: POSTs to `path` of one
+    /// length-prefixed message of `body_size` bytes, judged by `grpc-status` (outcomes
+    /// `grpc-status N`, `no_trailers`, `rst_stream`). With HTTP/2 nginx listens `http2`.
+    #[serde(default, skip_serializing_if = "is_http1")]
+    pub protocol: ClientProtocol,
+    /// Connect to nginx over TLS (ALPN `h2`), trusting a throwaway CA made for the phase;
+    /// nginx then listens `ssl`. Only with `protocol: http2` or `grpc`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tls: bool,
+}
+
+fn is_http1(p: &ClientProtocol) -> bool {
+    *p == ClientProtocol::Http1
 }
 
 /// How a slow client sends its request body.
@@ -325,6 +353,18 @@ impl Scenario {
     /// The nginx settings a phase runs with.
     pub fn nginx_for<'a>(&'a self, phase: &'a Phase) -> &'a NginxSettings {
         phase.nginx.as_ref().unwrap_or(&self.nginx)
+    }
+
+    /// [`nginx_for`](Self::nginx_for) with the front end listening for HTTP/2 when any
+    /// traffic stage of the phase speaks it.
+    pub fn nginx_for_load(&self, phase: &Phase) -> NginxSettings {
+        let http2 = (self.traffic_for(phase).named()).any(|(_, t)| t.protocol.is_http2());
+        let tls = (self.traffic_for(phase).named()).any(|(_, t)| t.tls);
+        NginxSettings {
+            http2,
+            tls,
+            ..self.nginx_for(phase).clone()
+        }
     }
 
     /// The `{{tls.KEY}}` files this scenario's servers have: `ca` and `cert.NAME.SERVER` of

@@ -14,6 +14,7 @@ use serde::de::{MapAccess, SeqAccess, Visitor, value};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::{Traffic, Window, is_slug};
+use crate::load::ClientProtocol;
 
 /// Most stages one `traffic:` list may have.
 pub const MAX_STAGES: usize = 16;
@@ -91,6 +92,15 @@ impl Stages {
             }
             check_stage(&name, t)?;
         }
+        let front = |t: &Traffic| (t.protocol.is_http2(), t.tls);
+        if self.0.iter().any(|t| front(t) != front(&self.0[0])) {
+            return Err((
+                "protocol:".into(),
+                "the stages of one phase must all speak HTTP/1 or all HTTP/2, with the same `tls`"
+                    .into(),
+                hint("nginx's one front end listens for one of them; split the phases instead"),
+            ));
+        }
         if self.requests() > MAX_REQUESTS {
             return Err((
                 "requests:".into(),
@@ -157,6 +167,27 @@ fn check_stage(name: &str, t: &Traffic) -> Result<(), Problem> {
                 ),
             );
         }
+    }
+    if t.protocol == ClientProtocol::Grpc && (!t.methods.is_empty() || !t.sequence.is_empty()) {
+        return at(
+            "protocol: grpc",
+            "gRPC calls are POSTs to `path`: no `methods` or `sequence`".into(),
+            "drop `methods` and `sequence`, or use `protocol: http2`",
+        );
+    }
+    if t.tls && !t.protocol.is_http2() {
+        return at(
+            "tls: true",
+            "TLS traffic needs `protocol: http2` or `grpc`".into(),
+            "the load driver speaks TLS (ALPN h2) only in its HTTP/2 modes",
+        );
+    }
+    if t.protocol.is_http2() && t.slow_body.is_some() {
+        return at(
+            "slow_body:",
+            "`slow_body` is for HTTP/1 traffic only".into(),
+            "drop `slow_body`, or use `protocol: http1`",
+        );
     }
     if !t.sequence.is_empty() && !t.methods.is_empty() {
         return at(

@@ -11,6 +11,7 @@ fn client(id: u64, outcome: Outcome) -> ClientRecord {
         latency_ms: 1.0,
         started_ms: id as f64,
         detail: None,
+        h2: None,
     }
 }
 

@@ -14,6 +14,7 @@ mod diagnose_shapes;
 mod fuzz;
 mod lenient_client;
 mod load_driver;
+mod load_grpc;
 mod load_shapes;
 mod load_stages;
 mod load_websocket;

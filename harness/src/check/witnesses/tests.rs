@@ -18,6 +18,7 @@ fn trace(id: u64, outcome: u16, status: &str, tries: &[&str], version: &str) -> 
             latency_ms: 1.0,
             started_ms: 0.0,
             detail: None,
+            h2: None,
         }),
         nginx: Some(NginxRecord {
             id: Some(id),

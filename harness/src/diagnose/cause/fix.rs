@@ -96,6 +96,8 @@ pub fn fix(cause: &Cause) -> String {
         K::FastcgiProtocol => "What answers at the `fastcgi_pass` address does not speak FastCGI (version 72 is the `H` of `HTTP/1.1`: an HTTP server, e.g. the application's own web server, another nginx, or a service mesh sidecar that treats the port as HTTP): point `fastcgi_pass` at PHP-FPM's `listen` address, or use `proxy_pass http://...` for an HTTP server; in Istio, name the port `tcp-...` so the sidecar leaves FastCGI alone.".to_string(),
         K::FastcgiStderr => "The application's own error output, relayed by nginx: the status is whatever the application answered; read the message (PHP: its error log).".to_string(),
         K::TempFileFailed => temp_file_fix(cause, f),
+        K::GrpcRejected => "The gRPC server reset the call's stream (RST_STREAM; the number is its HTTP/2 error code: 2 INTERNAL_ERROR, 7 REFUSED_STREAM, 8 CANCEL, 11 ENHANCE_YOUR_CALM) instead of answering, and nginx answered 502 without `grpc-status`. nginx never passes a gRPC call it has sent to another server, whatever `grpc_next_upstream` says (`grpc_pass` does not buffer request bodies): look at the service (shutting down, over its stream or connection limits) and take the server out (`down`) while it resets; `max_fails`/`fail_timeout` only bound how many calls fail.".to_string(),
+        K::Http2Protocol => "What answers the `grpc_pass` address does not speak HTTP/2 (a frame length of 4740180 is the `HTT` of `HTTP/1.1`: the service's REST, health or metrics port, or an HTTP/1 proxy in between): point `grpc_pass` at the gRPC port, use `grpcs://` for a TLS port, or `proxy_pass` for an HTTP/1 server.".to_string(),
         K::ClientBodyTooLarge => "A client sent a request body over `client_max_body_size` (default 1m) and nginx answered 413 itself; no upstream was involved. Raise `client_max_body_size` in the location that takes the uploads (the rest of the site keeps its limit), or make the client send less.".to_string(),
     }
 }
@@ -150,6 +152,9 @@ fn timeout_fix(phase: ProxyStep, f: Family) -> String {
 fn closed_fix(cause: &Cause, f: Family) -> String {
     if cause.phase == ProxyStep::ProxyingUpgraded {
         return "The upstream closed or reset an open WebSocket (the application restarted or crashed): no nginx setting keeps a tunnel across a restart; clients must reconnect, and a second server in the upstream block lets the reconnects succeed during the restart.".to_string();
+    }
+    if cause.phase == ProxyStep::ReadingBody && f == Family::Grpc {
+        return "The gRPC service closed the connection mid-call, after the response head (it crashed, or a proxy between dropped it): behind `grpc_pass` nginx resets the client's stream (RST_STREAM INTERNAL_ERROR) after relaying the 200 and what came, so the client sees a failed call without `grpc-status` while the access log says 200: look at the service's logs.".to_string();
     }
     if cause.phase == ProxyStep::ReadingBody {
         return "The upstream closed or reset mid-body (the application died, or its Content-Length lies); the client got a cut-short response: look at the application's logs.".to_string();

@@ -70,6 +70,12 @@ pub enum CauseKind {
     /// `client intended to send too large body: N bytes`: a request body over
     /// `client_max_body_size`, refused by nginx itself (413) before any upstream is tried.
     ClientBodyTooLarge,
+    /// `upstream rejected request with error N`: a gRPC (HTTP/2) upstream reset the call's
+    /// stream (RST_STREAM with error code N, kept as the cause's `errno`).
+    GrpcRejected,
+    /// `upstream sent too large http2 frame: 4740180` and the grpc module's other HTTP/2
+    /// framing errors: what answers `grpc_pass` does not speak HTTP/2 (4740180 is `HTT`).
+    Http2Protocol,
 }
 
 /// Which step of proxying failed (nginx's `while ...`).
@@ -137,8 +143,11 @@ pub struct Cause {
 pub fn classify(line: &Line) -> Option<Cause> {
     let message = line.message;
     let phase = phase(message);
-    let errno = errno(message);
-    let kind = kind(message, phase, errno, line.upstream)?;
+    let kind = kind(message, phase, errno(message), line.upstream)?;
+    let errno = match kind {
+        CauseKind::GrpcRejected => rst_code(message),
+        _ => errno(message),
+    };
     Some(Cause {
         kind,
         phase,
@@ -196,6 +205,10 @@ fn kind(
         || starts("upstream sent unexpected FastCGI request id")
     {
         K::FastcgiProtocol
+    } else if starts("upstream rejected request with error ") {
+        K::GrpcRejected
+    } else if starts("upstream sent ") && (m.contains("http2") || m.contains(" frame")) {
+        K::Http2Protocol
     } else if starts("client intended to send too large body") {
         K::ClientBodyTooLarge
     } else if is_temp_file_error(m, phase) {
@@ -250,6 +263,15 @@ fn errno(message: &str) -> Option<u16> {
     let digits = &message[open..];
     let end = digits.find(':')?;
     digits[..end].parse().ok()
+}
+
+/// `upstream rejected request with error 2 ...` → 2 (the RST_STREAM's HTTP/2 error code).
+fn rst_code(message: &str) -> Option<u16> {
+    let rest = message.strip_prefix("upstream rejected request with error ")?;
+    let end = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
+    rest[..end].parse().ok()
 }
 
 /// The cause in nginx's words, e.g. `connect() failed (111: Connection refused) while

@@ -344,3 +344,58 @@ fn every_pattern_maps_to_its_cause_and_scenario() {
         }
     }
 }
+
+/// The gRPC lines as nginx 1.22.1, 1.26.3 and 1.30.6 wrote them in the grpc-* scenarios:
+/// (message, kind, errno, what the client got, scenario offered first).
+const GRPC: &[(&str, CauseKind, Option<u16>, ClientSees, &str)] = &[
+    (
+        "upstream rejected request with error 2 while reading response header from upstream",
+        CauseKind::GrpcRejected,
+        Some(2),
+        ClientSees::Status(502),
+        "grpc-rst-stream",
+    ),
+    (
+        "upstream sent too large http2 frame: 4740180 while reading response header from upstream",
+        CauseKind::Http2Protocol,
+        None,
+        ClientSees::Status(502),
+        "grpc-protocol-mixup",
+    ),
+    (
+        "upstream timed out (110: Connection timed out) while reading response header from upstream",
+        CauseKind::TimedOut,
+        Some(110),
+        ClientSees::Status(504),
+        "grpc-read-timeout",
+    ),
+    (
+        "upstream prematurely closed connection while reading upstream",
+        CauseKind::PrematurelyClosed,
+        None,
+        ClientSees::Truncated,
+        "grpc-no-trailers",
+    ),
+];
+
+#[test]
+fn grpc_lines_map_to_their_cause_fix_and_scenario() {
+    let catalogue = catalogue();
+    for (message, kind, errno, client, scenario) in GRPC {
+        let text = format!(
+            "2026/12/07 17:43:30 [error] 32633#32633: *3 {message}, client: 127.0.0.1, \
+             server: , request: \"POST /pkg.Svc/M HTTP/2.0\", upstream: \
+             \"grpc://127.0.0.1:19002\", host: \"127.0.0.1:18082\""
+        );
+        let mut a = Analyzer::default();
+        a.feed(&text);
+        let d = a.finish(&catalogue);
+        let c = &d.causes[0];
+        assert_eq!((c.cause.kind, c.cause.errno), (*kind, *errno), "{message}");
+        assert_eq!(c.cause.family, Family::Grpc);
+        assert_eq!(c.client, *client, "{message}");
+        assert!(c.fix.contains("grpc_"), "{message}: {}", c.fix);
+        let first = c.advice.first().map(|a| a.scenario.as_str());
+        assert_eq!(first, Some(*scenario), "{message}");
+    }
+}

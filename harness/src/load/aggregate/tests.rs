@@ -10,6 +10,7 @@ fn sample(outcome: Outcome, latency_ms: u64, started_ms: u64) -> Sample {
         detail: None,
         body: BodyCheck::NotChecked,
         stage: "1".into(),
+        h2: None,
     }
 }
 

@@ -150,5 +150,6 @@ fn sample(
         detail,
         body: super::BodyCheck::NotChecked,
         stage: Arc::clone(&plan.stage),
+        h2: None,
     }
 }

@@ -37,6 +37,9 @@ pub fn colour(o: Outcome) -> &'static str {
         Outcome::ParseError => "#00838f",
         Outcome::ClientRejected => "#827717",
         Outcome::OtherError => "#9e9e9e",
+        Outcome::RstStream => "#3949ab",
+        Outcome::NoTrailers => "#00695c",
+        Outcome::GrpcStatus(_) => "#5d4037",
     }
 }
 
