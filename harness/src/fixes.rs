@@ -72,6 +72,18 @@ impl Catalogue {
             .map(advice_of)
     }
 
+    /// [`Catalogue::for_fault`] among the scenarios whose baseline uses `directive` (e.g.
+    /// `grpc_pass`: a gRPC location's advice is a gRPC scenario), else among all.
+    pub fn for_fault_over(&self, kind: FaultKind, directive: &str) -> Option<Advice> {
+        let over =
+            |l: &&LoadedScenario| pass_directive(&l.scenario.config.location) == Some(directive);
+        let proves = |l: &&LoadedScenario| l.scenario.proves.fault == Some(kind);
+        let plays = |l: &&LoadedScenario| l.scenario.plays(kind);
+        let mut same = self.scenarios.iter().filter(over);
+        let found = same.clone().find(proves).or_else(|| same.find(plays));
+        found.map(advice_of).or_else(|| self.for_fault(kind))
+    }
+
     /// The scenario that declares `line` its own (`proves.log`): the reference for it. When
     /// several do, the one whose `*_pass` fits the line's `upstream: "scheme://` comes first
     /// (a `grpc://` line goes to the gRPC scenario).

@@ -11,7 +11,7 @@ use std::io;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Behavior, Protocol};
+use super::{Behavior, Probe, Protocol};
 use crate::grpc::{self, Call};
 use crate::request::RawConn;
 
@@ -42,6 +42,11 @@ impl Behavior for GrpcRstStream {
     const PROTOCOL: Protocol = Protocol::Grpc;
 
     const NGINX: &str = "**502**: `upstream rejected request with error 2 while reading response header from upstream`";
+
+    /// Every call is reset with INTERNAL_ERROR: a 502 unless nginx tries another server.
+    fn probe() -> Option<Probe<Self>> {
+        Some(Probe::new(GrpcRstStream::default()))
+    }
 
     fn validate(&self) -> Result<(), String> {
         if self.error_code > 0xd {

@@ -12,7 +12,7 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Behavior, Protocol};
+use super::{Behavior, Probe, Protocol, Traffic};
 use crate::grpc::{self, Call};
 use crate::request::RawConn;
 use crate::size::ByteSize;
@@ -63,6 +63,22 @@ impl Behavior for GrpcStall {
     const PROTOCOL: Protocol = Protocol::Grpc;
 
     const NGINX: &str = "**504** once `grpc_read_timeout` passes: `upstream timed out (110: …) while reading response header from upstream`";
+
+    /// Every call is answered after 2 s (as the HTTP `stall` probe): a 504 wherever
+    /// `grpc_read_timeout` is shorter.
+    fn probe() -> Option<Probe<Self>> {
+        Some(Probe {
+            config: GrpcStall {
+                delay: Some(Duration::from_secs(2)),
+                ..GrpcStall::default()
+            },
+            traffic: Traffic {
+                requests: 4,
+                concurrency: 4,
+                ..Traffic::default()
+            },
+        })
+    }
 
     async fn serve(&self, conn: RawConn) -> io::Result<()> {
         let this = self.clone();

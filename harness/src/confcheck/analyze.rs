@@ -2,11 +2,13 @@
 //! addresses in `*_pass`), the locations that proxy to them (with the Host and path that reach
 //! each; regex and named locations through `reach`; over `http://` or `https://`, with the
 //! certificate name an https upstream must present, see `tls`; WebSocket locations, with
-//! their upgrade recipe, see `websocket`), the listen addresses to move, and everything that
-//! cannot be tested, with the reason.
+//! their upgrade recipe, see `websocket`; gRPC locations whose server a gRPC client can call,
+//! see `grpc`), the listen addresses to move, and everything that cannot be tested, with the
+//! reason.
 
 mod address;
 mod fastcgi;
+mod grpc;
 mod reach;
 mod tls;
 mod upstream;
@@ -15,6 +17,8 @@ mod websocket;
 pub use address::{Pass, host_for, listen_key, request_path, server_listens, split_pass};
 use fastcgi::FcgiScope;
 pub use fastcgi::{FastcgiLocation, SCRIPT_FILENAME_FIX, document_root};
+pub use grpc::{GRPC_PLAY, keeps_http2};
+use grpc::{H2Scope, front_end};
 use tls::{SslScope, certificate_name, mixed_schemes};
 use upstream::{upstream_block, upstream_for};
 use websocket::WsScope;
@@ -48,7 +52,7 @@ pub struct Upstream {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<String>,
     /// What its servers speak: HTTP (`proxy_pass`), WebSocket (`proxy_pass` where an
-    /// upgrade header is set) or FastCGI (`fastcgi_pass`).
+    /// upgrade header is set), FastCGI (`fastcgi_pass`) or gRPC (`grpc_pass`).
     #[serde(default, skip_serializing_if = "Protocol::is_http")]
     pub protocol: Protocol,
 }
@@ -61,6 +65,7 @@ pub enum Protocol {
     Http,
     FastCgi,
     WebSocket,
+    Grpc,
 }
 
 impl Protocol {
@@ -91,7 +96,8 @@ pub struct Target {
     /// e.g. `location /api/`, and where it is written.
     pub location: String,
     pub at: String,
-    /// `http://` or `https://`, as in its `proxy_pass`; empty for `fastcgi_pass`.
+    /// `http://` or `https://`, as in its `proxy_pass`; `grpc://`, `grpcs://` or empty for
+    /// `grpc_pass`; empty for `fastcgi_pass`.
     #[serde(default = "http_scheme")]
     pub scheme: String,
     /// For a `fastcgi_pass`: the SCRIPT_FILENAME and root it sends PHP-FPM.
@@ -100,6 +106,9 @@ pub struct Target {
     /// For a WebSocket location: the upgrade headers it sends.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub websocket: Option<WebSocketLocation>,
+    /// A `grpc_pass` location: called with gRPC unary calls over cleartext HTTP/2.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub grpc: bool,
 }
 
 fn http_scheme() -> String {
@@ -169,7 +178,7 @@ pub fn analyze_with(config: &Config, given: &BTreeMap<String, String>) -> Analys
         if !a.targets.iter().any(|t| t.upstream == up.name) {
             a.untested.push(Untested {
                 what: format!("upstream {}", up.name),
-                reason: "no location that check can reach passes to it over http://, https:// or FastCGI"
+                reason: "no location that check can reach passes to it over http://, https://, FastCGI or gRPC"
                     .into(),
                 at: String::new(),
             });
@@ -217,18 +226,20 @@ fn server_block(
         scope: http_scope.enter(server),
     };
     for d in server.children() {
+        // A cleartext `listen … http2` stays as written (gRPC clients call it over h2c).
+        let h2c = d.name == "listen" && keeps_http2(d);
         if d.name == "listen"
-            && d.args.iter().any(|x| {
-                matches!(
-                    x.value().as_str(),
-                    "ssl" | "http2" | "proxy_protocol" | "quic"
-                )
+            && d.args.iter().any(|x| match x.value().as_str() {
+                "ssl" | "proxy_protocol" | "quic" => true,
+                "http2" => !h2c,
+                _ => false,
             })
         {
             a.untested.push(untested(
                 d,
                 &format!("{} listen {}", ctx.label, d.arg(0).unwrap_or_default()),
-                "TLS, HTTP/2 and PROXY protocol on the client side: tested as plain HTTP/1.1",
+                "TLS, HTTP/2 and PROXY protocol on the client side: tested as plain HTTP/1.1 \
+                 (a cleartext `listen … http2` keeps its HTTP/2)",
             ));
         }
         if d.name == "location" {
@@ -243,6 +254,7 @@ struct Scope {
     ssl: SslScope,
     fastcgi: FcgiScope,
     ws: WsScope,
+    h2: H2Scope,
 }
 
 impl Scope {
@@ -251,6 +263,7 @@ impl Scope {
             ssl: self.ssl.enter(block),
             fastcgi: self.fastcgi.enter(block),
             ws: self.ws.enter(block),
+            h2: self.h2.enter(block),
         }
     }
 }
@@ -341,9 +354,10 @@ fn pass(
         "proxy_pass" if websocket.is_some() => Ok(Protocol::WebSocket),
         "proxy_pass" => Ok(Protocol::Http),
         "fastcgi_pass" => Ok(Protocol::FastCgi),
+        "grpc_pass" => front_end(ctx.server, &ctx.listen, &scope.h2).map(|()| Protocol::Grpc),
         other => Err(format!(
-            "{other}: the fake upstreams speak HTTP and FastCGI, not {} (its servers are \
-             still re-pointed)",
+            "{other}: the fake upstreams speak HTTP, FastCGI and gRPC, not {} (its servers \
+             are still re-pointed)",
             foreign_protocol(other)
         )),
     };
@@ -361,9 +375,12 @@ fn pass(
                 scheme: p.scheme.clone(),
                 fastcgi: (protocol == Protocol::FastCgi).then(|| scope.fastcgi.location()),
                 websocket,
+                grpc: protocol == Protocol::Grpc,
             };
-            if p.scheme == "https://" {
-                certificate_name(&target, &p, &scope.ssl, a);
+            match p.scheme.as_str() {
+                "https://" => certificate_name(&target, &p, &scope.ssl, a),
+                "grpcs://" => certificate_name(&target, &p, &scope.ssl.grpc(), a),
+                _ => {}
             }
             let note = match &target.websocket {
                 Some(ws) => Some(ws.idle_note()),
@@ -380,12 +397,11 @@ fn pass(
     }
 }
 
-/// What a `*_pass` other than `proxy_pass` and `fastcgi_pass` speaks.
+/// What a `*_pass` other than `proxy_pass`, `fastcgi_pass` and `grpc_pass` speaks.
 fn foreign_protocol(directive: &str) -> &'static str {
     match directive {
         "uwsgi_pass" => "uwsgi",
         "scgi_pass" => "SCGI",
-        "grpc_pass" => "gRPC (HTTP/2)",
         _ => "the memcached protocol",
     }
 }

@@ -2,7 +2,8 @@
 //! playing a fault, see [`Placement`], everything else healthy; over TLS for an upstream used
 //! over `https://`), the run's CA and client certificate written for the config's
 //! `proxy_ssl_*` files, the test config rendered with their addresses, nginx started,
-//! traffic sent to each target in turn (sockets to a WebSocket location, see `sockets`),
+//! traffic sent to each target in turn (sockets to a WebSocket location, see `sockets`; gRPC
+//! unary calls over cleartext HTTP/2 to a gRPC location),
 //! everything stopped, error.log summarised.
 
 use std::path::PathBuf;
@@ -16,7 +17,9 @@ use super::faults::{self, FaultKind, Traffic, healthy_for, over_tls};
 use super::rewrite::{Assignment, render, tls};
 use super::sockets;
 use crate::errorlog;
-use crate::load::{LiveSender, LoadPlan, LoadReport, LoadShape, drive_live, drive_websocket};
+use crate::load::{
+    ClientProtocol, LiveSender, LoadPlan, LoadReport, LoadShape, drive_live, drive_websocket,
+};
 use crate::nginx::{NginxBackend, Render, RunDir, Session};
 use crate::nginxconf::Config;
 use crate::upstreams::{Seeding, Servers};
@@ -259,7 +262,14 @@ async fn drive_target(ctx: &Ctx<'_>, drive: &Drive<'_>, a: &Assignment, t: &Targ
         reached: servers.sum(&t.upstream, |c| c.requests) - before,
     }
 }
+
+/// The requests `t` gets on nginx's `port`: the traffic's GETs (its method mix), or for a
+/// gRPC location as many unary calls (POSTs of one message) over cleartext HTTP/2.
 fn plan(t: &Target, port: u16, traffic: &Traffic) -> LoadPlan {
+    let (methods, protocol) = match t.grpc {
+        true => (Vec::new(), ClientProtocol::Grpc),
+        false => (faults::methods(traffic), ClientProtocol::Http1),
+    };
     LoadPlan {
         target: ([127, 0, 0, 1], port).into(),
         host: t.host.clone(),
@@ -272,8 +282,9 @@ fn plan(t: &Target, port: u16, traffic: &Traffic) -> LoadPlan {
         max_duration: MAX_DURATION,
         shape: LoadShape {
             seed: SEED,
-            methods: faults::methods(traffic),
+            methods,
             spacing: traffic.spacing,
+            protocol,
             ..LoadShape::default()
         },
     }

@@ -117,6 +117,7 @@ mod tests {
                 problem: problem.map(str::to_string),
             }),
             websocket: None,
+            grpc: false,
         }
     }
 

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use fake_upstreams::faults::{FastcgiHealthy, Healthy, Protocol, WsEcho};
+use fake_upstreams::faults::{FastcgiHealthy, GrpcUnary, Healthy, Protocol, WsEcho};
 pub use fake_upstreams::faults::{FaultKind, Traffic};
 use fake_upstreams::{Fault, ServerSpec, TlsSpec};
 
@@ -40,6 +40,7 @@ fn wire(speaks: Speaks) -> Protocol {
         Speaks::Http => Protocol::Http,
         Speaks::FastCgi => Protocol::FastCgi,
         Speaks::WebSocket => Protocol::WebSocket,
+        Speaks::Grpc => Protocol::Grpc,
     }
 }
 
@@ -106,11 +107,13 @@ pub fn healthy() -> ServerSpec {
 
 /// A healthy fake server of an upstream that speaks `speaks`: for FastCGI a PHP-FPM that
 /// finds a script only under `document_root` (else 404 `Primary script unknown`); for
-/// WebSocket an echo server (426 to a request that is not an upgrade).
+/// WebSocket an echo server (426 to a request that is not an upgrade); for gRPC a server
+/// answering every call with one message and `grpc-status: 0`.
 pub fn healthy_for(speaks: Speaks, document_root: &str) -> ServerSpec {
     match speaks {
         Speaks::Http => healthy(),
         Speaks::WebSocket => Fault::WsEcho(WsEcho::default()).into(),
+        Speaks::Grpc => Fault::GrpcUnary(GrpcUnary::default()).into(),
         Speaks::FastCgi => Fault::FastcgiHealthy(FastcgiHealthy {
             document_root: document_root.to_string(),
             ..FastcgiHealthy::default()
@@ -146,6 +149,23 @@ mod tests {
         assert!(ws.contains(&FaultKind::WsIdleClose) && ws.contains(&FaultKind::Refuse));
         assert!(!http.contains(&FaultKind::WsIdleClose));
         assert!(!ws.contains(&FaultKind::CloseMidBody) && !ws.contains(&FaultKind::FastcgiKilled));
+        let grpc = played_for(Speaks::Grpc);
+        for k in [
+            FaultKind::GrpcRstStream,
+            FaultKind::GrpcStall,
+            FaultKind::Refuse,
+            FaultKind::Stall,
+        ] {
+            assert!(grpc.contains(&k), "{k:?}");
+        }
+        assert!(!http.contains(&FaultKind::GrpcRstStream));
+        assert!(
+            !grpc.contains(&FaultKind::CloseMidBody) && !grpc.contains(&FaultKind::WsIdleClose)
+        );
+        assert_eq!(
+            healthy_for(Speaks::Grpc, "/").fault.fault_kind(),
+            FaultKind::GrpcUnary
+        );
         assert_eq!(
             healthy_for(Speaks::WebSocket, "/").fault.fault_kind(),
             FaultKind::WsEcho

@@ -10,7 +10,8 @@
 //! config's caches), then once per upstream, fault and placement (`cell`); an upstream used
 //! over `https://` is played by fakes that speak TLS with a certificate for the name nginx
 //! checks, from a CA made per run; a WebSocket location gets sockets instead of requests
-//! (`sockets`), and its control must upgrade. Each run is announced to the progress display. Plain data
+//! (`sockets`), and its control must upgrade; a gRPC location gets unary calls over HTTP/2
+//! from gRPC fakes (its control must end 200, `grpc-status: 0`, message intact). Each run is announced to the progress display. Plain data
 //! only; `report/` renders it.
 
 pub mod analyze;
@@ -28,7 +29,9 @@ use std::path::{Path, PathBuf};
 
 use tokio_util::sync::CancellationToken;
 
-pub use analyze::{Analysis, Target, Untested, Upstream, UpstreamServer, analyze, analyze_with};
+pub use analyze::{
+    Analysis, GRPC_PLAY, Target, Untested, Upstream, UpstreamServer, analyze, analyze_with,
+};
 pub use cell::Placement;
 pub use compare::{Change, Comparison, compare};
 pub use faults::{FaultKind, parse_played as parse_played_fault};
@@ -196,7 +199,11 @@ pub async fn check(
                     &targets,
                 )
                 .await?;
-                cells.push(to_cell(played, &targets, out, catalogue));
+                let advice = |kind| match up.protocol {
+                    analyze::Protocol::Grpc => catalogue.for_fault_over(kind, "grpc_pass"),
+                    _ => catalogue.for_fault(kind),
+                };
+                cells.push(to_cell(played, &targets, out, advice));
             }
         }
         report.upstreams.push(UpstreamReport {
@@ -256,7 +263,7 @@ fn to_cell(
     played: Played<'_>,
     targets: &[&Target],
     out: cell::RunOutcome,
-    catalogue: &Catalogue,
+    advice: impl Fn(FaultKind) -> Option<crate::fixes::Advice>,
 ) -> Cell {
     let mut outcomes = BTreeMap::new();
     let mut by_location = Vec::new();
@@ -278,11 +285,7 @@ fn to_cell(
         by_location,
         fired: out.fired,
         log: out.log,
-        advice: if survives {
-            None
-        } else {
-            catalogue.for_fault(played.kind)
-        },
+        advice: if survives { None } else { advice(played.kind) },
     }
 }
 

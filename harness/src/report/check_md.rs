@@ -7,7 +7,8 @@ use std::fmt::Write;
 
 use crate::confcheck::analyze::{Protocol, document_root};
 use crate::confcheck::{
-    Cell, Change, CheckReport, Comparison, ConfigChange, Defect, Untested, WEBSOCKET_PLAY,
+    Cell, Change, CheckReport, Comparison, ConfigChange, Defect, GRPC_PLAY, Untested,
+    WEBSOCKET_PLAY,
 };
 use crate::fixes::Advice;
 
@@ -51,12 +52,16 @@ pub fn render_check(r: &CheckReport) -> String {
         if up.upstream.protocol == Protocol::WebSocket {
             let _ = writeln!(out, "- over WebSocket: {WEBSOCKET_PLAY}");
         }
+        if up.upstream.protocol == Protocol::Grpc {
+            let _ = writeln!(out, "- over gRPC: {GRPC_PLAY}");
+        }
         for t in &up.targets {
             let _ = writeln!(
                 out,
-                "- via {} {} (GET `{}` Host: `{}`)",
+                "- via {} {} ({} `{}` Host: `{}`)",
                 text(&t.server),
                 text(&t.location),
+                if t.grpc { "POST" } else { "GET" },
                 text(&t.path),
                 text(&t.host)
             );

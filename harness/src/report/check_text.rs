@@ -5,7 +5,7 @@
 
 use crate::confcheck::analyze::{Protocol, document_root};
 use crate::confcheck::{
-    Cell, Change, CheckReport, Comparison, Placement, UpstreamReport, WEBSOCKET_PLAY,
+    Cell, Change, CheckReport, Comparison, GRPC_PLAY, Placement, UpstreamReport, WEBSOCKET_PLAY,
 };
 use crate::fixes::Advice;
 
@@ -48,10 +48,17 @@ pub fn check(r: &CheckReport) -> String {
         if up.upstream.protocol == Protocol::WebSocket {
             out.push_str(&format!("  over WebSocket: {WEBSOCKET_PLAY}\n"));
         }
+        if up.upstream.protocol == Protocol::Grpc {
+            out.push_str(&format!("  over gRPC: {GRPC_PLAY}\n"));
+        }
         for t in &up.targets {
             out.push_str(&format!(
-                "  via {} {} (GET {} Host: {})\n",
-                t.server, t.location, t.path, t.host
+                "  via {} {} ({} {} Host: {})\n",
+                t.server,
+                t.location,
+                if t.grpc { "POST" } else { "GET" },
+                t.path,
+                t.host
             ));
         }
         out.push_str(&fault_table(up));

@@ -281,7 +281,7 @@ fn the_classic_script_filename_mistakes_are_named_before_any_run() {
 }
 
 #[test]
-fn uwsgi_scgi_and_grpc_stay_untested_with_the_protocol_they_need() {
+fn uwsgi_scgi_and_grpc_without_http2_stay_untested_with_what_they_need() {
     let config = crate::nginxconf::Config {
         file: "t.conf".into(),
         prefix: ".".into(),
@@ -297,7 +297,7 @@ fn uwsgi_scgi_and_grpc_stay_untested_with_the_protocol_they_need() {
     let a = analyze(&config);
     assert!(a.targets.is_empty());
     let reasons: Vec<&str> = a.untested.iter().map(|u| u.reason.as_str()).collect();
-    for needed in ["not uwsgi", "not SCGI", "not gRPC"] {
+    for needed in ["not uwsgi", "not SCGI", "no HTTP/2"] {
         assert!(
             reasons.iter().any(|r| r.contains(needed)),
             "{needed}: {reasons:#?}"

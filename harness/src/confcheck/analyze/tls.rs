@@ -22,6 +22,9 @@ pub struct SslScope {
     name: Option<String>,
     /// `proxy_ssl_verify on` (nginx's default: off).
     pub verify: bool,
+    /// `grpc_ssl_name` and `grpc_ssl_verify`, for a `grpc_pass grpcs://` (see [`SslScope::grpc`]).
+    grpc_name: Option<String>,
+    grpc_verify: bool,
 }
 
 /// The name nginx checks an upstream's certificate against.
@@ -43,10 +46,22 @@ impl SslScope {
             match d.name.as_str() {
                 "proxy_ssl_name" => scope.name = d.arg(0),
                 "proxy_ssl_verify" => scope.verify = d.arg(0).as_deref() == Some("on"),
+                "grpc_ssl_name" => scope.grpc_name = d.arg(0),
+                "grpc_ssl_verify" => scope.grpc_verify = d.arg(0).as_deref() == Some("on"),
                 _ => {}
             }
         }
         scope
+    }
+
+    /// The settings a `grpc_pass grpcs://` uses: `grpc_ssl_name` and `grpc_ssl_verify` in
+    /// the places of their `proxy_ssl_*` twins.
+    pub fn grpc(&self) -> SslScope {
+        SslScope {
+            name: self.grpc_name.clone(),
+            verify: self.grpc_verify,
+            ..SslScope::default()
+        }
     }
 
     /// The name for a `proxy_pass https://AUTHORITY` in this scope, for requests that carry
@@ -127,7 +142,7 @@ pub(super) fn mixed_schemes(a: &mut Analysis) {
             .upstreams
             .iter()
             .any(|u| u.name == t.upstream && u.tls.is_some());
-        if tls && t.scheme != "https://" {
+        if tls && !matches!(t.scheme.as_str(), "https://" | "grpcs://") {
             a.notes.push(format!(
                 "{} ({}): proxy_pass {}{} to an upstream another location uses over \
                  https://; its fakes speak TLS, so expect this location's control run to fail",
@@ -266,5 +281,14 @@ mod tests {
         );
         let off = loc.enter(&block(&[("proxy_ssl_verify", "off")]));
         assert!(!off.verify);
+        let grpc = off.enter(&block(&[
+            ("grpc_ssl_verify", "on"),
+            ("grpc_ssl_name", "g.internal"),
+        ]));
+        assert!(!grpc.verify && grpc.grpc().verify);
+        assert_eq!(
+            grpc.grpc().expected("app", "site.example"),
+            Expected::Name("g.internal".into())
+        );
     }
 }

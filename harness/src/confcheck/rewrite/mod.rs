@@ -1,7 +1,8 @@
 //! The user's config made safe to run under the harness, changing only addresses, listen
 //! sockets and paths: upstream servers and literal `*_pass` addresses point at fake upstreams
 //! (every other server parameter and upstream directive kept), `listen`s move to harness ports
-//! on 127.0.0.1 (`server_name`s kept; client-side TLS is served as plain HTTP), pid, logs, temp
+//! on 127.0.0.1 (`server_name`s kept; client-side TLS is served as plain HTTP, a cleartext
+//! `listen … http2` keeps its `http2`), pid, logs, temp
 //! and cache paths move into the run dir (your `access_log`s keep their formats and
 //! parameters, and the harness's JSON request log is added beside each), `user`/`daemon` go,
 //! upstream TLS files point at the run's CA and the harness's client certificate (`tls`),
@@ -15,7 +16,7 @@ pub mod tls;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::analyze::{PASS_DIRECTIVES, listen_key, split_pass};
+use super::analyze::{PASS_DIRECTIVES, keeps_http2, listen_key, split_pass};
 use crate::nginx::{NginxBinary, RunDir};
 use crate::nginxconf::{Arg, Config, Directive, Location, Node, write_mapped};
 use added::{ready_server, requests_log, requests_log_format};
@@ -337,7 +338,7 @@ fn server_body(server: &Directive, dir: &RunDir, a: &Assignment, edits: &mut Edi
             server,
             "no listen: nginx's default *:80 moved to a harness port",
         );
-        out.push(Node::Directive(listen("*:80", false, a, &server.at)));
+        out.push(Node::Directive(listen("*:80", &[], a, &server.at)));
     }
     for node in block {
         match node {
@@ -347,6 +348,13 @@ fn server_body(server: &Directive, dir: &RunDir, a: &Assignment, edits: &mut Edi
                     .args
                     .iter()
                     .any(|x| matches!(x.value().as_str(), "default_server" | "default"));
+                let h2c = keeps_http2(d);
+                let kept: &[&str] = match (default, h2c) {
+                    (true, true) => &["default_server", "http2"],
+                    (true, false) => &["default_server"],
+                    (false, true) => &["http2"],
+                    (false, false) => &[],
+                };
                 let raw: Vec<String> = d.args.iter().map(|x| x.raw.clone()).collect();
                 let plain = d.args.iter().any(|x| {
                     matches!(
@@ -354,16 +362,16 @@ fn server_body(server: &Directive, dir: &RunDir, a: &Assignment, edits: &mut Edi
                         "ssl" | "http2" | "quic" | "proxy_protocol"
                     )
                 });
-                let how = if plain {
-                    " (served as plain HTTP/1.1)"
-                } else {
-                    ""
+                let how = match (plain, h2c) {
+                    (_, true) => " (cleartext HTTP/2 kept)",
+                    (true, false) => " (served as plain HTTP/1.1)",
+                    (false, false) => "",
                 };
                 edits.note(
                     d,
                     &format!("listen {} → 127.0.0.1:harness port{how}", raw.join(" ")),
                 );
-                out.push(Node::Directive(listen(&key, default, a, &d.at)));
+                out.push(Node::Directive(listen(&key, kept, a, &d.at)));
             }
             other => out.extend(edit_nodes(std::slice::from_ref(other), dir, a, edits)),
         }
@@ -371,15 +379,14 @@ fn server_body(server: &Directive, dir: &RunDir, a: &Assignment, edits: &mut Edi
     out
 }
 
-fn listen(key: &str, default: bool, a: &Assignment, at: &Location) -> Directive {
+/// `listen 127.0.0.1:PORT` for listen `key`, with the `flags` kept from the user's line.
+fn listen(key: &str, flags: &[&str], a: &Assignment, at: &Location) -> Directive {
     let port = a.ports.get(key).copied().unwrap_or(0);
     let addr = format!("127.0.0.1:{port}");
-    let args: &[&str] = if default {
-        &[&addr, "default_server"]
-    } else {
-        &[&addr]
-    };
-    Directive::simple("listen", args, at)
+    let args: Vec<&str> = std::iter::once(addr.as_str())
+        .chain(flags.iter().copied())
+        .collect();
+    Directive::simple("listen", &args, at)
 }
 
 /// A literal address in a `*_pass` becomes its implicit upstream's fake.

@@ -5,7 +5,8 @@
 //! relative ones, which nginx would look for in the run dir) point at a client certificate, its
 //! key and a passphrase file the harness made. Every other `proxy_ssl_*` setting (protocols,
 //! ciphers, verify, verify depth, name, server_name, session reuse) stays as written, and so
-//! does a client certificate you have here. [`write_files`] puts the files in the run dir.
+//! does a client certificate you have here. The `grpc_ssl_*` twins of these directives (for
+//! `grpc_pass grpcs://`) are read and re-pointed the same way. [`write_files`] puts the files in the run dir.
 
 use std::path::{Path, PathBuf};
 
@@ -15,7 +16,8 @@ use super::{Edits, arg0, path};
 use crate::nginx::RunDir;
 use crate::nginxconf::{Arg, Config, Directive};
 
-/// Upstream TLS directives naming files, and the harness file that stands for each.
+/// Upstream TLS directives naming files (`grpc_ssl_*` twins below), and the harness file
+/// that stands for each.
 const FILES: [(&str, &str); 5] = [
     ("proxy_ssl_trusted_certificate", "ca.pem"),
     ("proxy_ssl_crl", "crl.pem"),
@@ -24,18 +26,29 @@ const FILES: [(&str, &str); 5] = [
     ("proxy_ssl_password_file", "client.pass"),
 ];
 
+/// `grpc_ssl_X` read as its twin `proxy_ssl_X` (same meaning, same harness file).
+fn as_proxy(name: &str) -> std::borrow::Cow<'_, str> {
+    match name.strip_prefix("grpc_ssl_") {
+        Some(rest) => format!("proxy_ssl_{rest}").into(),
+        None => name.into(),
+    }
+}
+
 /// Whether `name` is an upstream TLS directive that names a file.
 pub(super) fn names_file(name: &str) -> bool {
+    let name = as_proxy(name);
     FILES.iter().any(|(n, _)| *n == name)
 }
 
 /// Point `d` (one of [`FILES`]) at the harness's file where it must, and list the change.
 pub(super) fn repoint(d: &mut Directive, dir: &RunDir, edits: &mut Edits) {
-    let Some((name, file)) = FILES.iter().find(|(n, _)| *n == d.name) else {
+    let twin = as_proxy(&d.name);
+    let Some((_, file)) = FILES.iter().find(|(n, _)| *n == twin) else {
         return;
     };
+    let name = d.name.clone();
     let yours = arg0(d);
-    let why = match *name {
+    let why = match twin.as_ref() {
         "proxy_ssl_trusted_certificate" => {
             "the run's CA, which issued the fake upstreams' certificates"
         }

@@ -1,0 +1,112 @@
+//! gRPC locations as `check` reads them: a `grpc_pass` (`grpc://`, `grpcs://` or a bare
+//! address) is played by gRPC fakes and called by a gRPC client, which speaks HTTP/2, so the
+//! location's server must accept HTTP/2 from clients: `http2 on;` (nginx 1.25.1+, inherited
+//! from `http {}`) or `listen … http2` on the address the harness calls. The harness speaks
+//! cleartext HTTP/2 with prior knowledge (h2c) to it: a cleartext `listen … http2` keeps its
+//! `http2` in the test config, and with `http2 on;` nginx tells h2c from HTTP/1.1 by the
+//! connection preface. A `listen … ssl http2` without `http2 on;` offers HTTP/2 only through
+//! TLS (ALPN), which `check` serves as plain HTTP/1.1, so such a location is not tested; nor
+//! is one whose server has no HTTP/2 at all (the config is never given `http2`). TLS to the
+//! upstream (`grpcs://`) reads `grpc_ssl_name` and `grpc_ssl_verify` as `tls` reads their
+//! `proxy_ssl_*` twins.
+
+use crate::nginxconf::Directive;
+
+/// How `check` plays a gRPC upstream, for the reports.
+pub const GRPC_PLAY: &str = "its fakes answer unary calls over HTTP/2 (grpc_unary: one message, \
+     grpc-status 0); the harness calls each location over cleartext HTTP/2 (h2c), one POST of \
+     one message per call";
+
+/// The `http2` directive in force in a block (unset: off).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct H2Scope {
+    on: bool,
+}
+
+impl H2Scope {
+    /// The scope inside `block`: its own `http2 on|off` over the inherited one.
+    pub fn enter(&self, block: &Directive) -> H2Scope {
+        let mut scope = self.clone();
+        for d in block.children().filter(|d| d.name == "http2") {
+            scope.on = d.arg(0).as_deref() == Some("on");
+        }
+        scope
+    }
+}
+
+/// Whether a gRPC client can call `server` on `listen` (a [`listen_key`](super::listen_key)),
+/// with `scope` the server's: `Err` says why not.
+pub fn front_end(server: &Directive, listen: &str, scope: &H2Scope) -> Result<(), String> {
+    if scope.on {
+        return Ok(());
+    }
+    let flags: Vec<Vec<String>> = server
+        .children()
+        .filter(|d| d.name == "listen")
+        .filter(|d| d.arg(0).is_some_and(|a| super::listen_key(&a) == listen))
+        .map(|d| d.args.iter().skip(1).map(|x| x.value()).collect())
+        .collect();
+    let has = |flag: &str| flags.iter().any(|f| f.iter().any(|x| x == flag));
+    match (has("http2"), has("ssl")) {
+        (true, false) => Ok(()),
+        (true, true) => Err(format!(
+            "grpc_pass: listen {listen} offers HTTP/2 only over TLS (ALPN), and check serves \
+             client-side TLS as plain HTTP/1.1, which a gRPC client cannot use (with \
+             `http2 on;` check calls it over cleartext HTTP/2)"
+        )),
+        (false, _) => Err(format!(
+            "grpc_pass: the server has no HTTP/2 on {listen} (`http2 on;` or `listen … \
+             http2`), so no gRPC client can reach this location; check never adds http2 to \
+             your config"
+        )),
+    }
+}
+
+/// Whether a listen's flags keep `http2` in the test config: a cleartext `listen … http2`
+/// (with `ssl` the HTTP/2 is negotiated by TLS, which the test config serves as plain HTTP).
+pub fn keeps_http2(listen: &Directive) -> bool {
+    let flags: Vec<String> = listen.args.iter().skip(1).map(|x| x.value()).collect();
+    flags.iter().any(|f| f == "http2") && !flags.iter().any(|f| f == "ssl")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nginxconf::parse;
+    use std::path::Path;
+
+    fn server(text: &str) -> Directive {
+        let nodes = parse(text, Path::new("t.conf")).unwrap();
+        let crate::nginxconf::Node::Directive(d) = &nodes[0] else {
+            panic!("a server block");
+        };
+        d.clone()
+    }
+
+    #[test]
+    fn a_grpc_client_needs_http2_on_the_listen_or_http2_on() {
+        let h2c = server("server { listen 80 http2; listen 81; }");
+        let off = H2Scope::default().enter(&h2c);
+        assert_eq!(front_end(&h2c, "*:80", &off), Ok(()));
+        assert!(
+            front_end(&h2c, "*:81", &off)
+                .unwrap_err()
+                .contains("no HTTP/2")
+        );
+        let tls = server("server { listen 443 ssl http2; }");
+        let err = front_end(&tls, "*:443", &H2Scope::default()).unwrap_err();
+        assert!(err.contains("only over TLS"), "{err}");
+        let on = server("server { listen 443 ssl; http2 on; }");
+        let scope = H2Scope::default().enter(&on);
+        assert_eq!(front_end(&on, "*:443", &scope), Ok(()));
+        let inherited = server("http { http2 on; }");
+        let scope = H2Scope::default().enter(&inherited);
+        assert_eq!(front_end(&tls, "*:443", &scope), Ok(()));
+        let listens: Vec<bool> = h2c
+            .children()
+            .chain(tls.children())
+            .map(keeps_http2)
+            .collect();
+        assert_eq!(listens, [true, false, false]);
+    }
+}
