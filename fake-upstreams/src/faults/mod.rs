@@ -37,6 +37,12 @@ pub(crate) trait Behavior: Default {
     /// never answer, so their misbehaviour is the same under `proxy_pass` and `fastcgi_pass`).
     const PROTOCOL: Protocol = Protocol::Http;
 
+    /// For a fault that fits any protocol (`Any`): whether it stays silent to a gRPC call
+    /// (HTTP/2). `stall` does not: once its wait ends it answers in HTTP/1.x, which nginx's
+    /// `grpc_pass` reads as a broken HTTP/2 frame (502 "upstream sent too large http2
+    /// frame"); `grpc_stall` is its gRPC twin.
+    const FITS_GRPC: bool = true;
+
     /// Whether the server accepts connections under this fault (`refuse` and `slow_accept`
     /// never do, so their counters are unobservable).
     const ACCEPTS: bool = true;
@@ -189,6 +195,15 @@ macro_rules! registry {
                 match self {
                     $(FaultKind::$variant => <$ty as Behavior>::PROTOCOL,)*
                 }
+            }
+
+            /// Whether this fault's server can stand where `protocol` is expected: its
+            /// [`protocol`](Self::protocol) fits, and an `Any` fault stays silent to gRPC.
+            pub fn fits(self, protocol: Protocol) -> bool {
+                let grpc_ok = match self {
+                    $(FaultKind::$variant => <$ty as Behavior>::FITS_GRPC,)*
+                };
+                self.protocol().fits(protocol) && (protocol != Protocol::Grpc || grpc_ok)
             }
 
             /// The fault with every setting at its default (a bare `kind:`).

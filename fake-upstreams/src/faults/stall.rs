@@ -46,6 +46,9 @@ fn default_body_size() -> ByteSize {
 impl Behavior for Stall {
     const PROTOCOL: Protocol = Protocol::Any;
 
+    /// Its late answer is HTTP/1.x: `grpc_stall` plays the stall to gRPC upstreams.
+    const FITS_GRPC: bool = false;
+
     const NGINX: &str = "**504** once `proxy_read_timeout` passes: `upstream timed out (110: …) while reading response header`";
 
     /// Every response takes 2 s: a 504 wherever `proxy_read_timeout` is shorter.

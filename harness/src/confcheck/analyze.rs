@@ -239,7 +239,8 @@ fn server_block(
                 d,
                 &format!("{} listen {}", ctx.label, d.arg(0).unwrap_or_default()),
                 "TLS, HTTP/2 and PROXY protocol on the client side: tested as plain HTTP/1.1 \
-                 (a cleartext `listen … http2` keeps its HTTP/2)",
+                 (gRPC locations over cleartext HTTP/2 where `http2 on;` or a cleartext \
+                 `listen … http2`)",
             ));
         }
         if d.name == "location" {

@@ -25,9 +25,9 @@ pub fn played() -> Vec<FaultKind> {
 }
 
 /// Whether `kind` can be played by the servers of an upstream that speaks `speaks` (faults
-/// that never answer fit both).
+/// that never answer fit all; `stall`, whose late answer is HTTP/1.x, not gRPC).
 pub fn fits(kind: FaultKind, speaks: Speaks) -> bool {
-    kind.protocol().fits(wire(speaks))
+    kind.fits(wire(speaks))
 }
 
 /// The faults played against an upstream that speaks `speaks`, in registry order.
@@ -154,10 +154,12 @@ mod tests {
             FaultKind::GrpcRstStream,
             FaultKind::GrpcStall,
             FaultKind::Refuse,
-            FaultKind::Stall,
+            FaultKind::Reset,
         ] {
             assert!(grpc.contains(&k), "{k:?}");
         }
+        // Its late answer is HTTP/1.x: grpc_stall stalls gRPC upstreams instead.
+        assert!(!grpc.contains(&FaultKind::Stall) && http.contains(&FaultKind::Stall));
         assert!(!http.contains(&FaultKind::GrpcRstStream));
         assert!(
             !grpc.contains(&FaultKind::CloseMidBody) && !grpc.contains(&FaultKind::WsIdleClose)
