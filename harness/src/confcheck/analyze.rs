@@ -18,7 +18,7 @@ pub use address::{Pass, host_for, listen_key, request_path, server_listens, spli
 use fastcgi::FcgiScope;
 pub use fastcgi::{FastcgiLocation, SCRIPT_FILENAME_FIX, document_root};
 pub use grpc::{GRPC_PLAY, keeps_http2};
-use grpc::{H2Scope, front_end};
+use grpc::{H1_ON_H2C, H2Scope, front_end, h2c_listen};
 use tls::{SslScope, certificate_name, mixed_schemes};
 use upstream::{upstream_block, upstream_for};
 use websocket::WsScope;
@@ -388,7 +388,9 @@ fn pass(
                 None if protocol == Protocol::Http => scope.ws.connection_only(),
                 None => None,
             };
-            if let Some(note) = note {
+            let h1_on_h2c = (protocol != Protocol::Grpc && h2c_listen(ctx.server, &ctx.listen))
+                .then(|| H1_ON_H2C.to_string());
+            for note in note.into_iter().chain(h1_on_h2c) {
                 a.notes
                     .push(format!("{} ({}): {note}", target.label(), target.at));
             }

@@ -35,8 +35,12 @@ pub fn failure(
         lines => format!("; nginx logged: {}", lines.join("; ")),
     };
     let location = format!(
-        "{} {} (GET {} Host: {})",
-        t.server, t.location, t.path, t.host
+        "{} {} ({} {} Host: {})",
+        t.server,
+        t.location,
+        if t.grpc { "POST" } else { "GET" },
+        t.path,
+        t.host
     );
     let script_unknown = outcomes.contains_key(&Outcome::Status(404))
         && log.iter().any(|l| l.contains(SCRIPT_UNKNOWN));

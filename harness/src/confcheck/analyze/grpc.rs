@@ -62,6 +62,21 @@ pub fn front_end(server: &Directive, listen: &str, scope: &H2Scope) -> Result<()
     }
 }
 
+/// Whether `server` listens on `listen` with a cleartext `listen … http2` (kept in the test
+/// config).
+pub fn h2c_listen(server: &Directive, listen: &str) -> bool {
+    server
+        .children()
+        .filter(|d| d.name == "listen")
+        .filter(|d| d.arg(0).is_some_and(|a| super::listen_key(&a) == listen))
+        .any(keeps_http2)
+}
+
+/// The note for an HTTP/1.1 location (HTTP or WebSocket) on a cleartext `listen … http2`.
+pub const H1_ON_H2C: &str = "its server's cleartext `listen … http2` is kept, where nginx \
+     before 1.25.1 speaks only HTTP/2: there HTTP/1.1 clients (and this location's control run) \
+     get HTTP/2 frames (`parse_error`); 1.25.1+ tells the two apart by the connection preface";
+
 /// Whether a listen's flags keep `http2` in the test config: a cleartext `listen … http2`
 /// (with `ssl` the HTTP/2 is negotiated by TLS, which the test config serves as plain HTTP).
 pub fn keeps_http2(listen: &Directive) -> bool {
