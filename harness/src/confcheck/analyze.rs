@@ -142,6 +142,10 @@ pub struct Analysis {
     /// depends on the request), for the report's notes.
     #[serde(default)]
     pub notes: Vec<String>,
+    /// `listen … ssl http2` keys served as cleartext HTTP/2 (every location tested there is
+    /// a gRPC one), see `grpc`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub h2c_tls: Vec<String>,
 }
 
 /// Read the config.
@@ -173,6 +177,7 @@ pub fn analyze_with(config: &Config, given: &BTreeMap<String, String>) -> Analys
             server_block(server, given, &scope, &mut a);
         }
     }
+    grpc::settle_tls(&mut a);
     mixed_schemes(&mut a);
     for up in &a.upstreams {
         if !a.targets.iter().any(|t| t.upstream == up.name) {
@@ -239,8 +244,9 @@ fn server_block(
                 d,
                 &format!("{} listen {}", ctx.label, d.arg(0).unwrap_or_default()),
                 "TLS, HTTP/2 and PROXY protocol on the client side: tested as plain HTTP/1.1 \
-                 (gRPC locations over cleartext HTTP/2 where `http2 on;` or a cleartext \
-                 `listen … http2`)",
+                 (cleartext HTTP/2 where check calls gRPC locations: with `http2 on;`, a \
+                 cleartext `listen … http2`, or `listen … ssl http2` whose tested locations are \
+                 all gRPC)",
             ));
         }
         if d.name == "location" {
@@ -355,7 +361,12 @@ fn pass(
         "proxy_pass" if websocket.is_some() => Ok(Protocol::WebSocket),
         "proxy_pass" => Ok(Protocol::Http),
         "fastcgi_pass" => Ok(Protocol::FastCgi),
-        "grpc_pass" => front_end(ctx.server, &ctx.listen, &scope.h2).map(|()| Protocol::Grpc),
+        "grpc_pass" => front_end(ctx.server, &ctx.listen, &scope.h2).map(|tls| {
+            if tls && !a.h2c_tls.contains(&ctx.listen) {
+                a.h2c_tls.push(ctx.listen.clone());
+            }
+            Protocol::Grpc
+        }),
         other => Err(format!(
             "{other}: the fake upstreams speak HTTP, FastCGI and gRPC, not {} (its servers \
              are still re-pointed)",

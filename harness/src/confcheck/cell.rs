@@ -146,6 +146,7 @@ async fn spawn_all(
         .map_err(|e| format!("cannot start a fake upstream: {e}"))?;
     let mut a = Assignment {
         cache_root: ctx.cache_root.clone(),
+        h2c_tls: ctx.analysis.h2c_tls.clone(),
         ..Assignment::default()
     };
     for ((upstream, i), addr) in servers.addresses() {

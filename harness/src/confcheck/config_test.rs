@@ -17,7 +17,10 @@ pub(super) async fn nginx_t(
 ) -> Result<Vec<ConfigChange>, CheckError> {
     let infra = |e: String| CheckError::Infrastructure(format!("nginx -t: {e}"));
     let dir = RunDir::create(dir.to_path_buf()).map_err(|e| infra(e.to_string()))?;
-    let mut a = rewrite::Assignment::default();
+    let mut a = rewrite::Assignment {
+        h2c_tls: ctx.analysis.h2c_tls.clone(),
+        ..rewrite::Assignment::default()
+    };
     for (n, up) in ctx.analysis.upstreams.iter().enumerate() {
         for i in 0..up.servers.len() {
             let addr = format!("127.0.0.1:{}", 10_000 + n * 100 + i);

@@ -176,3 +176,36 @@ async fn http2_on_behind_tls_is_called_over_cleartext_http2_and_http1() {
     assert!(rst.outcomes.contains_key(&Outcome::Status(200)), "{rst:#?}");
     assert!(rst.outcomes.contains_key(&Outcome::Status(502)), "{rst:#?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_ssl_http2_listen_serving_only_grpc_is_called_over_cleartext_http2() {
+    let Some(nginx) = common::nginx_or_skip("an_ssl_http2_listen_serving_only_grpc") else {
+        return;
+    };
+    let r = run(&nginx, "grpc/tls-listen.conf", &[FaultKind::GrpcRstStream]).await;
+    let app = r
+        .upstreams
+        .iter()
+        .find(|u| u.upstream.name == "app")
+        .unwrap();
+    let via: Vec<String> = app.targets.iter().map(|t| t.label()).collect();
+    assert_eq!(via, ["grpc.example.com location /g/"]);
+    // Two servers: the call that met the reset is a 502 (a sent call is not retried).
+    let rst = r.cell("app", FaultKind::GrpcRstStream, ONE).unwrap();
+    assert!(!rst.survives, "{rst:#?}");
+    assert!(rst.outcomes.contains_key(&Outcome::Status(200)), "{rst:#?}");
+    assert!(rst.outcomes.contains_key(&Outcome::Status(502)), "{rst:#?}");
+    assert!(
+        r.changes
+            .iter()
+            .any(|c| c.what.contains("served as cleartext HTTP/2")),
+        "{:#?}",
+        r.changes
+    );
+    assert!(
+        r.untested
+            .iter()
+            .any(|u| u.what.starts_with("mixed.example.com location /g/")),
+        "{r:#?}"
+    );
+}

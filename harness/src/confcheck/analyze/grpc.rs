@@ -4,12 +4,16 @@
 //! from `http {}`) or `listen … http2` on the address the harness calls. The harness speaks
 //! cleartext HTTP/2 with prior knowledge (h2c) to it: a cleartext `listen … http2` keeps its
 //! `http2` in the test config, and with `http2 on;` nginx tells h2c from HTTP/1.1 by the
-//! connection preface. A `listen … ssl http2` without `http2 on;` offers HTTP/2 only through
-//! TLS (ALPN), which `check` serves as plain HTTP/1.1, so such a location is not tested; nor
-//! is one whose server has no HTTP/2 at all (the config is never given `http2`). TLS to the
+//! connection preface. A `listen … ssl http2` without `http2 on;` offers HTTP/2 through TLS
+//! (ALPN); `check` serves client-side TLS as plain, so it keeps that listen's `http2` (cleartext
+//! HTTP/2) when every location it tests there is a gRPC one, and otherwise (nginx before
+//! 1.25.1 would speak only HTTP/2 to the HTTP/1.1 ones) lists the gRPC locations as not
+//! tested; so is a location whose server has no HTTP/2 at all (the config is never given
+//! `http2`). TLS to the
 //! upstream (`grpcs://`) reads `grpc_ssl_name` and `grpc_ssl_verify` as `tls` reads their
 //! `proxy_ssl_*` twins.
 
+use super::{Analysis, Untested};
 use crate::nginxconf::Directive;
 
 /// How `check` plays a gRPC upstream, for the reports.
@@ -36,9 +40,10 @@ impl H2Scope {
 
 /// Whether a gRPC client can call `server` on `listen` (a [`listen_key`](super::listen_key)),
 /// with `scope` the server's: `Err` says why not.
-pub fn front_end(server: &Directive, listen: &str, scope: &H2Scope) -> Result<(), String> {
+/// `Ok(true)` when that HTTP/2 is `listen … ssl http2` alone (see [`settle_tls`]).
+pub fn front_end(server: &Directive, listen: &str, scope: &H2Scope) -> Result<bool, String> {
     if scope.on {
-        return Ok(());
+        return Ok(false);
     }
     let flags: Vec<Vec<String>> = server
         .children()
@@ -48,17 +53,43 @@ pub fn front_end(server: &Directive, listen: &str, scope: &H2Scope) -> Result<()
         .collect();
     let has = |flag: &str| flags.iter().any(|f| f.iter().any(|x| x == flag));
     match (has("http2"), has("ssl")) {
-        (true, false) => Ok(()),
-        (true, true) => Err(format!(
-            "grpc_pass: listen {listen} offers HTTP/2 only over TLS (ALPN), and check serves \
-             client-side TLS as plain HTTP/1.1, which a gRPC client cannot use (with \
-             `http2 on;` check calls it over cleartext HTTP/2)"
-        )),
+        (true, false) => Ok(false),
+        (true, true) => Ok(true),
         (false, _) => Err(format!(
             "grpc_pass: the server has no HTTP/2 on {listen} (`http2 on;` or `listen … \
              http2`), so no gRPC client can reach this location; check never adds http2 to \
              your config"
         )),
+    }
+}
+
+/// Keep `http2` on the `listen … ssl http2` keys in `a.h2c_tls` (served as cleartext HTTP/2)
+/// only where every location tested there is a gRPC one; elsewhere the gRPC locations on
+/// the key become not tested.
+pub(super) fn settle_tls(a: &mut Analysis) {
+    let keys = std::mem::take(&mut a.h2c_tls);
+    for key in keys {
+        let h1 = a.targets.iter().find(|t| t.listen == key && !t.grpc);
+        let Some(h1) = h1.map(|t| t.label()) else {
+            a.h2c_tls.push(key);
+            continue;
+        };
+        let (moved, kept) = std::mem::take(&mut a.targets)
+            .into_iter()
+            .partition(|t| t.listen == key && t.grpc);
+        a.targets = kept;
+        for t in moved {
+            a.untested.push(Untested {
+                what: format!("{}: grpc_pass {}{}", t.label(), t.scheme, t.upstream),
+                reason: format!(
+                    "grpc_pass: listen {key} offers HTTP/2 only over TLS (ALPN), which check \
+                     serves as plain HTTP; it stays HTTP/1.1 there for {h1} (nginx before \
+                     1.25.1 would speak only HTTP/2 to it), so no gRPC client can call this \
+                     location (with `http2 on;` check calls it over cleartext HTTP/2)"
+                ),
+                at: t.at,
+            });
+        }
     }
 }
 
@@ -102,21 +133,20 @@ mod tests {
     fn a_grpc_client_needs_http2_on_the_listen_or_http2_on() {
         let h2c = server("server { listen 80 http2; listen 81; }");
         let off = H2Scope::default().enter(&h2c);
-        assert_eq!(front_end(&h2c, "*:80", &off), Ok(()));
+        assert_eq!(front_end(&h2c, "*:80", &off), Ok(false));
         assert!(
             front_end(&h2c, "*:81", &off)
                 .unwrap_err()
                 .contains("no HTTP/2")
         );
         let tls = server("server { listen 443 ssl http2; }");
-        let err = front_end(&tls, "*:443", &H2Scope::default()).unwrap_err();
-        assert!(err.contains("only over TLS"), "{err}");
+        assert_eq!(front_end(&tls, "*:443", &H2Scope::default()), Ok(true));
         let on = server("server { listen 443 ssl; http2 on; }");
         let scope = H2Scope::default().enter(&on);
-        assert_eq!(front_end(&on, "*:443", &scope), Ok(()));
+        assert_eq!(front_end(&on, "*:443", &scope), Ok(false));
         let inherited = server("http { http2 on; }");
         let scope = H2Scope::default().enter(&inherited);
-        assert_eq!(front_end(&tls, "*:443", &scope), Ok(()));
+        assert_eq!(front_end(&tls, "*:443", &scope), Ok(false));
         let listens: Vec<bool> = h2c
             .children()
             .chain(tls.children())

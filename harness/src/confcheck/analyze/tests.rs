@@ -419,3 +419,28 @@ fn grpcs_reads_grpc_ssl_name_and_verify_as_the_proxy_ssl_twins() {
     assert_eq!(a.targets[0].scheme, "grpcs://");
     assert!(a.notes.is_empty(), "{:#?}", a.notes);
 }
+
+#[test]
+fn an_ssl_http2_listen_is_cleartext_http2_only_where_every_tested_location_is_grpc() {
+    let a = grpc("tls-listen.conf");
+    assert_eq!(a.h2c_tls, ["*:443"]);
+    let tested: Vec<String> = a.targets.iter().map(|t| t.label()).collect();
+    assert_eq!(
+        tested,
+        [
+            "grpc.example.com location /g/",
+            "mixed.example.com location /"
+        ]
+    );
+    let mixed = a
+        .untested
+        .iter()
+        .find(|u| u.what.starts_with("mixed.example.com location /g/"))
+        .unwrap();
+    assert!(
+        mixed
+            .reason
+            .contains("stays HTTP/1.1 there for mixed.example.com location /"),
+        "{mixed:#?}"
+    );
+}

@@ -32,6 +32,8 @@ pub struct Assignment {
     pub ports: BTreeMap<String, u16>,
     /// The readiness server's port.
     pub ready_port: u16,
+    /// `listen … ssl http2` keys served as cleartext HTTP/2 ([`Analysis::h2c_tls`](super::Analysis)).
+    pub h2c_tls: Vec<String>,
     /// Folder of the `*_cache_path`s, shared by the runs of one check (`None`: the run dir).
     pub cache_root: Option<PathBuf>,
 }
@@ -348,7 +350,9 @@ fn server_body(server: &Directive, dir: &RunDir, a: &Assignment, edits: &mut Edi
                     .args
                     .iter()
                     .any(|x| matches!(x.value().as_str(), "default_server" | "default"));
-                let h2c = keeps_http2(d);
+                let tls_h2c =
+                    a.h2c_tls.contains(&key) && d.args.iter().any(|x| x.value() == "http2");
+                let h2c = keeps_http2(d) || tls_h2c;
                 let kept: &[&str] = match (default, h2c) {
                     (true, true) => &["default_server", "http2"],
                     (true, false) => &["default_server"],
@@ -363,6 +367,9 @@ fn server_body(server: &Directive, dir: &RunDir, a: &Assignment, edits: &mut Edi
                     )
                 });
                 let how = match (plain, h2c) {
+                    (_, true) if tls_h2c => {
+                        " (served as cleartext HTTP/2: every location check calls there is gRPC)"
+                    }
                     (_, true) => " (cleartext HTTP/2 kept)",
                     (true, false) => " (served as plain HTTP/1.1)",
                     (false, false) => "",
