@@ -117,8 +117,9 @@ pub fn keeps_http2(listen: &Directive) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::super::{Protocol, analyze};
     use super::*;
-    use crate::nginxconf::parse;
+    use crate::nginxconf::{load, parse};
     use std::path::Path;
 
     fn server(text: &str) -> Directive {
@@ -153,5 +154,94 @@ mod tests {
             .map(keeps_http2)
             .collect();
         assert_eq!(listens, [true, false, false]);
+    }
+
+    fn grpc(file: &str) -> Analysis {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/nginx/grpc")
+            .join(file);
+        analyze(&load(&path).unwrap())
+    }
+
+    #[test]
+    fn grpc_pass_locations_are_targets_where_clients_can_speak_http2() {
+        let a = grpc("h2c.conf");
+        let greeter = a.upstreams.iter().find(|u| u.name == "greeter").unwrap();
+        assert_eq!(greeter.protocol, Protocol::Grpc);
+        let calls: Vec<(&str, &str, bool)> = a
+            .targets
+            .iter()
+            .map(|t| (t.location.as_str(), t.scheme.as_str(), t.grpc))
+            .collect();
+        assert_eq!(
+            calls,
+            [
+                ("location /helloworld.Greeter/", "grpc://", true),
+                ("location /status", "http://", false),
+            ]
+        );
+        // The HTTP/1.1 location on the cleartext http2 listen gets the version note.
+        let notes = a.notes.join("\n");
+        assert!(
+            notes.contains("location /status") && notes.contains("before 1.25.1"),
+            "{notes}"
+        );
+        assert!(!notes.contains("Greeter"), "{notes}");
+        // No listen is listed for the cleartext http2 it keeps.
+        assert!(
+            a.untested.iter().all(|u| !u.what.contains("listen")),
+            "{:#?}",
+            a.untested
+        );
+        let admin = a
+            .untested
+            .iter()
+            .find(|u| u.what.contains("admin.Admin"))
+            .unwrap();
+        assert!(
+            admin
+                .reason
+                .starts_with("grpc_pass: the server has no HTTP/2"),
+            "{admin:#?}"
+        );
+    }
+
+    #[test]
+    fn grpcs_reads_grpc_ssl_name_and_verify_as_the_proxy_ssl_twins() {
+        let a = grpc("grpcs.conf");
+        let [up] = a.upstreams.as_slice() else {
+            panic!("one upstream: {a:#?}");
+        };
+        assert_eq!(
+            (up.protocol, up.tls.as_deref()),
+            (Protocol::Grpc, Some("billing.internal"))
+        );
+        assert_eq!(a.targets[0].scheme, "grpcs://");
+        assert!(a.notes.is_empty(), "{:#?}", a.notes);
+    }
+
+    #[test]
+    fn an_ssl_http2_listen_is_cleartext_http2_only_where_every_tested_location_is_grpc() {
+        let a = grpc("tls-listen.conf");
+        assert_eq!(a.h2c_tls, ["*:443"]);
+        let tested: Vec<String> = a.targets.iter().map(|t| t.label()).collect();
+        assert_eq!(
+            tested,
+            [
+                "grpc.example.com location /g/",
+                "mixed.example.com location /"
+            ]
+        );
+        let mixed = a
+            .untested
+            .iter()
+            .find(|u| u.what.starts_with("mixed.example.com location /g/"))
+            .unwrap();
+        assert!(
+            mixed
+                .reason
+                .contains("stays HTTP/1.1 there for mixed.example.com location /"),
+            "{mixed:#?}"
+        );
     }
 }

@@ -2,7 +2,8 @@
 //! sockets and paths: upstream servers and literal `*_pass` addresses point at fake upstreams
 //! (every other server parameter and upstream directive kept), `listen`s move to harness ports
 //! on 127.0.0.1 (`server_name`s kept; client-side TLS is served as plain HTTP, a cleartext
-//! `listen … http2` keeps its `http2`), pid, logs, temp
+//! `listen … http2` keeps its `http2`, and so does a `listen … ssl http2` the analysis serves
+//! as cleartext HTTP/2 for gRPC), pid, logs, temp
 //! and cache paths move into the run dir (your `access_log`s keep their formats and
 //! parameters, and the harness's JSON request log is added beside each), `user`/`daemon` go,
 //! upstream TLS files point at the run's CA and the harness's client certificate (`tls`),
