@@ -10,6 +10,7 @@ mod fastcgi;
 mod reach;
 mod tls;
 mod upstream;
+mod variable;
 mod websocket;
 
 pub use address::{Pass, host_for, listen_key, request_path, server_listens, split_pass};
@@ -17,6 +18,9 @@ use fastcgi::FcgiScope;
 pub use fastcgi::{FastcgiLocation, SCRIPT_FILENAME_FIX, document_root};
 use tls::{SslScope, certificate_name, mixed_schemes};
 use upstream::{upstream_block, upstream_for};
+use variable::VarScope;
+pub use variable::resolved_name as resolved_name_of;
+pub use variable::{RESOLVER_FIX, literal_host};
 use websocket::WsScope;
 pub use websocket::{UPGRADE_FIX, WebSocketLocation};
 
@@ -100,6 +104,10 @@ pub struct Target {
     /// For a WebSocket location: the upgrade headers it sends.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub websocket: Option<WebSocketLocation>,
+    /// For a `*_pass` with variables: the name nginx resolves per request (with the
+    /// `resolver` in force; `check` answers it from a fake DNS server).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns: Option<String>,
 }
 
 fn http_scheme() -> String {
@@ -243,6 +251,7 @@ struct Scope {
     ssl: SslScope,
     fastcgi: FcgiScope,
     ws: WsScope,
+    vars: VarScope,
 }
 
 impl Scope {
@@ -251,6 +260,7 @@ impl Scope {
             ssl: self.ssl.enter(block),
             fastcgi: self.fastcgi.enter(block),
             ws: self.ws.enter(block),
+            vars: self.vars.enter(block),
         }
     }
 }
@@ -325,15 +335,20 @@ fn pass(
         d.name,
         d.arg(0).unwrap_or_default()
     );
-    let Some(p) = d.arg(0).as_deref().and_then(split_pass) else {
-        a.untested.push(untested(
-            d,
-            &what,
-            "the address contains variables (resolved per request)",
-        ));
-        return;
+    let arg = d.arg(0).unwrap_or_default();
+    let p = match split_pass(&arg) {
+        Some(p) => p,
+        None => match scope.vars.pass(&arg) {
+            Ok(p) => p,
+            Err(reason) => return a.untested.push(untested(d, &what, &reason)),
+        },
     };
     let upstream = upstream_for(&p, &mut a.upstreams);
+    let implicit = a.upstreams.iter().any(|u| u.name == upstream && u.implicit);
+    let dns = match arg.contains('$') && implicit {
+        true => resolved_name_of(&p),
+        false => None,
+    };
     let websocket = (d.name == "proxy_pass")
         .then(|| scope.ws.location())
         .flatten();
@@ -361,6 +376,7 @@ fn pass(
                 scheme: p.scheme.clone(),
                 fastcgi: (protocol == Protocol::FastCgi).then(|| scope.fastcgi.location()),
                 websocket,
+                dns,
             };
             if p.scheme == "https://" {
                 certificate_name(&target, &p, &scope.ssl, a);

@@ -89,7 +89,9 @@ pub async fn run(
     live: &LiveSender,
 ) -> Result<RunOutcome, String> {
     let dir = RunDir::create(dir).map_err(|e| format!("cannot create run dir: {e}"))?;
-    let (servers, assignment) = spawn_all(ctx, fault).await?;
+    let (servers, mut assignment) = spawn_all(ctx, fault).await?;
+    let dns = super::names::start(ctx.analysis, &assignment, ctx.cancel).await?;
+    assignment.resolver = dns.as_ref().map(|d| d.addr().to_string());
     let session = Session::new(ctx.nginx, dir, vec![servers.socket_dir().to_path_buf()]);
     let drive = Drive {
         servers: &servers,
@@ -99,6 +101,9 @@ pub async fn run(
     let result = drive_nginx(ctx, &session, &drive, assignment, targets).await;
     let fired = fault.map_or(0, |f| servers.sum(f.upstream, |c| c.fired));
     servers.stop().await;
+    if let Some(dns) = dns {
+        dns.stop().await;
+    }
     session.remove_temp();
     let (targets, logs) = result?;
     let text = logs.error_log;

@@ -19,6 +19,7 @@ pub mod compare;
 mod config_test;
 mod control;
 pub mod faults;
+mod names;
 mod report;
 pub mod rewrite;
 mod sockets;
