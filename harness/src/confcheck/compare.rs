@@ -159,6 +159,7 @@ mod tests {
                     .iter()
                     .map(|(f, s)| cell(*f, Placement::OneServer, &[("/", *s)]))
                     .collect(),
+                dns: Vec::new(),
             }],
         }
     }

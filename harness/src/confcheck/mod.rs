@@ -33,6 +33,7 @@ pub use analyze::{Analysis, Target, Untested, Upstream, UpstreamServer, analyze,
 pub use cell::Placement;
 pub use compare::{Change, Comparison, compare};
 pub use faults::{FaultKind, parse_played as parse_played_fault};
+pub use names::{DnsCell, DnsColumn};
 pub use report::{Cell, CheckReport, Defect, LocationOutcomes, UpstreamReport};
 pub use rewrite::ConfigChange;
 pub use sockets::{FRAMES as WEBSOCKET_FRAMES, WEBSOCKET_PLAY, survived};
@@ -103,6 +104,7 @@ pub async fn check(
         nginx: &opts.nginx,
         cancel,
         cache_root: Some(caches),
+        dns: None,
     };
     let key = |upstream: &str, run: &str| PhaseKey {
         scenario: format!("{} {upstream}", opts.label),
@@ -200,10 +202,16 @@ pub async fn check(
                 cells.push(to_cell(played, &targets, out, catalogue));
             }
         }
+        // The DNS columns come with the whole matrix (`--fault` names registry faults only).
+        let dns = match opts.faults.is_empty() && targets.iter().any(|t| t.dns.is_some()) {
+            true => names::columns(&ctx, opts, &up.name, &dir, &targets).await?,
+            false => Vec::new(),
+        };
         report.upstreams.push(UpstreamReport {
             upstream: up.clone(),
             targets: targets.into_iter().cloned().collect(),
             cells,
+            dns,
         });
     }
     Ok(report)

@@ -55,6 +55,7 @@ pub fn check(r: &CheckReport) -> String {
             ));
         }
         out.push_str(&fault_table(up));
+        out.push_str(&dns_rows(up));
     }
     match (r.upstreams.is_empty(), r.defects.is_empty()) {
         (true, true) => out.push_str("\nno upstream could be tested\n"),
@@ -117,6 +118,28 @@ fn fault_table(up: &UpstreamReport) -> String {
         }
         out.push_str(format!("{line}{scenario}").trim_end());
         out.push('\n');
+    }
+    out
+}
+
+/// The DNS columns of an upstream reached through a variable address (every server
+/// healthy; the fake DNS server misbehaves for its names), below its fault table.
+fn dns_rows(up: &UpstreamReport) -> String {
+    let mut out = String::new();
+    for c in &up.dns {
+        let word = if c.survives { "survives" } else { "FAILS" };
+        let verdict = format!("{} {word}", c.summary());
+        let line = format!(
+            "  {:<22} {:<34} {}",
+            c.column.name(),
+            verdict,
+            c.column.scenario()
+        );
+        out.push_str(line.trim_end());
+        out.push('\n');
+        for l in &c.log {
+            out.push_str(&format!("    {l}\n"));
+        }
     }
     out
 }

@@ -7,7 +7,7 @@
 
 use crate::common;
 
-use badgateway::confcheck::{FaultKind, Placement};
+use badgateway::confcheck::{DnsColumn, FaultKind, Placement};
 use badgateway::outcome::Outcome;
 
 use super::config_check::run;
@@ -97,4 +97,63 @@ async fn variable_addresses_check_cannot_tell_stay_untested_with_the_reason() {
     assert!(reason("location /if/").contains("inside an `if`"));
     assert!(reason("location /derived/").contains("from other variables"));
     assert!(r.upstreams.is_empty(), "{r:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_dns_columns_show_a_missing_name_and_a_silent_dns_server() {
+    let Some(nginx) = common::nginx_or_skip("the_dns_columns_show_a_missing_name") else {
+        return;
+    };
+    let r = run(&nginx, "dns/columns.conf", &[]).await;
+    assert!(r.untested.is_empty() && r.defects.is_empty(), "{r:#?}");
+    let column = |upstream: &str, c: DnsColumn| {
+        let up = r.upstreams.iter().find(|u| u.upstream.name == upstream);
+        let up = up.unwrap_or_else(|| panic!("{upstream} tested: {r:#?}"));
+        // Every fault column played too, with every server healthy in the DNS ones.
+        assert!(
+            up.cells.iter().any(|c| c.fault == FaultKind::Refuse),
+            "{up:#?}"
+        );
+        let cell = up.dns.iter().find(|d| d.column == c);
+        cell.unwrap_or_else(|| panic!("{upstream} {c:?}: {up:#?}"))
+            .clone()
+    };
+    for upstream in ["app.internal:8080", "api.internal:9000"] {
+        // The name missing: 502 at once, nginx names it.
+        let nx = column(upstream, DnsColumn::DnsNxdomain);
+        assert!(!nx.survives, "{nx:#?}");
+        assert_eq!(
+            nx.outcomes.keys().collect::<Vec<_>>(),
+            [&Outcome::Status(502)]
+        );
+        assert!(
+            nx.log
+                .iter()
+                .any(|l| l.contains("could not be resolved (3: Host not found)")),
+            "{nx:#?}"
+        );
+    }
+    // The DNS server silent: with resolver_timeout 2s, 502 after it; with the default 30s the
+    // client (5 s per request) gives up first, and nginx has logged nothing at error level.
+    let short = column("app.internal:8080", DnsColumn::DnsTimeout);
+    assert_eq!(
+        short.outcomes.keys().collect::<Vec<_>>(),
+        [&Outcome::Status(502)],
+        "{short:#?}"
+    );
+    assert!(
+        short
+            .log
+            .iter()
+            .any(|l| l.contains("could not be resolved (110: Operation timed out)")),
+        "{short:#?}"
+    );
+    let long = column("api.internal:9000", DnsColumn::DnsTimeout);
+    assert_eq!(
+        long.outcomes.keys().collect::<Vec<_>>(),
+        [&Outcome::Timeout],
+        "{long:#?}"
+    );
+    assert!(long.log.is_empty(), "{long:#?}");
+    assert!(r.failed());
 }
