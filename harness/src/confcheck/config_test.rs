@@ -27,7 +27,7 @@ pub(super) async fn nginx_t(
             a.servers.insert((up.name.clone(), i), addr);
         }
     }
-    if ctx.analysis.targets.iter().any(|t| t.dns.is_some()) {
+    if !super::names::resolved(ctx.analysis).is_empty() {
         // Each run's fake DNS server has its own port; this one stands for them.
         a.resolver = Some("127.0.0.1:53".into());
     }

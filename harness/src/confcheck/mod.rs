@@ -19,7 +19,7 @@ pub mod compare;
 mod config_test;
 mod control;
 pub mod faults;
-mod names;
+pub mod names;
 mod report;
 pub mod rewrite;
 mod sockets;
@@ -203,7 +203,10 @@ pub async fn check(
             }
         }
         // The DNS columns come with the whole matrix (`--fault` names registry faults only).
-        let dns = match opts.faults.is_empty() && targets.iter().any(|t| t.dns.is_some()) {
+        let resolves = names::resolved(&analysis)
+            .iter()
+            .any(|r| r.upstream == up.name);
+        let dns = match opts.faults.is_empty() && resolves {
             true => names::columns(&ctx, opts, &up.name, &dir, &targets).await?,
             false => Vec::new(),
         };

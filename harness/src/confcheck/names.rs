@@ -3,6 +3,9 @@
 //! an empty answer), so nginx's `resolver`, re-pointed at it by the rewrite, finds the fake
 //! the way it would find the real server. Names it was not told get NXDOMAIN.
 //!
+//! A `server NAME resolve` line (nginx >= 1.27.3, in an upstream with a `zone`) is played the
+//! same way: the name stays, its port moves to the fake's, the fake DNS server answers it.
+//!
 //! Such an upstream also gets the DNS columns, check-side rather than fake-upstream faults
 //! (the fakes stay healthy; the DNS server misbehaves for that upstream's names from the
 //! start of the run): `dns_nxdomain` (nginx: `could not be resolved (3: Host not found)`) and
@@ -124,8 +127,12 @@ pub async fn start(
     cancel: &CancellationToken,
 ) -> Result<Option<DnsServer>, String> {
     let mut spec = DnsSpec::default();
-    for t in &analysis.targets {
-        let (Some(name), Some(fake)) = (&t.dns, a.literals.get(&t.upstream)) else {
+    for r in resolved(analysis) {
+        let fake = match r.server {
+            Some(i) => a.servers.get(&(r.upstream.clone(), i)),
+            None => a.literals.get(&r.upstream),
+        };
+        let Some(fake) = fake else {
             continue;
         };
         let ip = match fake.parse::<SocketAddr>().map(|s| s.ip()) {
@@ -133,11 +140,11 @@ pub async fn start(
             _ => Ipv4Addr::LOCALHOST,
         };
         let mut records = answer(ip);
-        if let Some((_, c)) = column.filter(|(up, _)| *up == t.upstream) {
+        if let Some((_, c)) = column.filter(|(up, _)| *up == r.upstream) {
             records.answer = c.answer();
             records.a.clear();
         }
-        spec.0.insert(name.clone(), records);
+        spec.0.insert(r.name, records);
     }
     if spec.0.is_empty() {
         return Ok(None);
@@ -148,6 +155,55 @@ pub async fn start(
         .await
         .map(Some)
         .map_err(|e| format!("cannot start the fake DNS server: {e}"))
+}
+
+/// A name nginx resolves while it runs, and whose fake it stands for.
+pub struct Resolved {
+    pub upstream: String,
+    pub name: String,
+    /// The `server ... resolve` line's index in its upstream (`None`: a variable `*_pass`).
+    pub server: Option<usize>,
+}
+
+/// The names nginx resolves while it runs: those of variable `*_pass`es, and of `server NAME
+/// resolve` lines.
+pub fn resolved(analysis: &Analysis) -> Vec<Resolved> {
+    let mut out: Vec<Resolved> = analysis
+        .targets
+        .iter()
+        .filter_map(|t| {
+            Some(Resolved {
+                upstream: t.upstream.clone(),
+                name: t.dns.clone()?,
+                server: None,
+            })
+        })
+        .collect();
+    for up in &analysis.upstreams {
+        for (i, s) in up.servers.iter().enumerate() {
+            if let Some(name) = resolve_name(&s.line) {
+                out.push(Resolved {
+                    upstream: up.name.clone(),
+                    name,
+                    server: Some(i),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The name of a `server NAME[:PORT] ... resolve` line.
+pub fn resolve_name(line: &str) -> Option<String> {
+    let mut words = line.split_whitespace().skip(1);
+    let address = words.next()?;
+    let rest: Vec<&str> = words.collect();
+    // An SRV lookup (`service=`) is not played: the fake's address replaces it.
+    if !rest.contains(&"resolve") || rest.iter().any(|w| w.starts_with("service=")) {
+        return None;
+    }
+    let p = super::analyze::split_pass(address)?;
+    super::analyze::resolved_name_of(&p)
 }
 
 /// The records of a name whose server is at `ip`.

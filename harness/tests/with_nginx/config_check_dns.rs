@@ -3,7 +3,10 @@
 //! request by nginx with the config's `resolver`, which the rewrite points at a fake DNS
 //! server answering the name with the fake upstream's address; the usual fault columns play
 //! there. Without a `resolver` the location is a defect (`no resolver defined to resolve`,
-//! 502) with the fix; shapes `check` cannot tell stay untested with the reason.
+//! 502) with the fix; shapes `check` cannot tell stay untested with the reason. The DNS
+//! columns (NXDOMAIN, a silent DNS server) play on each such upstream. `server NAME resolve`
+//! (nginx >= 1.27.3) is played through the same fake DNS server; older nginx refuses it as
+//! written.
 
 use crate::common;
 
@@ -156,4 +159,71 @@ async fn the_dns_columns_show_a_missing_name_and_a_silent_dns_server() {
     );
     assert!(long.log.is_empty(), "{long:#?}");
     assert!(r.failed());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_resolve_server_is_played_through_the_fake_dns_server_on_nginx_1_30() {
+    let test = "a_resolve_server_is_played_through_the_fake_dns_server";
+    let Some(path) = common::local_nginx_or_skip("1.30", test) else {
+        return;
+    };
+    let nginx = badgateway::nginx::locate(Some(&path)).unwrap();
+    let r = run(&nginx, "dns/resolve.conf", &[]).await;
+    assert!(r.untested.is_empty() && r.defects.is_empty(), "{r:#?}");
+    let changed = |what: &str| r.changes.iter().any(|c| c.what.contains(what));
+    assert!(
+        changed("server app.internal:8080: port"),
+        "{:#?}",
+        r.changes
+    );
+    assert!(
+        changed("resolver 127.0.0.11 → a fake DNS server"),
+        "{:#?}",
+        r.changes
+    );
+    // The control passed through the fake DNS server; the only server refusing: 502.
+    let refuse = r.cell("app", FaultKind::Refuse, ONE).unwrap();
+    assert!(
+        refuse.outcomes.contains_key(&Outcome::Status(502)),
+        "{refuse:#?}"
+    );
+    // With `resolve`, requests do not wait for DNS: a name without addresses leaves the
+    // upstream with no server, 502 `no live upstreams` at once, whatever the DNS server did.
+    let up = &r.upstreams[0];
+    for column in DnsColumn::ALL {
+        let cell = up.dns.iter().find(|d| d.column == column).expect("played");
+        assert_eq!(
+            cell.outcomes.keys().collect::<Vec<_>>(),
+            [&Outcome::Status(502)],
+            "{cell:#?}"
+        );
+        assert!(
+            cell.log.iter().any(|l| l.contains("no live upstreams")),
+            "{cell:#?}"
+        );
+    }
+}
+
+#[test]
+fn nginx_before_1_27_3_refuses_resolve_as_written() {
+    let test = "nginx_before_1_27_3_refuses_resolve";
+    let Some(nginx) = common::local_nginx_or_skip("1.22", test) else {
+        return;
+    };
+    let config = super::config_check::fixture("dns/resolve.conf");
+    let args = [
+        "check",
+        "--config",
+        config.to_str().unwrap(),
+        "--quiet",
+        "--nginx",
+    ];
+    let mut args = args.to_vec();
+    args.push(nginx.to_str().unwrap());
+    let out = common::run_cli(&args);
+    let text = common::text(&out);
+    // Exit 4: nginx -t refused it; its own message, mapped to the server line.
+    assert_eq!(out.status.code(), Some(4), "{text}");
+    assert!(text.contains("invalid parameter \"resolve\""), "{text}");
+    assert!(text.contains("resolve.conf:12:9"), "{text}");
 }

@@ -311,11 +311,19 @@ fn upstream_body(up: &Directive, a: &Assignment, edits: &mut Edits) -> Vec<Node>
             Node::Directive(d) if d.name == "server" => {
                 let mut d = d.clone();
                 if let Some(addr) = a.servers.get(&(name.clone(), index)) {
-                    edits.note(
-                        &d,
-                        &format!("upstream {name}: server {} → a fake upstream", arg0(&d)),
-                    );
-                    d.args[0] = Arg::new(addr);
+                    match names::resolve_server(&d, addr, a) {
+                        Some((kept, how)) => {
+                            edits.note(&d, &format!("upstream {name}: server {}: {how}", arg0(&d)));
+                            d.args[0] = Arg::new(&kept);
+                        }
+                        None => {
+                            edits.note(
+                                &d,
+                                &format!("upstream {name}: server {} → a fake upstream", arg0(&d)),
+                            );
+                            d.args[0] = Arg::new(addr);
+                        }
+                    }
                 }
                 // An SRV lookup names the addresses too: the fake address replaces it.
                 if d.args.iter().any(|x| x.value().starts_with("service=")) {

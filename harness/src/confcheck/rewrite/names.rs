@@ -50,6 +50,28 @@ fn moved(p: &Pass, a: &Assignment) -> Option<(String, String)> {
     }
 }
 
+/// `server app.internal:8080 resolve` → `app.internal:FAKE_PORT` (nginx resolves the name
+/// while it runs, from the fake DNS server), when a fake DNS server runs.
+pub(super) fn resolve_server(
+    d: &Directive,
+    fake: &str,
+    a: &Assignment,
+) -> Option<(String, String)> {
+    a.resolver.as_ref()?;
+    let words: Vec<String> = d.args.iter().map(|x| x.value()).collect();
+    let line = format!("server {}", words.join(" "));
+    let name = super::super::names::resolve_name(&line)?;
+    let port = fake.rsplit(':').next().unwrap_or_default();
+    let ip = fake.rsplit_once(':').map_or("", |x| x.0);
+    Some((
+        format!("{name}:{port}"),
+        format!(
+            "port → the fake upstream's; the name stays, answered by a fake DNS server with \
+             the fake's address ({ip})"
+        ),
+    ))
+}
+
 /// `resolver 127.0.0.11 valid=10s` → `resolver FAKE_DNS valid=10s`.
 pub(super) fn repoint_resolver(d: &mut Directive, a: &Assignment, edits: &mut Edits) {
     let Some(dns) = &a.resolver else {
