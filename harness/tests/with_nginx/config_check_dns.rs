@@ -159,6 +159,20 @@ async fn the_dns_columns_show_a_missing_name_and_a_silent_dns_server() {
     );
     assert!(long.log.is_empty(), "{long:#?}");
     assert!(r.failed());
+    // Every report shows them: the terminal table, Markdown, and a JUnit testcase each.
+    use badgateway::report::{check_junit, check_md, check_text};
+    let table = check_text::check(&r);
+    assert!(
+        table.contains("dns_nxdomain") && table.contains("dns-resolver-timeout"),
+        "{table}"
+    );
+    let md = check_md::render_check(&r);
+    assert!(
+        md.contains("| `dns_timeout` (DNS) | 502×6 | ❌ fails"),
+        "{md}"
+    );
+    let xml = check_junit::render_check(&r);
+    assert!(xml.contains("testcase name=\"dns_nxdomain\""), "{xml}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
