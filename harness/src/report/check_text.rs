@@ -204,7 +204,25 @@ pub fn compare(c: &Comparison) -> String {
             }
         }
     }
-    let count = |k: Change| c.rows.iter().filter(|r| r.change == k).count();
+    for r in c.dns_rows() {
+        let dns = |x: &Option<crate::confcheck::DnsCell>| {
+            x.as_ref().map_or("-".to_string(), |c| c.summary())
+        };
+        out.push_str(&format!(
+            "  {:<16} {:<22} {:<14} {:<22} {:<22} {}\n",
+            r.upstream,
+            r.column.name(),
+            "DNS server",
+            dns(&r.before),
+            dns(&r.after),
+            change_word(r.change)
+        ));
+    }
+    let dns = c.dns_rows();
+    let count = |k: Change| {
+        let dns = dns.iter().filter(|r| r.change == k).count();
+        c.rows.iter().filter(|r| r.change == k).count() + dns
+    };
     out.push_str(&format!(
         "\n{} fixed, {} regressed, {} unchanged\n",
         count(Change::Fixed),

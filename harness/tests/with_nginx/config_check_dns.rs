@@ -241,3 +241,35 @@ fn nginx_before_1_27_3_refuses_resolve_as_written() {
     assert!(text.contains("invalid parameter \"resolve\""), "{text}");
     assert!(text.contains("resolve.conf:12:9"), "{text}");
 }
+
+#[test]
+fn compare_counts_a_dns_column_that_stops_surviving_as_a_regression() {
+    let Some(_) = common::nginx_or_skip("compare_counts_a_dns_column") else {
+        return;
+    };
+    // Before: a fallback page answers 200 when the name cannot be resolved; after: none.
+    let before = super::config_check::fixture("dns/columns-fallback.conf");
+    let after = super::config_check::fixture("dns/columns.conf");
+    let out = common::run_cli(&[
+        "compare",
+        "--before",
+        before.to_str().unwrap(),
+        "--after",
+        after.to_str().unwrap(),
+        "--upstream",
+        "app.internal:8080",
+        "--quiet",
+    ]);
+    let text = common::text(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let row = |column: &str| {
+        text.lines()
+            .find(|l| l.contains(column))
+            .unwrap_or_default()
+    };
+    for column in ["dns_nxdomain", "dns_timeout"] {
+        let line = row(column);
+        assert!(line.contains("200×6") && line.contains("502×6"), "{text}");
+        assert!(line.contains("REGRESSED"), "{text}");
+    }
+}
