@@ -2,8 +2,9 @@
 //! addresses in `*_pass`), the locations that proxy to them (with the Host and path that reach
 //! each; regex and named locations through `reach`; over `http://` or `https://`, with the
 //! certificate name an https upstream must present, see `tls`; WebSocket locations, with
-//! their upgrade recipe, see `websocket`), the listen addresses to move, and everything that
-//! cannot be tested, with the reason.
+//! their upgrade recipe, see `websocket`; a variable address when a plain `set` tells it, see
+//! `variable`), the listen addresses to move, and everything that cannot be tested, with the
+//! reason.
 
 mod address;
 mod fastcgi;

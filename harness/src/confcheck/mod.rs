@@ -10,7 +10,9 @@
 //! config's caches), then once per upstream, fault and placement (`cell`); an upstream used
 //! over `https://` is played by fakes that speak TLS with a certificate for the name nginx
 //! checks, from a CA made per run; a WebSocket location gets sockets instead of requests
-//! (`sockets`), and its control must upgrade. Each run is announced to the progress display. Plain data
+//! (`sockets`), and its control must upgrade; a name nginx resolves while it runs (a variable
+//! `*_pass`, `server NAME resolve`) is answered by a fake DNS server per run, and its upstream
+//! gets the DNS columns (`names`). Each run is announced to the progress display. Plain data
 //! only; `report/` renders it.
 
 pub mod analyze;
