@@ -3,7 +3,8 @@
 //! each; regex and named locations through `reach`; over `http://` or `https://`, with the
 //! certificate name an https upstream must present, see `tls`; WebSocket locations, with
 //! their upgrade recipe, see `websocket`; gRPC locations whose server a gRPC client can call,
-//! see `grpc`), the listen addresses to move, and everything that cannot be tested, with the
+//! see `grpc`; a variable address when a plain `set` tells it, see `variable`), the listen
+//! addresses to move, and everything that cannot be tested, with the
 //! reason.
 
 mod address;
@@ -12,6 +13,7 @@ mod grpc;
 mod reach;
 mod tls;
 mod upstream;
+mod variable;
 mod websocket;
 
 pub use address::{Pass, host_for, listen_key, request_path, server_listens, split_pass};
@@ -21,6 +23,9 @@ pub use grpc::{GRPC_PLAY, keeps_http2};
 use grpc::{H1_ON_H2C, H2Scope, front_end, h2c_listen};
 use tls::{SslScope, certificate_name, mixed_schemes};
 use upstream::{upstream_block, upstream_for};
+use variable::VarScope;
+pub use variable::resolved_name as resolved_name_of;
+pub use variable::{RESOLVER_FIX, literal_host};
 use websocket::WsScope;
 pub use websocket::{UPGRADE_FIX, WebSocketLocation};
 
@@ -109,6 +114,10 @@ pub struct Target {
     /// A `grpc_pass` location: called with gRPC unary calls over cleartext HTTP/2.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub grpc: bool,
+    /// For a `*_pass` with variables: the name nginx resolves per request (with the
+    /// `resolver` in force; `check` answers it from a fake DNS server).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns: Option<String>,
 }
 
 fn http_scheme() -> String {
@@ -262,6 +271,7 @@ struct Scope {
     fastcgi: FcgiScope,
     ws: WsScope,
     h2: H2Scope,
+    vars: VarScope,
 }
 
 impl Scope {
@@ -271,6 +281,7 @@ impl Scope {
             fastcgi: self.fastcgi.enter(block),
             ws: self.ws.enter(block),
             h2: self.h2.enter(block),
+            vars: self.vars.enter(block),
         }
     }
 }
@@ -345,15 +356,20 @@ fn pass(
         d.name,
         d.arg(0).unwrap_or_default()
     );
-    let Some(p) = d.arg(0).as_deref().and_then(split_pass) else {
-        a.untested.push(untested(
-            d,
-            &what,
-            "the address contains variables (resolved per request)",
-        ));
-        return;
+    let arg = d.arg(0).unwrap_or_default();
+    let p = match split_pass(&arg) {
+        Some(p) => p,
+        None => match scope.vars.pass(&arg) {
+            Ok(p) => p,
+            Err(reason) => return a.untested.push(untested(d, &what, &reason)),
+        },
     };
     let upstream = upstream_for(&p, &mut a.upstreams);
+    let implicit = a.upstreams.iter().any(|u| u.name == upstream && u.implicit);
+    let dns = match arg.contains('$') && implicit {
+        true => resolved_name_of(&p),
+        false => None,
+    };
     let websocket = (d.name == "proxy_pass")
         .then(|| scope.ws.location())
         .flatten();
@@ -388,6 +404,7 @@ fn pass(
                 fastcgi: (protocol == Protocol::FastCgi).then(|| scope.fastcgi.location()),
                 websocket,
                 grpc: protocol == Protocol::Grpc,
+                dns,
             };
             match p.scheme.as_str() {
                 "https://" => certificate_name(&target, &p, &scope.ssl, a),

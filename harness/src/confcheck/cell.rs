@@ -38,6 +38,8 @@ pub struct Ctx<'a> {
     /// Where the config's `*_cache_path`s live for every run of this check, so the control
     /// run warms the caches and each fault run keeps them (`None`: inside each run dir).
     pub cache_root: Option<PathBuf>,
+    /// A DNS column: that upstream's names get its answer from the fake DNS server.
+    pub dns: Option<(&'a str, super::names::DnsColumn)>,
 }
 
 /// What one target saw in one run.
@@ -92,7 +94,9 @@ pub async fn run(
     live: &LiveSender,
 ) -> Result<RunOutcome, String> {
     let dir = RunDir::create(dir).map_err(|e| format!("cannot create run dir: {e}"))?;
-    let (servers, assignment) = spawn_all(ctx, fault).await?;
+    let (servers, mut assignment) = spawn_all(ctx, fault).await?;
+    let dns = super::names::start(ctx.analysis, &assignment, ctx.dns, ctx.cancel).await?;
+    assignment.resolver = dns.as_ref().map(|d| d.addr().to_string());
     let session = Session::new(ctx.nginx, dir, vec![servers.socket_dir().to_path_buf()]);
     let drive = Drive {
         servers: &servers,
@@ -102,6 +106,9 @@ pub async fn run(
     let result = drive_nginx(ctx, &session, &drive, assignment, targets).await;
     let fired = fault.map_or(0, |f| servers.sum(f.upstream, |c| c.fired));
     servers.stop().await;
+    if let Some(dns) = dns {
+        dns.stop().await;
+    }
     session.remove_temp();
     let (targets, logs) = result?;
     let text = logs.error_log;

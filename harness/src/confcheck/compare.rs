@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Cell, CheckReport, Defect, FaultKind, Placement};
+use super::{Cell, CheckReport, Defect, DnsCell, DnsColumn, FaultKind, Placement};
 
 /// How one upstream × fault changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,6 +36,16 @@ pub struct Row {
     pub after: Option<Cell>,
 }
 
+/// One upstream × DNS column of the diff.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DnsRow {
+    pub upstream: String,
+    pub column: DnsColumn,
+    pub change: Change,
+    pub before: Option<DnsCell>,
+    pub after: Option<DnsCell>,
+}
+
 /// The whole diff.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Comparison {
@@ -48,7 +58,49 @@ impl Comparison {
     /// True when some fault the old config survived fails with the new one, or the new one
     /// has a defect (a location failing with every upstream healthy) the old one had not.
     pub fn regressed(&self) -> bool {
-        self.rows.iter().any(|r| r.change == Change::Regressed) || !self.new_defects().is_empty()
+        self.rows.iter().any(|r| r.change == Change::Regressed)
+            || !self.new_defects().is_empty()
+            || self
+                .dns_rows()
+                .iter()
+                .any(|r| r.change == Change::Regressed)
+    }
+
+    /// Each upstream × DNS column played in either config, and how it changed.
+    pub fn dns_rows(&self) -> Vec<DnsRow> {
+        let find = |r: &CheckReport, up: &str, col: DnsColumn| {
+            let up = r.upstreams.iter().find(|u| u.upstream.name == up)?;
+            up.dns.iter().find(|c| c.column == col).cloned()
+        };
+        let mut rows: Vec<DnsRow> = Vec::new();
+        for report in [&self.before, &self.after] {
+            for up in &report.upstreams {
+                for c in &up.dns {
+                    let name = &up.upstream.name;
+                    if rows
+                        .iter()
+                        .any(|r| &r.upstream == name && r.column == c.column)
+                    {
+                        continue;
+                    }
+                    let before = find(&self.before, name, c.column);
+                    let after = find(&self.after, name, c.column);
+                    let change = match (&before, &after) {
+                        (Some(b), Some(a)) => change(b.survives, a.survives),
+                        (Some(_), None) => Change::OnlyBefore,
+                        _ => Change::OnlyAfter,
+                    };
+                    rows.push(DnsRow {
+                        upstream: name.clone(),
+                        column: c.column,
+                        change,
+                        before,
+                        after,
+                    });
+                }
+            }
+        }
+        rows
     }
 
     /// The defects of the new config that the old one had not (matched by location).
@@ -159,6 +211,7 @@ mod tests {
                     .iter()
                     .map(|(f, s)| cell(*f, Placement::OneServer, &[("/", *s)]))
                     .collect(),
+                dns: Vec::new(),
             }],
         }
     }

@@ -30,6 +30,10 @@ pub(super) async fn nginx_t(
             a.servers.insert((up.name.clone(), i), addr);
         }
     }
+    if !super::names::resolved(ctx.analysis).is_empty() {
+        // Each run's fake DNS server has its own port; this one stands for them.
+        a.resolver = Some("127.0.0.1:53".into());
+    }
     if rewrite::tls::uses_files(ctx.config) {
         // nginx -t loads them; the first run's CA stands for every run's.
         let ca = fake_upstreams::Ca::generate().map_err(infra)?;

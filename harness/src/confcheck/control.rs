@@ -5,11 +5,14 @@
 //! for a WebSocket location whose handshakes get the echo server's 426 or 400 (no upgrade
 //! reached it, or a broken one), that its upgrade recipe is incomplete.
 
-use super::analyze::{SCRIPT_FILENAME_FIX, Target, UPGRADE_FIX, Untested};
+use super::analyze::{RESOLVER_FIX, SCRIPT_FILENAME_FIX, Target, UPGRADE_FIX, Untested};
 use super::report::Defect;
 use std::collections::BTreeMap;
 
 use crate::outcome::Outcome;
+
+/// What nginx logs for a name in a variable `*_pass` when no `resolver` is in force.
+const NO_RESOLVER: &str = "no resolver defined to resolve";
 
 /// What php-fpm writes to STDERR (and nginx logs) when SCRIPT_FILENAME names no script.
 const SCRIPT_UNKNOWN: &str = "Primary script unknown";
@@ -58,6 +61,19 @@ pub fn failure(
             got: format!("with every upstream healthy it answered {got}{logged}"),
             cause,
             fix: SCRIPT_FILENAME_FIX.to_string(),
+        });
+    }
+    if let (Some(name), true) = (&t.dns, log.iter().any(|l| l.contains(NO_RESOLVER))) {
+        return Failure::Defect(Defect {
+            location,
+            at: t.at.clone(),
+            got: format!("with every upstream healthy it answered {got}{logged}"),
+            cause: format!(
+                "the address is a variable, so nginx resolves {name} per request, with the \
+                 `resolver` in force; there is none here (at start nginx resolves only literal \
+                 addresses, with the system's resolver)"
+            ),
+            fix: RESOLVER_FIX.to_string(),
         });
     }
     let refused_upgrade = outcomes
@@ -122,6 +138,7 @@ mod tests {
             }),
             websocket: None,
             grpc: false,
+            dns: None,
         }
     }
 
@@ -165,6 +182,25 @@ mod tests {
         let got = BTreeMap::from([(Outcome::Status(404), 6)]);
         assert!(matches!(
             failure(&http, &got, 6, &[LOGGED.into()]),
+            Failure::Untested(_)
+        ));
+    }
+
+    #[test]
+    fn a_variable_address_without_resolver_is_a_defect_with_the_fix() {
+        let mut http = php(None);
+        http.fastcgi = None;
+        http.dns = Some("app.internal".into());
+        let got = BTreeMap::from([(Outcome::Status(502), 6)]);
+        let log = ["[error] no resolver defined to resolve app.internal ×6".to_string()];
+        let Failure::Defect(d) = failure(&http, &got, 0, &log) else {
+            panic!("a defect");
+        };
+        assert!(d.cause.contains("app.internal"), "{}", d.cause);
+        assert_eq!(d.fix, RESOLVER_FIX);
+        http.dns = None;
+        assert!(matches!(
+            failure(&http, &got, 0, &log),
             Failure::Untested(_)
         ));
     }

@@ -11,7 +11,10 @@
 //! over `https://` is played by fakes that speak TLS with a certificate for the name nginx
 //! checks, from a CA made per run; a WebSocket location gets sockets instead of requests
 //! (`sockets`), and its control must upgrade; a gRPC location gets unary calls over HTTP/2
-//! from gRPC fakes (its control must end 200, `grpc-status: 0`, message intact). Each run is announced to the progress display. Plain data
+//! from gRPC fakes (its control must end 200, `grpc-status: 0`, message intact); a name nginx
+//! resolves while it runs (a variable `*_pass`, `server NAME resolve`) is answered by a fake
+//! DNS server per run, and its upstream gets the DNS columns (`names`). Each run is announced
+//! to the progress display. Plain data
 //! only; `report/` renders it.
 
 pub mod analyze;
@@ -20,6 +23,7 @@ pub mod compare;
 mod config_test;
 mod control;
 pub mod faults;
+pub mod names;
 mod report;
 pub mod rewrite;
 mod sockets;
@@ -35,6 +39,7 @@ pub use analyze::{
 pub use cell::Placement;
 pub use compare::{Change, Comparison, compare};
 pub use faults::{FaultKind, parse_played as parse_played_fault};
+pub use names::{DnsCell, DnsColumn};
 pub use report::{Cell, CheckReport, Defect, LocationOutcomes, UpstreamReport};
 pub use rewrite::ConfigChange;
 pub use sockets::{FRAMES as WEBSOCKET_FRAMES, WEBSOCKET_PLAY, survived};
@@ -105,6 +110,7 @@ pub async fn check(
         nginx: &opts.nginx,
         cancel,
         cache_root: Some(caches),
+        dns: None,
     };
     let key = |upstream: &str, run: &str| PhaseKey {
         scenario: format!("{} {upstream}", opts.label),
@@ -206,10 +212,19 @@ pub async fn check(
                 cells.push(to_cell(played, &targets, out, advice));
             }
         }
+        // The DNS columns come with the whole matrix (`--fault` names registry faults only).
+        let resolves = names::resolved(&analysis)
+            .iter()
+            .any(|r| r.upstream == up.name);
+        let dns = match opts.faults.is_empty() && resolves {
+            true => names::columns(&ctx, opts, &up.name, &dir, &targets).await?,
+            false => Vec::new(),
+        };
         report.upstreams.push(UpstreamReport {
             upstream: up.clone(),
             targets: targets.into_iter().cloned().collect(),
             cells,
+            dns,
         });
     }
     Ok(report)

@@ -55,6 +55,9 @@ pub struct UpstreamReport {
     pub upstream: Upstream,
     pub targets: Vec<Target>,
     pub cells: Vec<Cell>,
+    /// For an upstream reached through a variable address: its DNS columns.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dns: Vec<super::DnsCell>,
 }
 
 /// One upstream × fault.
@@ -133,7 +136,14 @@ impl CheckReport {
     /// Whether the config has a defect, or did not survive some fault it was tested with.
     pub fn failed(&self) -> bool {
         let fails = |c: &Cell| !c.survives;
-        !self.defects.is_empty() || self.upstreams.iter().flat_map(|u| &u.cells).any(fails)
+        let dns_fails = self
+            .upstreams
+            .iter()
+            .flat_map(|u| &u.dns)
+            .any(|c| !c.survives);
+        !self.defects.is_empty()
+            || self.upstreams.iter().flat_map(|u| &u.cells).any(fails)
+            || dns_fails
     }
 
     /// How many primary (not `backup`) servers `upstream` has (0 when it was not tested).

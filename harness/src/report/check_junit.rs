@@ -20,6 +20,9 @@ pub fn render_check(r: &CheckReport) -> String {
             };
             suite.add_test_case(case(&up.upstream.name, c, status));
         }
+        for c in &up.dns {
+            suite.add_test_case(dns_case(&up.upstream.name, c));
+        }
         report.add_test_suite(suite);
     }
     if !r.defects.is_empty() {
@@ -105,6 +108,31 @@ fn case(upstream: &str, cell: &Cell, status: TestCaseStatus) -> TestCase {
     for line in &cell.log {
         out.push_str(&format!("{line}\n"));
     }
+    tc.set_system_out(out);
+    tc
+}
+
+/// A testcase for a DNS column (the fake DNS server misbehaving, every server healthy).
+fn dns_case(upstream: &str, cell: &crate::confcheck::DnsCell) -> TestCase {
+    let mut out = format!("clients got: {}\n", cell.summary());
+    for line in &cell.log {
+        out.push_str(&format!("{line}\n"));
+    }
+    let status = match cell.survives {
+        true => TestCaseStatus::success(),
+        false => {
+            let mut st = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            st.set_message(format!(
+                "the config does not survive the DNS fault: clients got {}",
+                cell.summary()
+            ));
+            st.set_type("fault");
+            st.set_description(format!("{out}catalogue: {}\n", cell.column.scenario()));
+            st
+        }
+    };
+    let mut tc = TestCase::new(cell.column.name(), status);
+    tc.set_classname(upstream);
     tc.set_system_out(out);
     tc
 }

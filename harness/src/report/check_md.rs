@@ -79,6 +79,20 @@ pub fn render_check(r: &CheckReport) -> String {
                 scenario(c)
             );
         }
+        for c in &up.dns {
+            let verdict = if c.survives {
+                "✅ survives"
+            } else {
+                "❌ fails"
+            };
+            let _ = writeln!(
+                out,
+                "| `{}` (DNS) | {} | {verdict} | `{}` |",
+                c.column.name(),
+                text(&c.summary()),
+                c.column.scenario()
+            );
+        }
     }
     if r.upstreams.is_empty() {
         out.push_str("\nNo upstream could be tested.\n");

@@ -62,6 +62,7 @@ pub fn check(r: &CheckReport) -> String {
             ));
         }
         out.push_str(&fault_table(up));
+        out.push_str(&dns_rows(up));
     }
     match (r.upstreams.is_empty(), r.defects.is_empty()) {
         (true, true) => out.push_str("\nno upstream could be tested\n"),
@@ -128,6 +129,28 @@ fn fault_table(up: &UpstreamReport) -> String {
     out
 }
 
+/// The DNS columns of an upstream reached through a variable address (every server
+/// healthy; the fake DNS server misbehaves for its names), below its fault table.
+fn dns_rows(up: &UpstreamReport) -> String {
+    let mut out = String::new();
+    for c in &up.dns {
+        let word = if c.survives { "survives" } else { "FAILS" };
+        let verdict = format!("{} {word}", c.summary());
+        let line = format!(
+            "  {:<22} {:<34} {}",
+            c.column.name(),
+            verdict,
+            c.column.scenario()
+        );
+        out.push_str(line.trim_end());
+        out.push('\n');
+        for l in &c.log {
+            out.push_str(&format!("    {l}\n"));
+        }
+    }
+    out
+}
+
 /// What the rewrite changed for the test, each distinct change once with where it was
 /// written (and how many more places it applies to).
 fn changes(r: &CheckReport) -> String {
@@ -188,7 +211,25 @@ pub fn compare(c: &Comparison) -> String {
             }
         }
     }
-    let count = |k: Change| c.rows.iter().filter(|r| r.change == k).count();
+    for r in c.dns_rows() {
+        let dns = |x: &Option<crate::confcheck::DnsCell>| {
+            x.as_ref().map_or("-".to_string(), |c| c.summary())
+        };
+        out.push_str(&format!(
+            "  {:<16} {:<22} {:<14} {:<22} {:<22} {}\n",
+            r.upstream,
+            r.column.name(),
+            "DNS server",
+            dns(&r.before),
+            dns(&r.after),
+            change_word(r.change)
+        ));
+    }
+    let dns = c.dns_rows();
+    let count = |k: Change| {
+        let dns = dns.iter().filter(|r| r.change == k).count();
+        c.rows.iter().filter(|r| r.change == k).count() + dns
+    };
     out.push_str(&format!(
         "\n{} fixed, {} regressed, {} unchanged\n",
         count(Change::Fixed),

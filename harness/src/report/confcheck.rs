@@ -111,6 +111,7 @@ pub(crate) mod sample {
             },
             targets: Vec::new(),
             cells,
+            dns: Vec::new(),
         }
     }
 

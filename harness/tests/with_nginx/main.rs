@@ -8,6 +8,7 @@ mod common;
 
 mod cli_exit_codes;
 mod config_check;
+mod config_check_dns;
 mod config_check_fastcgi;
 mod config_check_grpc;
 mod config_check_tls;

@@ -10,10 +10,9 @@ pub(super) fn upstream_block(up: &Directive, untested_out: &mut Vec<Untested>) -
         .children()
         .filter(|d| d.name == "server")
         .map(|s| {
-            if s.args
-                .iter()
-                .any(|a| a.value() == "resolve" || a.value().starts_with("service="))
-            {
+            // `resolve` on a name is played through the fake DNS server (`names`); an SRV
+            // lookup is not.
+            if s.args.iter().any(|a| a.value().starts_with("service=")) {
                 untested_out.push(untested(
                     s,
                     "server ... resolve",

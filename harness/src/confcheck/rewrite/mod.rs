@@ -12,6 +12,7 @@
 //! nginx refuses stays and `nginx -t` says so.
 
 mod added;
+mod names;
 pub mod tls;
 
 use std::collections::BTreeMap;
@@ -37,6 +38,9 @@ pub struct Assignment {
     pub h2c_tls: Vec<String>,
     /// Folder of the `*_cache_path`s, shared by the runs of one check (`None`: the run dir).
     pub cache_root: Option<PathBuf>,
+    /// The fake DNS server's `address:port`, when a variable `*_pass` names a host: every
+    /// `resolver` asks it.
+    pub resolver: Option<String>,
 }
 
 /// One thing the rewrite changed in the user's config, and where it was written.
@@ -253,6 +257,8 @@ fn edit_nodes(nodes: &[Node], dir: &RunDir, a: &Assignment, edits: &mut Edits) -
                 }
             }
             n if PASS_DIRECTIVES.contains(&n) => repoint_pass(&mut d, a, edits),
+            "set" => names::repoint_set(&mut d, a, edits),
+            "resolver" => names::repoint_resolver(&mut d, a, edits),
             n if tls::names_file(n) => tls::repoint(&mut d, dir, edits),
             "access_log" if d.arg(0).as_deref() != Some("off") => {
                 // A log at this level replaces the inherited ones: add the harness's beside it.
@@ -309,11 +315,19 @@ fn upstream_body(up: &Directive, a: &Assignment, edits: &mut Edits) -> Vec<Node>
             Node::Directive(d) if d.name == "server" => {
                 let mut d = d.clone();
                 if let Some(addr) = a.servers.get(&(name.clone(), index)) {
-                    edits.note(
-                        &d,
-                        &format!("upstream {name}: server {} → a fake upstream", arg0(&d)),
-                    );
-                    d.args[0] = Arg::new(addr);
+                    match names::resolve_server(&d, addr, a) {
+                        Some((kept, how)) => {
+                            edits.note(&d, &format!("upstream {name}: server {}: {how}", arg0(&d)));
+                            d.args[0] = Arg::new(&kept);
+                        }
+                        None => {
+                            edits.note(
+                                &d,
+                                &format!("upstream {name}: server {} → a fake upstream", arg0(&d)),
+                            );
+                            d.args[0] = Arg::new(addr);
+                        }
+                    }
                 }
                 // An SRV lookup names the addresses too: the fake address replaces it.
                 if d.args.iter().any(|x| x.value().starts_with("service=")) {
@@ -400,7 +414,7 @@ fn listen(key: &str, flags: &[&str], a: &Assignment, at: &Location) -> Directive
 /// A literal address in a `*_pass` becomes its implicit upstream's fake.
 fn repoint_pass(d: &mut Directive, a: &Assignment, edits: &mut Edits) {
     let Some(p) = d.arg(0).as_deref().and_then(split_pass) else {
-        return;
+        return names::repoint_variable_pass(d, a, edits);
     };
     if let Some(addr) = a.literals.get(&p.authority) {
         let checked = match p.scheme.as_str() {
