@@ -277,7 +277,7 @@ mod tests {
 
     #[tokio::test]
     async fn answers_over_tcp_on_the_same_port() {
-        let dns = server("app.internal: { a: [10.1.2.3] }\n").await;
+        let dns = server("app.internal: { a: [127.1.2.3] }\n").await;
         let mut stream = TcpStream::connect(dns.addr()).await.unwrap();
         let (id, bytes) = query("app.internal.");
         let exchange = async {
@@ -294,16 +294,16 @@ mod tests {
             .unwrap();
         let reply = Message::from_vec(&buf).unwrap();
         assert_eq!(reply.metadata.id, id);
-        assert_eq!(addresses(&reply), [IpAddr::from([10, 1, 2, 3])]);
+        assert_eq!(addresses(&reply), [IpAddr::from([127, 1, 2, 3])]);
     }
 
     #[tokio::test]
     async fn the_schedule_starts_when_asked() {
         let yaml =
-            "app.internal:\n  a: [10.0.0.1]\n  schedule: [{ after: 0s, answer: nxdomain }]\n";
+            "app.internal:\n  a: [127.0.0.1]\n  schedule: [{ after: 0s, answer: nxdomain }]\n";
         let dns = server(yaml).await;
         let first = ask_udp(dns.addr(), "app.internal.").await.unwrap();
-        assert_eq!(addresses(&first), [IpAddr::from([10, 0, 0, 1])]);
+        assert_eq!(addresses(&first), [IpAddr::from([127, 0, 0, 1])]);
         dns.start_schedule();
         let later = ask_udp(dns.addr(), "app.internal.").await.unwrap();
         assert_eq!(later.metadata.response_code, ResponseCode::NXDomain);

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
 use hickory_proto::rr::Name;
@@ -27,10 +27,10 @@ pub struct NameSpec {
     #[serde(default, skip_serializing_if = "Answer::is_records")]
     pub answer: Answer,
     /// IPv4 addresses (A records): `{{upstream.NAME.SERVER}}` (that server's loopback address)
-    /// or a literal address. Default: none.
+    /// or a literal loopback address (127.0.0.0/8; nothing leaves the machine). Default: none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub a: Vec<Target>,
-    /// IPv6 addresses (AAAA records), literal. Default: none (an AAAA query gets an empty
+    /// IPv6 addresses (AAAA records), literal loopback (`::1`). Default: none (an AAAA query gets an empty
     /// NOERROR answer).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub aaaa: Vec<Ipv6Addr>,
@@ -162,7 +162,7 @@ impl JsonSchema for Target {
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!({
             "type": "string",
-            "description": "An IPv4 address, or `{{upstream.NAME.SERVER}}` for the loopback \
+            "description": "A loopback IPv4 address (127.0.0.0/8), or `{{upstream.NAME.SERVER}}` for the loopback \
                 address of a server of the scenario."
         })
     }
@@ -331,6 +331,20 @@ fn check_answer(
             "{at}: ttl {ttl:?} is not a whole number of seconds"
         ));
     }
+    let literal = a.iter().filter_map(|t| match t {
+        Target::Ip(ip) => Some(IpAddr::V4(*ip)),
+        Target::Server { .. } => None,
+    });
+    if let Some(ip) = literal
+        .chain(aaaa.iter().map(|ip| IpAddr::V6(*ip)))
+        .find(|ip| !ip.is_loopback())
+    {
+        return Err(format!(
+            "{at}: {ip} is not a loopback address: records must point at 127.0.0.0/8 or ::1 so \
+             that no traffic leaves this machine; write `{{{{upstream.NAME.SERVER}}}}` for a \
+             server of the scenario"
+        ));
+    }
     Ok(())
 }
 
@@ -343,15 +357,29 @@ mod tests {
     }
 
     #[test]
+    fn records_off_loopback_are_refused() {
+        for records in ["a: [10.0.0.5]", "aaaa: [\"2001:db8::1\"]"] {
+            let spec = parse(&format!("app.internal: {{ {records} }}")).unwrap();
+            let err = spec.validate().unwrap_err();
+            assert!(
+                err.contains("is not a loopback address"),
+                "{records}: {err}"
+            );
+        }
+        let spec = parse("app.internal: { a: [127.0.0.9], aaaa: [\"::1\"] }").unwrap();
+        assert_eq!(spec.validate(), Ok(()));
+    }
+
+    #[test]
     fn reads_servers_literals_and_schedules() {
         let spec = parse(
-            "app.internal:\n  a: ['{{upstream.app.blue}}', 10.0.0.7]\n  ttl: 2s\n  schedule:\n    \
+            "app.internal:\n  a: ['{{upstream.app.blue}}', 127.0.0.7]\n  ttl: 2s\n  schedule:\n    \
              - { after: 3s, a: ['{{ upstream.app.green }}'] }\ngone.internal: { answer: nxdomain }\n",
         )
         .unwrap();
         spec.validate().unwrap();
         let app = &spec.0["app.internal"];
-        assert_eq!(app.a[1], Target::Ip(Ipv4Addr::new(10, 0, 0, 7)));
+        assert_eq!(app.a[1], Target::Ip(Ipv4Addr::new(127, 0, 0, 7)));
         assert_eq!(app.ttl, Duration::from_secs(2));
         assert_eq!(
             app.schedule[0].ttl,
@@ -369,7 +397,7 @@ mod tests {
         assert_eq!(spec.0["gone.internal"].answer, Answer::Nxdomain);
         assert_eq!(
             app.describe(),
-            "A {{upstream.app.blue}}, A 10.0.0.7 (ttl 2s), then A {{upstream.app.green}} \
+            "A {{upstream.app.blue}}, A 127.0.0.7 (ttl 2s), then A {{upstream.app.green}} \
              (ttl 30s) after 3s"
         );
         assert_eq!(spec.0["gone.internal"].describe(), "nxdomain");
@@ -389,9 +417,9 @@ mod tests {
     #[test]
     fn unservable_data_is_refused() {
         let bad = [
-            "App.Internal: { a: [10.0.0.1] }",
-            "a..b: { a: [10.0.0.1] }",
-            "x.internal: { answer: servfail, a: [10.0.0.1] }",
+            "App.Internal: { a: [127.0.0.1] }",
+            "a..b: { a: [127.0.0.1] }",
+            "x.internal: { answer: servfail, a: [127.0.0.1] }",
             "x.internal: { ttl: 1500ms }",
             "x.internal: { schedule: [{ after: 2s }, { after: 1s }] }",
         ];
@@ -405,7 +433,7 @@ mod tests {
     fn servers_resolve_to_their_addresses_and_hosts_list_the_first_answers() {
         let spec = parse(
             "app.internal: { a: ['{{upstream.app.blue}}'] }\nlate.internal: { schedule: \
-             [{ after: 1s, a: [10.0.0.1] }] }\nbad.internal: { answer: servfail }\n",
+             [{ after: 1s, a: [127.0.0.1] }] }\nbad.internal: { answer: servfail }\n",
         )
         .unwrap();
         let addr_of = |u: &str, s: &str| {
