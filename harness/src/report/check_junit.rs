@@ -5,7 +5,7 @@
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
-use crate::confcheck::{Cell, Change, CheckReport, Comparison};
+use crate::confcheck::{Cell, Change, CheckReport, Comparison, DnsCell};
 
 /// The check report as XML.
 pub fn render_check(r: &CheckReport) -> String {
@@ -45,18 +45,7 @@ pub fn render_compare(c: &Comparison) -> String {
     let mut report = Report::new("badgateway compare");
     let mut suites: Vec<TestSuite> = Vec::new();
     for row in &c.rows {
-        let at = match suites
-            .iter()
-            .position(|s| s.name.as_str() == suite_name(&row.upstream))
-        {
-            Some(i) => i,
-            None => {
-                let mut s = suite(suite_name(&row.upstream), &c.after);
-                s.add_property(("before", c.before.config.display().to_string().as_str()));
-                suites.push(s);
-                suites.len() - 1
-            }
-        };
+        let at = suite_for(&mut suites, &row.upstream, c);
         let before = row.before.as_ref().map_or("-".into(), Cell::summary);
         let status = match (row.change, &row.after) {
             (Change::Regressed, Some(after)) => failure(
@@ -81,8 +70,53 @@ pub fn render_compare(c: &Comparison) -> String {
         tc.set_system_err(format!("change: {:?}\nbefore: {before}\n", row.change));
         suites[at].add_test_case(tc);
     }
+    for row in c.dns_rows() {
+        let at = suite_for(&mut suites, &row.upstream, c);
+        let before = row.before.as_ref().map_or("-".into(), DnsCell::summary);
+        let Some(cell) = row.after.as_ref().or(row.before.as_ref()) else {
+            continue;
+        };
+        let mut tc = dns_case(&row.upstream, cell);
+        let status = match row.change {
+            Change::Regressed => {
+                let mut st = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                st.set_message(format!(
+                    "regressed: survived the DNS fault before ({before}), fails now ({})",
+                    cell.summary()
+                ));
+                st.set_type("regression");
+                st
+            }
+            Change::OnlyBefore | Change::OnlyAfter => {
+                let mut st = TestCaseStatus::skipped();
+                st.set_message(match row.change {
+                    Change::OnlyBefore => "only tested before the change",
+                    _ => "only tested after the change",
+                });
+                st
+            }
+            _ => TestCaseStatus::success(),
+        };
+        tc.status = status;
+        tc.set_system_err(format!("change: {:?}\nbefore: {before}\n", row.change));
+        suites[at].add_test_case(tc);
+    }
     report.add_test_suites(suites);
     xml(&report)
+}
+
+/// The index of `upstream`'s suite in a comparison's `suites`, made on first use.
+fn suite_for(suites: &mut Vec<TestSuite>, upstream: &str, c: &Comparison) -> usize {
+    if let Some(i) = suites
+        .iter()
+        .position(|s| s.name.as_str() == suite_name(upstream))
+    {
+        return i;
+    }
+    let mut s = suite(suite_name(upstream), &c.after);
+    s.add_property(("before", c.before.config.display().to_string().as_str()));
+    suites.push(s);
+    suites.len() - 1
 }
 
 fn suite_name(upstream: &str) -> String {
@@ -113,7 +147,7 @@ fn case(upstream: &str, cell: &Cell, status: TestCaseStatus) -> TestCase {
 }
 
 /// A testcase for a DNS column (the fake DNS server misbehaving, every server healthy).
-fn dns_case(upstream: &str, cell: &crate::confcheck::DnsCell) -> TestCase {
+fn dns_case(upstream: &str, cell: &DnsCell) -> TestCase {
     let mut out = format!("clients got: {}\n", cell.summary());
     for line in &cell.log {
         out.push_str(&format!("{line}\n"));
@@ -217,6 +251,18 @@ mod tests {
             app.test_cases[0].classname.as_ref().map(|c| c.as_str()),
             Some("app")
         );
+    }
+
+    #[test]
+    fn compare_fails_a_regressed_dns_column() {
+        let report = parse(&render_compare(&sample::dns_regression()));
+        assert_eq!(report.failures, 1);
+        let app = report
+            .test_suites
+            .iter()
+            .find(|s| s.name.as_str() == "upstream app")
+            .unwrap();
+        assert_eq!(failed(app), ["dns_nxdomain"]);
     }
 
     #[test]

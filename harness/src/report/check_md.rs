@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use crate::confcheck::analyze::{Protocol, document_root};
 use crate::confcheck::{
-    Cell, Change, CheckReport, Comparison, ConfigChange, Defect, GRPC_PLAY, Untested,
+    Cell, Change, CheckReport, Comparison, ConfigChange, Defect, DnsCell, GRPC_PLAY, Untested,
     WEBSOCKET_PLAY,
 };
 use crate::fixes::Advice;
@@ -106,7 +106,11 @@ pub fn render_check(r: &CheckReport) -> String {
 
 /// The comparison as Markdown.
 pub fn render_compare(c: &Comparison) -> String {
-    let count = |k: &[Change]| c.rows.iter().filter(|r| k.contains(&r.change)).count();
+    let dns = c.dns_rows();
+    let count = |k: &[Change]| {
+        let dns = dns.iter().filter(|r| k.contains(&r.change)).count();
+        c.rows.iter().filter(|r| k.contains(&r.change)).count() + dns
+    };
     let regressed = count(&[Change::Regressed]);
     let verdict = if regressed == 0 {
         "✅ no regression".to_string()
@@ -138,7 +142,8 @@ pub fn render_compare(c: &Comparison) -> String {
             .iter()
             .filter(|r| changes.contains(&r.change))
             .collect();
-        if rows.is_empty() {
+        let dns_rows: Vec<_> = dns.iter().filter(|r| changes.contains(&r.change)).collect();
+        if rows.is_empty() && dns_rows.is_empty() {
             if title != "Tested in one config only" {
                 let _ = writeln!(out, "\n### {title}\n\nNone.");
             }
@@ -160,6 +165,17 @@ pub fn render_compare(c: &Comparison) -> String {
                 histogram(r.before.as_ref()),
                 histogram(r.after.as_ref()),
                 advice.unwrap_or_default()
+            );
+        }
+        for r in dns_rows {
+            let _ = writeln!(
+                out,
+                "| `{}` | `{}` (DNS server) | {} | {} | `{}` |",
+                text(&r.upstream),
+                r.column.name(),
+                dns_histogram(r.before.as_ref()),
+                dns_histogram(r.after.as_ref()),
+                r.column.scenario()
             );
         }
     }
@@ -185,6 +201,14 @@ fn histogram(c: Option<&Cell>) -> String {
     match c {
         None => "–".to_string(),
         Some(c) if c.outcomes.is_empty() => "no traffic".to_string(),
+        Some(c) => format!("{} {}", if c.survives { "✅" } else { "❌" }, c.summary()),
+    }
+}
+
+/// The same for a DNS column.
+fn dns_histogram(c: Option<&DnsCell>) -> String {
+    match c {
+        None => "–".to_string(),
         Some(c) => format!("{} {}", if c.survives { "✅" } else { "❌" }, c.summary()),
     }
 }
@@ -297,6 +321,17 @@ mod tests {
         assert!(md.contains("backup \\| takes over"), "{md}");
         assert!(
             md.contains("### Not tested\n\n- location ~ \\.php$"),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn compare_lists_a_regressed_dns_column() {
+        let md = render_compare(&sample::dns_regression());
+        assert!(md.contains("❌ 1 regressed"), "{md}");
+        let regressed = md.split("### Fixed").next().unwrap();
+        assert!(
+            regressed.contains("| `app` | `dns_nxdomain` (DNS server) | ✅ 200×6 | ❌ 502×6 |"),
             "{md}"
         );
     }

@@ -72,7 +72,8 @@ pub(crate) mod sample {
     use std::collections::BTreeMap;
 
     use crate::confcheck::{
-        Cell, CheckReport, Comparison, FaultKind, Untested, Upstream, UpstreamReport, compare,
+        Cell, CheckReport, Comparison, DnsCell, DnsColumn, FaultKind, Untested, Upstream,
+        UpstreamReport, compare,
     };
     use crate::fixes::Advice;
     use crate::outcome::Outcome;
@@ -155,6 +156,21 @@ pub(crate) mod sample {
             ),
         ];
         compare(before(), after)
+    }
+
+    /// `app`'s `dns_nxdomain` column: survived before (200×6), fails after (502×6).
+    pub fn dns_regression() -> Comparison {
+        let dns = |status: u16| DnsCell {
+            column: DnsColumn::DnsNxdomain,
+            survives: status == 200,
+            outcomes: BTreeMap::from([(Outcome::Status(status), 6)]),
+            log: Vec::new(),
+        };
+        let mut old = before();
+        old.upstreams[0].dns = vec![dns(200)];
+        let mut new = before();
+        new.upstreams[0].dns = vec![dns(502)];
+        compare(old, new)
     }
 }
 
