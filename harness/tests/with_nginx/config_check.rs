@@ -25,6 +25,23 @@ fn catalogue() -> Catalogue {
     Catalogue::load(&[common::scenarios_dir()]).unwrap()
 }
 
+/// `check --config CONFIG --fault refuse` exits 1 and prints the defect of `server` with `fix`.
+pub(crate) fn assert_cli_defect(config: &str, server: &str, fix: &str) {
+    let conf = fixture(config);
+    let out = common::run_cli(&[
+        "check",
+        "--config",
+        conf.to_str().unwrap(),
+        "--fault",
+        "refuse",
+        "--quiet",
+    ]);
+    let text = common::text(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains(&format!("DEFECT {server}")), "{text}");
+    assert!(text.contains(&format!("fix: {fix}")), "{text}");
+}
+
 pub(crate) async fn run(nginx: &NginxBinary, config: &str, faults: &[FaultKind]) -> CheckReport {
     let work = tempfile::tempdir().unwrap();
     let opts = CheckOptions {

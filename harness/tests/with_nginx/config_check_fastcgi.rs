@@ -11,7 +11,7 @@ use badgateway::confcheck::faults::played_for;
 use badgateway::confcheck::{FaultKind, Placement};
 use badgateway::outcome::Outcome;
 
-use super::config_check::{fixture, run};
+use super::config_check::run;
 
 const ONE: Placement = Placement::OneServer;
 
@@ -98,20 +98,9 @@ fn check_exits_1_on_a_defect_and_names_the_fix() {
     let Some(_) = common::nginx_or_skip("check_exits_1_on_a_defect") else {
         return;
     };
-    let conf = fixture("php/wrong-script-filename.conf");
-    let out = common::run_cli(&[
-        "check",
-        "--config",
-        conf.to_str().unwrap(),
-        "--fault",
-        "refuse",
-        "--quiet",
-    ]);
-    let text = common::text(&out);
-    assert_eq!(out.status.code(), Some(1), "{text}");
-    assert!(text.contains("DEFECT blog.example"), "{text}");
-    assert!(
-        text.contains("fix: fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;"),
-        "{text}"
+    super::config_check::assert_cli_defect(
+        "php/wrong-script-filename.conf",
+        "blog.example",
+        "fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;",
     );
 }

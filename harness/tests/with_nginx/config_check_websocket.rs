@@ -13,7 +13,7 @@ use badgateway::confcheck::{FaultKind, Placement};
 use badgateway::outcome::Outcome;
 use badgateway::scenario::VersionRange;
 
-use super::config_check::{fixture, run};
+use super::config_check::run;
 
 const ONE: Placement = Placement::OneServer;
 const FIX: &str = "proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; \
@@ -106,19 +106,7 @@ fn check_exits_1_on_a_half_done_recipe_and_names_the_fix() {
     let Some(_) = common::nginx_or_skip("check_exits_1_on_a_half_done_recipe") else {
         return;
     };
-    let conf = fixture("websocket/half-recipe.conf");
-    let out = common::run_cli(&[
-        "check",
-        "--config",
-        conf.to_str().unwrap(),
-        "--fault",
-        "refuse",
-        "--quiet",
-    ]);
-    let text = common::text(&out);
-    assert_eq!(out.status.code(), Some(1), "{text}");
-    assert!(text.contains("DEFECT chat.example"), "{text}");
-    assert!(text.contains(&format!("fix: {FIX}")), "{text}");
+    super::config_check::assert_cli_defect("websocket/half-recipe.conf", "chat.example", FIX);
 }
 
 #[tokio::test(flavor = "multi_thread")]
