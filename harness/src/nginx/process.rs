@@ -188,9 +188,17 @@ impl Nginx {
 }
 
 impl Drop for Nginx {
+    /// KILL the group, then reap the master (bounded: SIGKILL cannot be ignored, so this is
+    /// milliseconds), so that nginx is gone, not merely signalled, when the handle is.
     fn drop(&mut self) {
         if self.pgid > 1 {
             guard::kill_group(self.pgid, libc::SIGKILL);
+            let deadline = std::time::Instant::now() + Duration::from_secs(2);
+            while !matches!(self.child.try_wait(), Ok(Some(_)) | Err(_))
+                && std::time::Instant::now() < deadline
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
             guard::unregister(self.pgid);
         }
     }

@@ -254,6 +254,12 @@ fn a_panic_while_nginx_runs_still_kills_it() {
     let joined = worker.join();
     assert!(joined.is_err(), "the thread panicked");
     let pid = rx.recv().unwrap();
+    // SIGKILL is delivered asynchronously: a worker may still be on its way out for a moment
+    // after the master is reaped. 5 s is far beyond any delivery delay, far below "left behind".
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while group_alive(pid) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     assert!(
         !group_alive(pid),
         "nginx (group {pid}) must be killed when its owner panics"
