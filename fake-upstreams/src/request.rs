@@ -149,10 +149,7 @@ impl RawConn {
             head.line.id,
         );
         self.last = Some(self.ctx.record(head.line));
-        let body_len = match head.framing {
-            Framing::Length(n) => self.skip(n).await?,
-            Framing::Chunked => self.skip_chunked().await?,
-        };
+        let body_len = self.skip_framed(head.framing).await?;
         Ok(body_len.map(|body_len| Request {
             method,
             target,
@@ -184,6 +181,19 @@ impl RawConn {
         let line = parse_head(&head)?.line;
         self.last = Some(self.ctx.record(line));
         Ok(Some(head))
+    }
+
+    /// Consume the body of a request whose head [`read_head_text`](Self::read_head_text)
+    /// returned (to answer it after all); `None` if the server stopped first.
+    pub(crate) async fn skip_body(&mut self, head: &str) -> io::Result<Option<u64>> {
+        self.skip_framed(parse_head(head)?.framing).await
+    }
+
+    async fn skip_framed(&mut self, framing: Framing) -> io::Result<Option<u64>> {
+        match framing {
+            Framing::Length(n) => self.skip(n).await,
+            Framing::Chunked => self.skip_chunked().await,
+        }
     }
 
     /// Take the socket, the bytes read past what was parsed, and the context, for a fault

@@ -7,6 +7,9 @@
 //! of a dropped connection: **426 Upgrade Required** when `Upgrade: websocket` is missing,
 //! **400 Bad Request** when it is there but the rest of the handshake is not (no `upgrade`
 //! token in `Connection`, not HTTP/1.1, no `Sec-WebSocket-Key`, a version other than 13).
+//! A server that also serves pages (`ws_echo`'s `plain_body`) answers a request without
+//! `Upgrade: websocket` with a complete `200` instead of the 426, as an app that serves pages
+//! and WebSockets on one port does.
 //! A proper upgrade gets `101 Switching Protocols` with its `Sec-WebSocket-Accept`, and the
 //! framing from then on is tokio-tungstenite's. The stream is the accepted one, after TLS
 //! when the server has `tls:`, so the faults work over TCP, unix sockets and TLS alike.
@@ -22,28 +25,35 @@ use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_util::sync::CancellationToken;
 
 use crate::listener::BoxStream;
-use crate::request::{ConnCtx, RawConn};
+use crate::request::{ConnCtx, RawConn, ok_response};
 
 /// A server-side WebSocket over an accepted (maybe TLS) stream.
 pub(crate) type WsStream = WebSocketStream<BoxStream>;
 
 /// Read one request and answer it: `101` for a proper upgrade (`true`), else 426 or 400 and
-/// a close (`false`, also when the peer left or the server stopped before a request).
-pub(crate) async fn handshake(conn: &mut RawConn) -> io::Result<bool> {
+/// a close (`false`, also when the peer left or the server stopped before a request). With
+/// `plain_body`, a request that is no upgrade at all gets `200` with a pattern body of that
+/// size and its digest (and a close) instead of the 426.
+pub(crate) async fn handshake(conn: &mut RawConn, plain_body: Option<usize>) -> io::Result<bool> {
     let Some(head) = conn.read_head_text().await? else {
         return Ok(false);
     };
-    let answer = match upgrade_key(&head) {
-        Ok(key) => format!(
+    let answer = match (upgrade_key(&head), plain_body) {
+        (Ok(key), _) => format!(
             "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
              Sec-WebSocket-Accept: {}\r\n\r\n",
             derive_accept_key(key.as_bytes())
-        ),
-        Err((status, why)) => refusal(status, why),
+        )
+        .into_bytes(),
+        (Err((426, _)), Some(size)) => match conn.skip_body(&head).await? {
+            Some(_) => ok_response(size, b""),
+            None => return Ok(false),
+        },
+        (Err((status, why)), _) => refusal(status, why).into_bytes(),
     };
-    let upgraded = answer.starts_with("HTTP/1.1 101");
+    let upgraded = answer.starts_with(b"HTTP/1.1 101");
     tracing::debug!(upgraded, "WebSocket handshake answered");
-    Ok(conn.write_all(answer.as_bytes()).await? && upgraded)
+    Ok(conn.write_all(&answer).await? && upgraded)
 }
 
 /// The connection as a WebSocket after [`handshake`] said `true`; frames the client sent

@@ -10,7 +10,10 @@
 //! 426. With `proxy_http_version 1.1` and the two headers set, nginx relays the 101 and then
 //! tunnels bytes both ways until either side closes or `proxy_read_timeout` /
 //! `proxy_send_timeout` pass without data ("upstream timed out (110: Connection timed out)
-//! while proxying upgraded connection"). Healthy: `fired` stays 0.
+//! while proxying upgraded connection"). With `plain_body`, it is an app that serves pages
+//! and WebSockets on one port (`location /` and `location /ws/` to one upstream): a request
+//! that is no upgrade gets a complete `200` with a pattern body and its digest, as from
+//! `healthy`, then a close. Healthy: `fired` stays 0.
 
 use std::io;
 
@@ -22,7 +25,8 @@ use crate::request::RawConn;
 use crate::size::ByteSize;
 use crate::ws;
 
-/// Answer WebSocket upgrades with 101 and echo every message (plain requests: 426).
+/// Answer WebSocket upgrades with 101 and echo every message (plain requests: 426, or pages
+/// with `plain_body`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, clap::Args)]
 #[serde(deny_unknown_fields)]
 pub struct WsEcho {
@@ -30,12 +34,18 @@ pub struct WsEcho {
     #[serde(default = "default_max_frame")]
     #[arg(long, default_value_t = default_max_frame())]
     pub max_frame: ByteSize,
+    /// Also serve pages: answer a request that is no upgrade with `200` and a pattern body
+    /// of this size (with its digest header), then close. Default: 426.
+    #[serde(default)]
+    #[arg(long)]
+    pub plain_body: Option<ByteSize>,
 }
 
 impl Default for WsEcho {
     fn default() -> Self {
         Self {
             max_frame: default_max_frame(),
+            plain_body: None,
         }
     }
 }
@@ -67,7 +77,8 @@ impl Behavior for WsEcho {
     }
 
     async fn serve(&self, mut conn: RawConn) -> io::Result<()> {
-        if !ws::handshake(&mut conn).await? {
+        let plain_body = self.plain_body.map(ByteSize::as_usize);
+        if !ws::handshake(&mut conn, plain_body).await? {
             conn.finish().await;
             return Ok(());
         }
@@ -152,10 +163,38 @@ pub(crate) mod tests {
         assert!(got.ends_with("no `Upgrade: websocket`\n"), "{got}");
     }
 
+    #[tokio::test]
+    async fn with_plain_body_a_page_request_gets_a_complete_200_and_upgrades_still_work() {
+        let server = start(Fault::WsEcho(WsEcho {
+            plain_body: Some(ByteSize(300)),
+            ..WsEcho::default()
+        }))
+        .await;
+        let mut stream = TcpStream::connect(server.addr()).await.unwrap();
+        // What nginx sends with the recipe's map for a page: HTTP/1.1, `Connection: close`.
+        let req = b"POST /page HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\
+            Content-Length: 5\r\n\r\nhello";
+        stream.write_all(req).await.unwrap();
+        let mut got = Vec::new();
+        tokio::time::timeout(LIMIT, stream.read_to_end(&mut got)).await.unwrap().unwrap();
+        let (head, body) = got.split_at(got.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4);
+        let head = String::from_utf8_lossy(head).to_ascii_lowercase();
+        assert!(head.starts_with("http/1.1 200 ok\r\n"), "{head}");
+        let digest = crate::body::digest(&crate::body::pattern(300));
+        assert!(head.contains(&format!("{}: {digest}", crate::body::DIGEST_HEADER)), "{head}");
+        assert_eq!(body, &crate::body::pattern(300)[..]);
+        let mut socket = connect(&server).await;
+        socket.send(Message::text("still")).await.unwrap();
+        let back = tokio::time::timeout(LIMIT, socket.next()).await.unwrap();
+        assert_eq!(back.unwrap().unwrap(), Message::text("still"));
+        assert_eq!(server.counters().requests, 2);
+    }
+
     #[test]
     fn a_zero_max_frame_is_refused() {
         let bad = WsEcho {
             max_frame: ByteSize(0),
+            plain_body: None,
         };
         assert!(bad.validate().unwrap_err().starts_with("ws_echo: "));
     }

@@ -103,7 +103,7 @@ impl Behavior for WsIdleClose {
     }
 
     async fn serve(&self, mut conn: RawConn) -> io::Result<()> {
-        if !ws::handshake(&mut conn).await? {
+        if !ws::handshake(&mut conn, None).await? {
             conn.finish().await;
             return Ok(());
         }

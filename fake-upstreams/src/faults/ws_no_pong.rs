@@ -51,7 +51,7 @@ impl Behavior for WsNoPong {
     }
 
     async fn serve(&self, mut conn: RawConn) -> io::Result<()> {
-        if !ws::handshake(&mut conn).await? {
+        if !ws::handshake(&mut conn, None).await? {
             conn.finish().await;
             return Ok(());
         }
