@@ -300,8 +300,13 @@ fn pass(
                 a.notes
                     .push(format!("{} ({}): {note}", target.label(), target.at));
             }
+            let pages = page_twin(&target);
             speaks(&target, protocol, a);
             a.targets.push(target);
+            if let Some(pages) = pages {
+                speaks(&pages, Protocol::Http, a);
+                a.targets.push(pages);
+            }
         }
     }
 }
@@ -315,16 +320,27 @@ fn foreign_protocol(directive: &str) -> &'static str {
     }
 }
 
-/// Record that `t`'s upstream speaks `protocol` (its first location decides), with a note
-/// when another location uses it with the other protocol.
+/// A WebSocket `location /` serves the site's pages too: its plain-HTTP twin, played with
+/// requests (labelled `location / (plain HTTP)`), so the HTTP faults are tested there as well.
+fn page_twin(t: &Target) -> Option<Target> {
+    (t.websocket.is_some() && t.location == "location /").then(|| Target {
+        location: format!("{} (plain HTTP)", t.location),
+        websocket: None,
+        ..t.clone()
+    })
+}
+
+/// Record that `t`'s upstream speaks `protocol` too (pages and WebSockets make both; other
+/// mixes keep what the first location decided), with a note when no fake speaks both.
 fn speaks(t: &Target, protocol: Protocol, a: &mut Analysis) {
     let first = a.targets.iter().find(|o| o.upstream == t.upstream);
     let Some(up) = a.upstreams.iter_mut().find(|u| u.name == t.upstream) else {
         return;
     };
-    match first {
-        None => up.protocol = protocol,
-        Some(o) if up.protocol != protocol => a.notes.push(format!(
+    match (first, up.protocol.with(protocol)) {
+        (None, _) => up.protocol = protocol,
+        (Some(_), Some(both)) => up.protocol = both,
+        (Some(o), None) => a.notes.push(format!(
             "{} ({}): upstream {} is also used by {} ({}), whose fakes speak {:?}; expect \
              this location's control run to fail",
             t.label(),
@@ -334,7 +350,6 @@ fn speaks(t: &Target, protocol: Protocol, a: &mut Analysis) {
             o.at,
             up.protocol
         )),
-        Some(_) => {}
     }
 }
 

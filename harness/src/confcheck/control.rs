@@ -3,7 +3,8 @@
 //! FastCGI location whose php-fpm answers 404 `Primary script unknown`, that the config is
 //! wrong: the SCRIPT_FILENAME nginx sends names no script, so every PHP request fails; and
 //! for a WebSocket location whose handshakes get the echo server's 426 or 400 (no upgrade
-//! reached it, or a broken one), that its upgrade recipe is incomplete.
+//! reached it, or a broken one) or, from an upstream that serves pages too, a page, that its
+//! upgrade recipe is incomplete.
 
 use super::analyze::{RESOLVER_FIX, SCRIPT_FILENAME_FIX, Target, UPGRADE_FIX, Untested};
 use super::report::Defect;
@@ -37,14 +38,7 @@ pub fn failure(
         [] => String::new(),
         lines => format!("; nginx logged: {}", lines.join("; ")),
     };
-    let location = format!(
-        "{} {} ({} {} Host: {})",
-        t.server,
-        t.location,
-        if t.grpc { "POST" } else { "GET" },
-        t.path,
-        t.host
-    );
+    let location = t.described();
     let script_unknown = outcomes.contains_key(&Outcome::Status(404))
         && log.iter().any(|l| l.contains(SCRIPT_UNKNOWN));
     if let (Some(fcgi), true) = (&t.fastcgi, script_unknown) {
@@ -76,13 +70,16 @@ pub fn failure(
             fix: RESOLVER_FIX.to_string(),
         });
     }
+    // A page (2xx) instead of a 101: the upstream serves pages too and got no upgrade.
     let refused_upgrade = outcomes
         .keys()
-        .any(|o| matches!(o, Outcome::Status(426 | 400)));
+        .any(|o| matches!(o, Outcome::Status(426 | 400)))
+        || (!outcomes.is_empty() && outcomes.keys().all(|o| o.is_success()));
     if let (Some(ws), true) = (&t.websocket, refused_upgrade && reached > 0) {
         let cause = ws.problem.clone().unwrap_or_else(|| {
-            "the upstream got no WebSocket upgrade it could accept (426: no `Upgrade: \
-             websocket`; 400: the rest of the handshake)"
+            "the upstream got no WebSocket upgrade it could accept (426, or a page from an \
+             upstream that serves both: no `Upgrade: websocket`; 400: the rest of the \
+             handshake)"
                 .to_string()
         });
         return Failure::Defect(Defect {
@@ -91,18 +88,6 @@ pub fn failure(
             got: format!("with every upstream healthy its handshakes got {got}{logged}"),
             cause,
             fix: UPGRADE_FIX.to_string(),
-        });
-    }
-    if t.websocket.is_some() && outcomes.keys().all(|o| o.is_success()) {
-        return Failure::Untested(Untested {
-            what: location,
-            reason: format!(
-                "its handshakes got {got} from upstream {}'s fakes, which speak plain HTTP \
-                 (another location made it an HTTP upstream); a WebSocket location is played \
-                 only on an upstream whose first location is one{logged}",
-                t.upstream
-            ),
-            at: t.at.clone(),
         });
     }
     Failure::Untested(Untested {
@@ -225,10 +210,15 @@ mod tests {
         assert_eq!(d.fix, UPGRADE_FIX);
         let got = BTreeMap::from([(Outcome::Status(502), 4)]);
         assert!(matches!(failure(&ws, &got, 0, &[]), Failure::Untested(_)));
+        // Pages from an upstream that serves both: no upgrade reached it either.
         let got = BTreeMap::from([(Outcome::Status(200), 4)]);
-        let Failure::Untested(u) = failure(&ws, &got, 4, &[]) else {
-            panic!("not tested");
+        let Failure::Defect(d) = failure(&ws, &got, 4, &[]) else {
+            panic!("a defect");
         };
-        assert!(u.reason.contains("speak plain HTTP"), "{}", u.reason);
+        assert!(d.got.contains("200×4"), "{}", d.got);
+        assert!(matches!(
+            failure(&ws, &BTreeMap::new(), 4, &[]),
+            Failure::Untested(_)
+        ));
     }
 }

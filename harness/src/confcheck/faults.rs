@@ -25,9 +25,14 @@ pub fn played() -> Vec<FaultKind> {
 }
 
 /// Whether `kind` can be played by the servers of an upstream that speaks `speaks` (faults
-/// that never answer fit all; `stall`, whose late answer is HTTP/1.x, not gRPC).
+/// that never answer fit all; `stall`, whose late answer is HTTP/1.x, not gRPC); for an
+/// upstream of pages and WebSockets, a fault that fits either (each location gets those that
+/// fit what it sends).
 pub fn fits(kind: FaultKind, speaks: Speaks) -> bool {
-    kind.fits(wire(speaks))
+    match speaks {
+        Speaks::HttpAndWebSocket => fits(kind, Speaks::Http) || fits(kind, Speaks::WebSocket),
+        _ => kind.fits(wire(speaks)),
+    }
 }
 
 /// The faults played against an upstream that speaks `speaks`, in registry order.
@@ -39,7 +44,7 @@ fn wire(speaks: Speaks) -> Protocol {
     match speaks {
         Speaks::Http => Protocol::Http,
         Speaks::FastCgi => Protocol::FastCgi,
-        Speaks::WebSocket => Protocol::WebSocket,
+        Speaks::WebSocket | Speaks::HttpAndWebSocket => Protocol::WebSocket,
         Speaks::Grpc => Protocol::Grpc,
     }
 }
@@ -107,12 +112,18 @@ pub fn healthy() -> ServerSpec {
 
 /// A healthy fake server of an upstream that speaks `speaks`: for FastCGI a PHP-FPM that
 /// finds a script only under `document_root` (else 404 `Primary script unknown`); for
-/// WebSocket an echo server (426 to a request that is not an upgrade); for gRPC a server
-/// answering every call with one message and `grpc-status: 0`.
+/// WebSocket an echo server (426 to a request that is not an upgrade), which for pages and
+/// WebSockets also answers plain requests as `healthy` does; for gRPC a server answering
+/// every call with one message and `grpc-status: 0`.
 pub fn healthy_for(speaks: Speaks, document_root: &str) -> ServerSpec {
     match speaks {
         Speaks::Http => healthy(),
         Speaks::WebSocket => Fault::WsEcho(WsEcho::default()).into(),
+        Speaks::HttpAndWebSocket => Fault::WsEcho(WsEcho {
+            plain_body: Some(Healthy::default().body_size),
+            ..WsEcho::default()
+        })
+        .into(),
         Speaks::Grpc => Fault::GrpcUnary(GrpcUnary::default()).into(),
         Speaks::FastCgi => Fault::FastcgiHealthy(FastcgiHealthy {
             document_root: document_root.to_string(),
@@ -149,6 +160,23 @@ mod tests {
         assert!(ws.contains(&FaultKind::WsIdleClose) && ws.contains(&FaultKind::Refuse));
         assert!(!http.contains(&FaultKind::WsIdleClose));
         assert!(!ws.contains(&FaultKind::CloseMidBody) && !ws.contains(&FaultKind::FastcgiKilled));
+        let both = played_for(Speaks::HttpAndWebSocket);
+        for k in [
+            FaultKind::CloseMidBody,
+            FaultKind::WsIdleClose,
+            FaultKind::Refuse,
+            FaultKind::Stall,
+        ] {
+            assert!(both.contains(&k), "{k:?}");
+        }
+        assert!(!both.contains(&FaultKind::FastcgiKilled) && !both.contains(&FaultKind::GrpcStall));
+        assert!(matches!(
+            healthy_for(Speaks::HttpAndWebSocket, "/").fault,
+            Fault::WsEcho(WsEcho {
+                plain_body: Some(_),
+                ..
+            })
+        ));
         let grpc = played_for(Speaks::Grpc);
         for k in [
             FaultKind::GrpcRstStream,

@@ -153,8 +153,8 @@ pub async fn check(
         let mut targets = Vec::new();
         for (t, r) in wanted.iter().zip(&control.targets) {
             let ok = r.load.total > 0 && r.load.outcomes.keys().all(survived) && r.reached > 0;
-            // A WebSocket location's control must upgrade: a 200 means its upstream's fakes
-            // speak plain HTTP (another location decided the upstream's protocol).
+            // A WebSocket location's control must upgrade: a 200 is a page from fakes that
+            // serve pages too, because no upgrade reached them.
             let ok = ok
                 && (t.websocket.is_none()
                     || r.load.outcomes.keys().all(|o| *o == Outcome::Status(101)));
@@ -197,19 +197,26 @@ pub async fn check(
                     kind,
                     placement,
                 };
+                // Pages and WebSockets to one upstream: each location gets the faults that
+                // fit what it sends.
+                let fitting: Vec<&Target> = targets
+                    .iter()
+                    .copied()
+                    .filter(|t| faults::fits(kind, t.speaks()))
+                    .collect();
                 let out = run(
                     &ctx,
                     (opts, key(&up.name, &name)),
                     dir.join(&name),
                     Some(played),
-                    &targets,
+                    &fitting,
                 )
                 .await?;
                 let advice = |kind| match up.protocol {
                     analyze::Protocol::Grpc => catalogue.for_fault_over(kind, "grpc_pass"),
                     _ => catalogue.for_fault(kind),
                 };
-                cells.push(to_cell(played, &targets, out, advice));
+                cells.push(to_cell(played, &fitting, out, advice));
             }
         }
         // The DNS columns come with the whole matrix (`--fault` names registry faults only).

@@ -101,7 +101,29 @@ impl Cell {
     }
 }
 
+/// How `check` plays an upstream that speaks both: pages and WebSockets to one app.
+pub const MIXED_PLAY: &str = "its fakes serve pages and WebSockets on one port (ws_echo with \
+    plain_body: 200 with a digested body to a request that is not an upgrade); HTTP faults are \
+    played on its HTTP locations, WebSocket faults on its WebSocket locations, the others on \
+    all of them";
+
 impl UpstreamReport {
+    /// `over FastCGI: …`: how the fakes play an upstream that does not speak plain HTTP.
+    pub fn played_as(&self) -> Option<String> {
+        use super::analyze::{Protocol, document_root};
+        let up = &self.upstream;
+        Some(match up.protocol {
+            Protocol::Http => return None,
+            Protocol::FastCgi => {
+                let root = document_root(self.targets.iter().filter_map(|t| t.fastcgi.as_ref()));
+                format!("over FastCGI: its fakes play PHP-FPM, with scripts under {root}")
+            }
+            Protocol::WebSocket => format!("over WebSocket: {}", super::WEBSOCKET_PLAY),
+            Protocol::HttpAndWebSocket => format!("over HTTP and WebSocket: {MIXED_PLAY}"),
+            Protocol::Grpc => format!("over gRPC: {}", super::GRPC_PLAY),
+        })
+    }
+
     /// Primary (not `backup`) servers.
     pub fn primaries(&self) -> usize {
         self.upstream.servers.iter().filter(|s| !s.backup).count()

@@ -5,10 +5,8 @@
 
 use std::fmt::Write;
 
-use crate::confcheck::analyze::{Protocol, document_root};
 use crate::confcheck::{
-    Cell, Change, CheckReport, Comparison, ConfigChange, Defect, DnsCell, GRPC_PLAY, Untested,
-    WEBSOCKET_PLAY,
+    Cell, Change, CheckReport, Comparison, ConfigChange, Defect, DnsCell, Untested,
 };
 use crate::fixes::Advice;
 
@@ -41,19 +39,8 @@ pub fn render_check(r: &CheckReport) -> String {
                 text(name)
             );
         }
-        if up.upstream.protocol == Protocol::FastCgi {
-            let root = document_root(up.targets.iter().filter_map(|t| t.fastcgi.as_ref()));
-            let _ = writeln!(
-                out,
-                "- over FastCGI: its fakes play PHP-FPM, with scripts under `{}`",
-                text(&root)
-            );
-        }
-        if up.upstream.protocol == Protocol::WebSocket {
-            let _ = writeln!(out, "- over WebSocket: {WEBSOCKET_PLAY}");
-        }
-        if up.upstream.protocol == Protocol::Grpc {
-            let _ = writeln!(out, "- over gRPC: {GRPC_PLAY}");
+        if let Some(played) = up.played_as() {
+            let _ = writeln!(out, "- {}", text(&played));
         }
         for t in &up.targets {
             let _ = writeln!(
@@ -61,7 +48,7 @@ pub fn render_check(r: &CheckReport) -> String {
                 "- via {} {} ({} `{}` Host: `{}`)",
                 text(&t.server),
                 text(&t.location),
-                if t.grpc { "POST" } else { "GET" },
+                t.method(),
                 text(&t.path),
                 text(&t.host)
             );

@@ -3,10 +3,7 @@
 //! the catalogue fix of each failing fault, once. Plain text for people; `--json` and the
 //! `--report` files are the machine-readable forms.
 
-use crate::confcheck::analyze::{Protocol, document_root};
-use crate::confcheck::{
-    Cell, Change, CheckReport, Comparison, GRPC_PLAY, Placement, UpstreamReport, WEBSOCKET_PLAY,
-};
+use crate::confcheck::{Cell, Change, CheckReport, Comparison, Placement, UpstreamReport};
 use crate::fixes::Advice;
 
 /// The terminal table of one report.
@@ -39,27 +36,11 @@ pub fn check(r: &CheckReport) -> String {
                 "  over TLS: its fakes present a certificate for {name} from the run's CA\n"
             ));
         }
-        if up.upstream.protocol == Protocol::FastCgi {
-            let root = document_root(up.targets.iter().filter_map(|t| t.fastcgi.as_ref()));
-            out.push_str(&format!(
-                "  over FastCGI: its fakes play PHP-FPM, with scripts under {root}\n"
-            ));
-        }
-        if up.upstream.protocol == Protocol::WebSocket {
-            out.push_str(&format!("  over WebSocket: {WEBSOCKET_PLAY}\n"));
-        }
-        if up.upstream.protocol == Protocol::Grpc {
-            out.push_str(&format!("  over gRPC: {GRPC_PLAY}\n"));
+        if let Some(played) = up.played_as() {
+            out.push_str(&format!("  {played}\n"));
         }
         for t in &up.targets {
-            out.push_str(&format!(
-                "  via {} {} ({} {} Host: {})\n",
-                t.server,
-                t.location,
-                if t.grpc { "POST" } else { "GET" },
-                t.path,
-                t.host
-            ));
+            out.push_str(&format!("  via {}\n", t.described()));
         }
         out.push_str(&fault_table(up));
         out.push_str(&dns_rows(up));

@@ -3,7 +3,8 @@
 //! the columns that fit WebSocket (refuse, reset, close before response, stall, and the
 //! server's own idle close); a location with a part of the recipe missing is a defect (the
 //! echo server's 426 or 400 with every upstream healthy), named with its cause and the fix,
-//! and `check` exits 1 on it.
+//! and `check` exits 1 on it. An app that serves pages and WebSockets on one upstream is
+//! played by fakes that answer both, each location under the faults that fit what it sends.
 
 use crate::common;
 
@@ -110,33 +111,69 @@ fn check_exits_1_on_a_half_done_recipe_and_names_the_fix() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_websocket_location_on_an_http_upstream_is_not_tested_and_says_why() {
-    let Some(nginx) = common::nginx_or_skip("a_websocket_location_on_an_http_upstream") else {
+async fn pages_and_websockets_on_one_upstream_are_both_played() {
+    let Some(nginx) = common::nginx_or_skip("pages_and_websockets_on_one_upstream") else {
         return;
     };
-    let r = run(
-        &nginx,
-        "websocket/shared-upstream.conf",
-        &[FaultKind::Refuse],
-    )
-    .await;
-    let [up] = r.upstreams.as_slice() else {
-        panic!("one upstream: {r:#?}");
+    let faults = [
+        FaultKind::Refuse,
+        FaultKind::CloseMidBody,
+        FaultKind::WsIdleClose,
+    ];
+    let r = run(&nginx, "websocket/shared-upstream.conf", &faults).await;
+    assert!(r.untested.is_empty(), "{:#?}", r.untested);
+    // Each location gets the faults that fit what it sends: a body cut mid-way only where
+    // pages are asked for, the server's idle close only on sockets, a refusal on both.
+    let played_on = |up: &str, kind| -> Vec<String> {
+        let cell = r
+            .cell(up, kind, ONE)
+            .unwrap_or_else(|| panic!("{up} {kind:?}: {r:#?}"));
+        cell.by_location
+            .iter()
+            .map(|l| l.location.clone())
+            .collect()
     };
-    // `location /` came first: the fakes are plain HTTP, and /ws/'s handshakes get their 200.
-    assert_eq!(up.upstream.protocol, Protocol::Http);
-    assert_eq!(up.targets.len(), 1, "{r:#?}");
-    let [ws] = r.untested.as_slice() else {
-        panic!("one location not tested: {r:#?}");
+    for (up, pages, sockets) in [
+        ("app", "app.example location /", "app.example location /ws/"),
+        (
+            "live",
+            "live.example location / (plain HTTP)",
+            "live.example location /",
+        ),
+    ] {
+        let report = r.upstreams.iter().find(|u| u.upstream.name == up).unwrap();
+        assert_eq!(report.upstream.protocol, Protocol::HttpAndWebSocket);
+        assert_eq!(report.targets.len(), 2, "{report:#?}");
+        assert_eq!(played_on(up, FaultKind::CloseMidBody), [pages]);
+        assert_eq!(played_on(up, FaultKind::WsIdleClose), [sockets]);
+        let mut both = played_on(up, FaultKind::Refuse);
+        both.sort();
+        let mut expected = [pages, sockets];
+        expected.sort();
+        assert_eq!(both, expected);
+        // nginx relays the cut body as a truncated 200; the idle close ends the sockets.
+        let cut = r.cell(up, FaultKind::CloseMidBody, ONE).unwrap();
+        assert!(
+            !cut.survives && cut.outcomes.contains_key(&Outcome::Truncated),
+            "{cut:#?}"
+        );
+        let idle = r.cell(up, FaultKind::WsIdleClose, ONE).unwrap();
+        assert!(!idle.survives && idle.fired > 0, "{idle:#?}");
+    }
+    // forum's socket location drops the upgrade headers: its app answers a page, not a 101.
+    let [socket] = r.defects.as_slice() else {
+        panic!("one defect: {r:#?}");
     };
     assert!(
-        ws.what.contains("location /ws/") && ws.reason.contains("200×6 from upstream app's fakes"),
-        "{ws:#?}"
+        socket
+            .location
+            .starts_with("forum.example location /socket/"),
+        "{socket:#?}"
     );
+    assert!(socket.got.contains("200"), "{socket:#?}");
     assert!(
-        r.notes.iter().any(|n| n.contains("also used by")),
-        "{:#?}",
-        r.notes
+        socket.cause.contains("do not reach this location"),
+        "{socket:#?}"
     );
-    assert!(r.defects.is_empty(), "{r:#?}");
+    assert_eq!(socket.fix, FIX);
 }

@@ -28,7 +28,8 @@ pub struct Upstream {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<String>,
     /// What its servers speak: HTTP (`proxy_pass`), WebSocket (`proxy_pass` where an
-    /// upgrade header is set), FastCGI (`fastcgi_pass`) or gRPC (`grpc_pass`).
+    /// upgrade header is set), both (pages and WebSockets to one app), FastCGI
+    /// (`fastcgi_pass`) or gRPC (`grpc_pass`).
     #[serde(default, skip_serializing_if = "Protocol::is_http")]
     pub protocol: Protocol,
 }
@@ -41,12 +42,29 @@ pub enum Protocol {
     Http,
     FastCgi,
     WebSocket,
+    /// Pages and WebSockets to one upstream (`location /` and `location /ws/` to one app, or
+    /// a `location /` with the upgrade recipe): its fakes answer both, each location gets
+    /// the faults that fit what it sends.
+    HttpAndWebSocket,
     Grpc,
 }
 
 impl Protocol {
     fn is_http(&self) -> bool {
         *self == Protocol::Http
+    }
+
+    /// What an upstream speaks when one more location uses it with `other`; `None`: no fake
+    /// speaks both.
+    pub fn with(self, other: Protocol) -> Option<Protocol> {
+        use Protocol::{Http, HttpAndWebSocket, WebSocket};
+        match (self, other) {
+            (a, b) if a == b => Some(a),
+            (Http | WebSocket | HttpAndWebSocket, Http | WebSocket | HttpAndWebSocket) => {
+                Some(HttpAndWebSocket)
+            }
+            _ => None,
+        }
     }
 }
 
@@ -99,6 +117,38 @@ impl Target {
     /// `app.example.com location /api/`: which server and location.
     pub fn label(&self) -> String {
         format!("{} {}", self.server, self.location)
+    }
+
+    /// What this location sends its upstream (never [`Protocol::HttpAndWebSocket`]).
+    pub fn speaks(&self) -> Protocol {
+        match (&self.websocket, &self.fastcgi, self.grpc) {
+            (Some(_), _, _) => Protocol::WebSocket,
+            (_, Some(_), _) => Protocol::FastCgi,
+            (_, _, true) => Protocol::Grpc,
+            _ => Protocol::Http,
+        }
+    }
+
+    /// What `check` sends: `GET`, `POST` (gRPC unary calls) or `WebSocket` (upgrades).
+    pub fn method(&self) -> &'static str {
+        match self.speaks() {
+            Protocol::WebSocket => "WebSocket",
+            Protocol::Grpc => "POST",
+            _ => "GET",
+        }
+    }
+
+    /// `app.example location /api/ (GET /api/ Host: app.example)`: the location and the
+    /// requests it gets.
+    pub fn described(&self) -> String {
+        format!(
+            "{} {} ({} {} Host: {})",
+            self.server,
+            self.location,
+            self.method(),
+            self.path,
+            self.host
+        )
     }
 }
 

@@ -355,3 +355,47 @@ fn each_half_recipe_location_carries_its_problem() {
     );
     assert!(dropped.contains("do not reach this location"), "{dropped}");
 }
+
+#[test]
+fn pages_and_websockets_to_one_upstream_make_it_speak_both() {
+    let a = fixture("websocket/shared-upstream.conf");
+    for up in &a.upstreams {
+        assert_eq!(up.protocol, Protocol::HttpAndWebSocket, "{}", up.name);
+    }
+    let of = |name: &str| -> Vec<(String, Protocol)> {
+        a.targets
+            .iter()
+            .filter(|t| t.upstream == name)
+            .map(|t| (t.location.clone(), t.speaks()))
+            .collect()
+    };
+    assert_eq!(
+        of("app"),
+        [
+            ("location /".to_string(), Protocol::Http),
+            ("location /ws/".to_string(), Protocol::WebSocket)
+        ]
+    );
+    // A `location /` with the recipe serves the pages too: played both ways.
+    assert_eq!(
+        of("live"),
+        [
+            ("location /".to_string(), Protocol::WebSocket),
+            ("location / (plain HTTP)".to_string(), Protocol::Http)
+        ]
+    );
+    let socket = a.targets.iter().find(|t| t.location == "location /socket/");
+    let problem = socket.and_then(|t| t.websocket.as_ref()?.problem.clone());
+    assert!(problem.unwrap().contains("do not reach this location"));
+    assert!(
+        !a.notes.iter().any(|n| n.contains("also used by")),
+        "{:#?}",
+        a.notes
+    );
+    // No fake speaks FastCGI and HTTP: the first location decides, with a note.
+    assert_eq!(Protocol::Http.with(Protocol::FastCgi), None);
+    assert_eq!(
+        Protocol::WebSocket.with(Protocol::Http),
+        Some(Protocol::HttpAndWebSocket)
+    );
+}
