@@ -5,6 +5,7 @@
 //! received, so "every 200 carries the full, correct body" is checked byte for byte, not assumed.
 
 use bytes::Bytes;
+use http::HeaderValue;
 
 /// Header a healthy upstream adds so a client can verify the body it got through nginx.
 pub const DIGEST_HEADER: &str = "x-badgateway-body";
@@ -20,6 +21,16 @@ pub fn pattern(len: usize) -> Bytes {
 /// The value of [`DIGEST_HEADER`] for a body: its length and FNV-1a 64-bit hash.
 pub fn digest(body: &[u8]) -> String {
     format!("{}:{:016x}", body.len(), fnv1a64(body))
+}
+
+/// [`digest`] as a header value, for the heads the `http`/`h2` crates build.
+pub fn digest_value(body: &[u8]) -> HeaderValue {
+    HeaderValue::from_str(&digest(body)).expect("digest is ASCII")
+}
+
+/// The whole [`DIGEST_HEADER`] line of a body, CRLF included, for heads written by hand.
+pub fn digest_line(body: &[u8]) -> String {
+    format!("{DIGEST_HEADER}: {}\r\n", digest(body))
 }
 
 /// Incremental FNV-1a, so a client can hash a body chunk by chunk without buffering it.

@@ -55,11 +55,10 @@ pub(crate) fn check_status(kind: &str, status: u8) -> Result<(), String> {
 /// The response head of a gRPC answer whose body is `message`: 200, `application/grpc`, the
 /// body digest.
 pub(crate) fn head(message: &Bytes) -> Response<()> {
-    let digest = HeaderValue::from_str(&body::digest(message)).expect("digest is ASCII");
     Response::builder()
         .status(200)
         .header(http::header::CONTENT_TYPE, "application/grpc")
-        .header(body::DIGEST_HEADER, digest)
+        .header(body::DIGEST_HEADER, body::digest_value(message))
         .body(())
         .expect("static head")
 }

@@ -373,10 +373,9 @@ pub(crate) fn ok_head(body_size: usize, keep_alive: bool, extra_headers: &[u8]) 
     let payload = body::pattern(body_size);
     let mut out = format!(
         "HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\ncontent-length: {}\r\n\
-         {}: {}\r\n{}",
+         {}{}",
         payload.len(),
-        body::DIGEST_HEADER,
-        body::digest(&payload),
+        body::digest_line(&payload),
         if keep_alive {
             ""
         } else {

@@ -178,12 +178,11 @@ impl DnsSpec {
     pub fn validate(&self) -> Result<(), String> {
         for (name, spec) in &self.0 {
             check_name(name)?;
-            let first = (spec.answer, &spec.a, &spec.aaaa, spec.ttl);
-            check_answer(name, first)?;
+            spec.fields().check(name)?;
             let mut previous: Option<Duration> = None;
             for step in &spec.schedule {
                 let at = format!("{name}: schedule step after {:?}", step.after);
-                check_answer(&at, (step.answer, &step.a, &step.aaaa, step.ttl))?;
+                step.fields().check(&at)?;
                 if previous.is_some_and(|p| step.after <= p) {
                     return Err(format!(
                         "{name}: schedule steps must be in increasing `after` order"
@@ -238,29 +237,13 @@ impl DnsSpec {
         &self,
         addr_of: &impl Fn(&str, &str) -> Option<Ipv4Addr>,
     ) -> Result<Zone, String> {
-        let records = |answer, a: &[Target], aaaa: &[Ipv6Addr], ttl: Duration| {
-            let a = a
-                .iter()
-                .map(|t| match t {
-                    Target::Ip(ip) => Ok(*ip),
-                    Target::Server { upstream, server } => addr_of(upstream, server)
-                        .ok_or_else(|| format!("no TCP server {upstream}.{server} for {t}")),
-                })
-                .collect::<Result<Vec<_>, String>>()?;
-            Ok::<_, String>(Records {
-                answer,
-                a,
-                aaaa: aaaa.to_vec(),
-                ttl: ttl.as_secs() as u32,
-            })
-        };
         let mut names = BTreeMap::new();
         for (name, spec) in &self.0 {
-            let first = records(spec.answer, &spec.a, &spec.aaaa, spec.ttl)?;
+            let first = spec.fields().resolve(addr_of)?;
             let steps = spec
                 .schedule
                 .iter()
-                .map(|s| Ok((s.after, records(s.answer, &s.a, &s.aaaa, s.ttl)?)))
+                .map(|s| Ok((s.after, s.fields().resolve(addr_of)?)))
                 .collect::<Result<Vec<_>, String>>()?;
             names.insert(name.to_ascii_lowercase(), Timeline { first, steps });
         }
@@ -271,32 +254,106 @@ impl DnsSpec {
 impl NameSpec {
     /// One line for `explain`: `A 127.0.0.2 (ttl 1s), then nxdomain after 500ms`.
     pub fn describe(&self) -> String {
-        let mut text = answer_text(self.answer, &self.a, &self.aaaa, self.ttl);
+        let mut text = self.fields().describe();
         for step in &self.schedule {
             let after = humantime_serde::re::humantime::format_duration(step.after);
-            let then = answer_text(step.answer, &step.a, &step.aaaa, step.ttl);
+            let then = step.fields().describe();
             text.push_str(&format!(", then {then} after {after}"));
         }
         text
     }
+
+    fn fields(&self) -> RecordFields<'_> {
+        RecordFields(self.answer, &self.a, &self.aaaa, self.ttl)
+    }
 }
 
-fn answer_text(answer: Answer, a: &[Target], aaaa: &[Ipv6Addr], ttl: Duration) -> String {
-    let kind = match answer {
-        Answer::Records => "records",
-        Answer::Nxdomain => "nxdomain",
-        Answer::Servfail => "servfail",
-        Answer::Timeout => "no reply",
-    };
-    if answer != Answer::Records {
-        return kind.to_string();
+impl NameStep {
+    fn fields(&self) -> RecordFields<'_> {
+        RecordFields(self.answer, &self.a, &self.aaaa, self.ttl)
     }
-    let v4 = a.iter().map(|t| format!("A {t}"));
-    let v6 = aaaa.iter().map(|ip| format!("AAAA {ip}"));
-    let records: Vec<String> = v4.chain(v6).collect();
-    match records.is_empty() {
-        true => "no records".to_string(),
-        false => format!("{} (ttl {}s)", records.join(", "), ttl.as_secs()),
+}
+
+/// The answer fields that a [`NameSpec`] and each of its [`NameStep`]s state alike, borrowed
+/// (`answer`, `a`, `aaaa`, `ttl`), so one function checks, resolves and describes either. The
+/// two structs keep their own copies of the fields: serde's `flatten` would switch off their
+/// `deny_unknown_fields`.
+#[derive(Debug, Clone, Copy)]
+struct RecordFields<'a>(Answer, &'a [Target], &'a [Ipv6Addr], Duration);
+
+impl RecordFields<'_> {
+    /// The answer with every server placeholder replaced by `addr_of(upstream, server)`.
+    fn resolve(self, addr_of: &impl Fn(&str, &str) -> Option<Ipv4Addr>) -> Result<Records, String> {
+        let RecordFields(answer, a, aaaa, ttl) = self;
+        let a = a
+            .iter()
+            .map(|t| match t {
+                Target::Ip(ip) => Ok(*ip),
+                Target::Server { upstream, server } => addr_of(upstream, server)
+                    .ok_or_else(|| format!("no TCP server {upstream}.{server} for {t}")),
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok(Records {
+            answer,
+            a,
+            aaaa: aaaa.to_vec(),
+            ttl: ttl.as_secs() as u32,
+        })
+    }
+
+    /// The answer for `explain`: `A 127.0.0.2 (ttl 1s)`, `nxdomain`, `no records`.
+    fn describe(self) -> String {
+        let RecordFields(answer, a, aaaa, ttl) = self;
+        let kind = match answer {
+            Answer::Records => "records",
+            Answer::Nxdomain => "nxdomain",
+            Answer::Servfail => "servfail",
+            Answer::Timeout => "no reply",
+        };
+        if answer != Answer::Records {
+            return kind.to_string();
+        }
+        let v4 = a.iter().map(|t| format!("A {t}"));
+        let v6 = aaaa.iter().map(|ip| format!("AAAA {ip}"));
+        let records: Vec<String> = v4.chain(v6).collect();
+        match records.is_empty() {
+            true => "no records".to_string(),
+            false => format!("{} (ttl {}s)", records.join(", "), ttl.as_secs()),
+        }
+    }
+
+    /// Reject an answer that cannot be served; `at` names it in the message.
+    fn check(self, at: &str) -> Result<(), String> {
+        let RecordFields(answer, a, aaaa, ttl) = self;
+        if answer != Answer::Records && !(a.is_empty() && aaaa.is_empty()) {
+            return Err(format!(
+                "{at}: `answer: {}` sends no records; drop `a`/`aaaa` or use `answer: records`",
+                serde_json::to_value(answer)
+                    .unwrap_or_default()
+                    .as_str()
+                    .unwrap_or("?")
+            ));
+        }
+        if ttl.subsec_nanos() != 0 {
+            return Err(format!(
+                "{at}: ttl {ttl:?} is not a whole number of seconds"
+            ));
+        }
+        let literal = a.iter().filter_map(|t| match t {
+            Target::Ip(ip) => Some(IpAddr::V4(*ip)),
+            Target::Server { .. } => None,
+        });
+        if let Some(ip) = literal
+            .chain(aaaa.iter().map(|ip| IpAddr::V6(*ip)))
+            .find(|ip| !ip.is_loopback())
+        {
+            return Err(format!(
+                "{at}: {ip} is not a loopback address: records must point at 127.0.0.0/8 or ::1 so \
+                 that no traffic leaves this machine; write `{{{{upstream.NAME.SERVER}}}}` for a \
+                 server of the scenario"
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -313,140 +370,5 @@ fn check_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn check_answer(
-    at: &str,
-    (answer, a, aaaa, ttl): (Answer, &Vec<Target>, &Vec<Ipv6Addr>, Duration),
-) -> Result<(), String> {
-    if answer != Answer::Records && !(a.is_empty() && aaaa.is_empty()) {
-        return Err(format!(
-            "{at}: `answer: {}` sends no records; drop `a`/`aaaa` or use `answer: records`",
-            serde_json::to_value(answer)
-                .unwrap_or_default()
-                .as_str()
-                .unwrap_or("?")
-        ));
-    }
-    if ttl.subsec_nanos() != 0 {
-        return Err(format!(
-            "{at}: ttl {ttl:?} is not a whole number of seconds"
-        ));
-    }
-    let literal = a.iter().filter_map(|t| match t {
-        Target::Ip(ip) => Some(IpAddr::V4(*ip)),
-        Target::Server { .. } => None,
-    });
-    if let Some(ip) = literal
-        .chain(aaaa.iter().map(|ip| IpAddr::V6(*ip)))
-        .find(|ip| !ip.is_loopback())
-    {
-        return Err(format!(
-            "{at}: {ip} is not a loopback address: records must point at 127.0.0.0/8 or ::1 so \
-             that no traffic leaves this machine; write `{{{{upstream.NAME.SERVER}}}}` for a \
-             server of the scenario"
-        ));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse(yaml: &str) -> Result<DnsSpec, serde_saphyr::Error> {
-        serde_saphyr::from_str(yaml)
-    }
-
-    #[test]
-    fn records_off_loopback_are_refused() {
-        for records in ["a: [10.0.0.5]", "aaaa: [\"2001:db8::1\"]"] {
-            let spec = parse(&format!("app.internal: {{ {records} }}")).unwrap();
-            let err = spec.validate().unwrap_err();
-            assert!(
-                err.contains("is not a loopback address"),
-                "{records}: {err}"
-            );
-        }
-        let spec = parse("app.internal: { a: [127.0.0.9], aaaa: [\"::1\"] }").unwrap();
-        assert_eq!(spec.validate(), Ok(()));
-    }
-
-    #[test]
-    fn reads_servers_literals_and_schedules() {
-        let spec = parse(
-            "app.internal:\n  a: ['{{upstream.app.blue}}', 127.0.0.7]\n  ttl: 2s\n  schedule:\n    \
-             - { after: 3s, a: ['{{ upstream.app.green }}'] }\ngone.internal: { answer: nxdomain }\n",
-        )
-        .unwrap();
-        spec.validate().unwrap();
-        let app = &spec.0["app.internal"];
-        assert_eq!(app.a[1], Target::Ip(Ipv4Addr::new(127, 0, 0, 7)));
-        assert_eq!(app.ttl, Duration::from_secs(2));
-        assert_eq!(
-            app.schedule[0].ttl,
-            default_ttl(),
-            "a step states the whole answer"
-        );
-        let servers = spec.servers();
-        assert_eq!(
-            servers,
-            [
-                ("app".into(), "blue".into()),
-                ("app".into(), "green".into())
-            ]
-        );
-        assert_eq!(spec.0["gone.internal"].answer, Answer::Nxdomain);
-        assert_eq!(
-            app.describe(),
-            "A {{upstream.app.blue}}, A 127.0.0.7 (ttl 2s), then A {{upstream.app.green}} \
-             (ttl 30s) after 3s"
-        );
-        assert_eq!(spec.0["gone.internal"].describe(), "nxdomain");
-    }
-
-    #[test]
-    fn a_bad_address_is_an_error_at_its_line_and_column() {
-        let err = parse("app.internal:\n  ttl: 1s\n  a: [127.0.0.300]\n").unwrap_err();
-        let loc = err.location().expect("serde-saphyr locates the value");
-        assert_eq!(loc.line(), 3, "{err}");
-        assert!(err.to_string().contains("not an IPv4 address"), "{err}");
-        let err = parse("app.internal:\n  aaaa: [127.0.0.1]\n").unwrap_err();
-        assert_eq!(err.location().map(|l| l.line()), Some(2), "{err}");
-        assert!(parse("x.internal:\n  a: ['{{upstream.app}}']\n").is_err());
-    }
-
-    #[test]
-    fn unservable_data_is_refused() {
-        let bad = [
-            "App.Internal: { a: [127.0.0.1] }",
-            "a..b: { a: [127.0.0.1] }",
-            "x.internal: { answer: servfail, a: [127.0.0.1] }",
-            "x.internal: { ttl: 1500ms }",
-            "x.internal: { schedule: [{ after: 2s }, { after: 1s }] }",
-        ];
-        for yaml in bad {
-            let spec = parse(yaml).unwrap();
-            assert!(spec.validate().is_err(), "{yaml}");
-        }
-    }
-
-    #[test]
-    fn servers_resolve_to_their_addresses_and_hosts_list_the_first_answers() {
-        let spec = parse(
-            "app.internal: { a: ['{{upstream.app.blue}}'] }\nlate.internal: { schedule: \
-             [{ after: 1s, a: [127.0.0.1] }] }\nbad.internal: { answer: servfail }\n",
-        )
-        .unwrap();
-        let addr_of = |u: &str, s: &str| {
-            (u, s)
-                .eq(&("app", "blue"))
-                .then_some(Ipv4Addr::new(127, 0, 0, 2))
-        };
-        let hosts = spec.hosts_file(&addr_of);
-        assert!(hosts.contains("127.0.0.2 app.internal\n"), "{hosts}");
-        assert!(
-            !hosts.contains("late.internal") && !hosts.contains("bad.internal"),
-            "{hosts}"
-        );
-        assert!(spec.resolve(&|_: &str, _: &str| None).is_err());
-    }
-}
+mod tests;

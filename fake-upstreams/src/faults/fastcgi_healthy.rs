@@ -152,9 +152,7 @@ pub(crate) fn ok_head(body_size: usize, content_length: bool, extra_headers: &[u
     if content_length {
         out.extend_from_slice(format!("Content-Length: {}\r\n", payload.len()).as_bytes());
     }
-    out.extend_from_slice(
-        format!("{}: {}\r\n", body::DIGEST_HEADER, body::digest(&payload)).as_bytes(),
-    );
+    out.extend_from_slice(body::digest_line(&payload).as_bytes());
     out.extend_from_slice(extra_headers);
     out.extend_from_slice(b"\r\n");
     out

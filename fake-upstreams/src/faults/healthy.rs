@@ -117,8 +117,7 @@ impl Healthy {
             headers.append(name, value);
         }
         let body = body::pattern(self.body_size.as_usize());
-        let digest = HeaderValue::from_str(&body::digest(&body)).expect("digest is ASCII");
-        headers.insert(body::DIGEST_HEADER, digest);
+        headers.insert(body::DIGEST_HEADER, body::digest_value(&body));
         headers.insert(http::header::CONTENT_LENGTH, HeaderValue::from(body.len()));
         Ok(Prepared {
             status,

@@ -14,6 +14,7 @@ mod placeholder;
 mod shape;
 mod share;
 mod stages;
+mod validate;
 mod versions;
 mod websocket;
 mod witness_expect;
@@ -32,13 +33,14 @@ use serde::{Deserialize, Serialize};
 
 pub use config_text::{config_diff, config_text, fragments_text};
 pub use expect::{CounterExpect, Expect, LogExpect, Window};
-pub use file::{LoadedScenario, MAX_NAME, discover, is_slug, load_file, load_text};
+pub use file::{LoadedScenario, discover, load_file, load_text};
 pub use listens::first_non_loopback_listen;
 pub use pattern::{LogPattern, Matcher};
 pub use placeholder::{Addresses, expand};
 pub use shape::{MAX_RATE, Ramp, Rate, Step};
 pub use share::{Cmp, ShareExpr, Unit};
 pub use stages::{MAX_STAGES, Stages};
+pub use validate::{MAX_NAME, is_slug};
 pub use versions::VersionRange;
 pub use websocket::{SOCKET_ENDS, SocketKey, WebSocketTraffic};
 pub use witness_expect::{

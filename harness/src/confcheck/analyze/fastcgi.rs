@@ -153,23 +153,14 @@ pub fn document_root<'a>(locations: impl IntoIterator<Item = &'a FastcgiLocation
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::first_location;
     use super::*;
-    use crate::nginxconf::{Node, parse};
 
     /// The FastCGI location of the first `fastcgi_pass` in `conf`'s first server.
     fn at_pass(conf: &str) -> FastcgiLocation {
-        let nodes = parse(conf, std::path::Path::new("t.conf")).unwrap();
-        let http = nodes
-            .iter()
-            .find_map(|n| match n {
-                Node::Directive(d) if d.name == "http" => Some(d),
-                _ => None,
-            })
-            .unwrap();
-        let server = http.children().find(|d| d.name == "server").unwrap();
-        let scope = FcgiScope::default().enter(http).enter(server);
-        let loc = server.children().find(|d| d.name == "location").unwrap();
-        scope.enter(loc).location()
+        let [http, server, location] = first_location(conf);
+        let scope = FcgiScope::default().enter(&http).enter(&server);
+        scope.enter(&location).location()
     }
 
     #[test]

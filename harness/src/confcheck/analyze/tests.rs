@@ -1,9 +1,26 @@
-//! What `analyze` finds in the realistic shop fixture.
+//! What `analyze` finds in the realistic shop fixture and the protocol fixtures, and the
+//! config-text helper the protocol modules' own tests share.
 
 use std::path::Path;
 
 use super::*;
-use crate::nginxconf::load;
+use crate::nginxconf::{Node, load, parse};
+
+/// The `http` block of `conf`, its first `server` and that server's first `location`, in
+/// that order: what a scope-reading test enters one after the other.
+pub(super) fn first_location(conf: &str) -> [Directive; 3] {
+    let nodes = parse(conf, Path::new("t.conf")).unwrap();
+    let http = nodes
+        .iter()
+        .find_map(|n| match n {
+            Node::Directive(d) if d.name == "http" => Some(d),
+            _ => None,
+        })
+        .unwrap();
+    let server = http.children().find(|d| d.name == "server").unwrap();
+    let location = server.children().find(|d| d.name == "location").unwrap();
+    [http.clone(), server.clone(), location.clone()]
+}
 
 fn shop() -> Analysis {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/nginx/shop-backup.conf");

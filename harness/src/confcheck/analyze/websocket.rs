@@ -178,23 +178,14 @@ impl WsScope {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::first_location;
     use super::*;
-    use crate::nginxconf::{Node, parse};
 
     /// What the first location of `conf`'s first server does with an upgrade.
     fn at_pass(conf: &str) -> Option<WebSocketLocation> {
-        let nodes = parse(conf, std::path::Path::new("t.conf")).unwrap();
-        let http = nodes
-            .iter()
-            .find_map(|n| match n {
-                Node::Directive(d) if d.name == "http" => Some(d),
-                _ => None,
-            })
-            .unwrap();
-        let server = http.children().find(|d| d.name == "server").unwrap();
-        let scope = WsScope::default().enter(http).enter(server);
-        let loc = server.children().find(|d| d.name == "location").unwrap();
-        scope.enter(loc).location()
+        let [http, server, location] = first_location(conf);
+        let scope = WsScope::default().enter(&http).enter(&server);
+        scope.enter(&location).location()
     }
 
     const MAP: &str = "map $http_upgrade $connection_upgrade { default upgrade; '' close; }";
@@ -274,18 +265,14 @@ mod tests {
 
     #[test]
     fn a_connection_upgrade_alone_is_noted_not_played_as_websocket() {
-        let nodes = parse(
+        let [http, server, location] = first_location(
             "http { server { location / { proxy_http_version 1.1; \
              proxy_set_header Connection $connection_upgrade; proxy_pass http://app; } } }",
-            std::path::Path::new("t.conf"),
-        )
-        .unwrap();
-        let Node::Directive(http) = &nodes[0] else {
-            panic!("http first");
-        };
-        let server = http.children().next().unwrap();
-        let loc = server.children().next().unwrap();
-        let scope = WsScope::default().enter(http).enter(server).enter(loc);
+        );
+        let scope = WsScope::default()
+            .enter(&http)
+            .enter(&server)
+            .enter(&location);
         assert_eq!(scope.location(), None);
         assert!(scope.connection_only().unwrap().contains("played as HTTP"));
     }
