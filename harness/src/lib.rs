@@ -19,6 +19,7 @@ pub mod exit;
 pub mod fault_table;
 pub mod fixes;
 pub mod guard;
+pub mod hints;
 pub mod input_error;
 pub mod load;
 pub mod names;

@@ -1,7 +1,9 @@
 //! The terminal output of `explain`: a scenario's story wrapped to 96 columns, its guide step,
 //! its servers and faults, and each phase's config as a unified diff against the phase before
-//! (upstream addresses shown symbolically).
+//! (upstream addresses shown symbolically), then the progressive hints; [`hint_text`] is the
+//! one place a hint becomes text (`explain`, `verify`).
 
+use crate::hints::{Hint, hints};
 use crate::scenario::{Scenario, config_diff, config_text};
 
 /// The explanation as text.
@@ -49,7 +51,21 @@ pub fn explain(s: &Scenario) -> String {
         }
         previous = Some((phase.name.clone(), text));
     }
+    let all = hints(s);
+    out.push_str("\nHints (progressive; the last is the solution):\n");
+    for (i, h) in all.iter().enumerate() {
+        out.push_str(&indent(&hint_text(i + 1, all.len(), h)));
+    }
     out
+}
+
+/// `Hint 2/4 — The error.log line: Look for ...`; a multi-line text (a diff) goes below.
+pub fn hint_text(number: usize, total: usize, h: &Hint) -> String {
+    let head = format!("Hint {number}/{total} — {}:", h.title);
+    match h.text.trim_end().split_once('\n') {
+        None => format!("{head} {}\n", h.text.trim()),
+        Some(_) => format!("{head}\n{}", indent(h.text.trim_end())),
+    }
 }
 
 fn indent(text: &str) -> String {

@@ -81,6 +81,21 @@ pub struct Scenario {
     pub traffic: Stages,
     /// Phases in the order they run.
     pub phases: Vec<Phase>,
+    /// Progressive hints for learners (`explain`, `verify`, `demo`, `handout`), first to last,
+    /// the last usually the solution. Without it they are derived from the story, the guide
+    /// step, the first phase's expectations and the config diff to the last phase.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hints: Vec<WrittenHint>,
+}
+
+/// One hint as a scenario file writes it: a short title and the hint itself.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WrittenHint {
+    /// A few words, e.g. `The error.log line`.
+    pub title: String,
+    /// The hint: a sentence or two, or a config snippet.
+    pub text: String,
 }
 
 /// The fault and the error.log lines a scenario reproduces and fixes. `check` names the

@@ -113,6 +113,12 @@ pub(super) fn check(path: &Path, source: &str, s: &Scenario) -> Result<(), Input
             }
         })?;
     }
+    if let Some(i) =
+        (s.hints.iter()).position(|h| h.title.trim().is_empty() || h.text.trim().is_empty())
+    {
+        return Err(err("hints:", format!("hint {} has an empty title or text", i + 1))
+            .with_hint("each hint is `{ title: A FEW WORDS, text: THE HINT }`; leave `hints:` out to have them derived"));
+    }
     let fragments = [&s.config.http, &s.config.location];
     for text in fragments {
         expand(text, &addrs).map_err(|e| {
