@@ -21,6 +21,7 @@ pub mod fixes;
 pub mod guard;
 pub mod hints;
 pub mod input_error;
+pub mod learner;
 pub mod load;
 pub mod names;
 pub mod nginx;

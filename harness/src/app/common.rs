@@ -43,7 +43,7 @@ pub(super) fn check_configs(jobs: &[Job<'_>], s: &CheckSettings) -> Result<Vec<C
             crate::errln!("error: {msg}");
             Exit::Infrastructure
         })?;
-    let root = work_root();
+    let root = work_root("check");
     let cancel = CancellationToken::new();
     let result = runtime.block_on(async {
         guard::cancel_on_signals(cancel.clone());
@@ -175,17 +175,20 @@ fn error_text(e: &CheckError) -> String {
     }
 }
 
-/// A fresh folder for the check's run folders, which hold copies of the user's config: others
-/// may pass through it (nginx's workers reach their temp folders inside) but not list it, and
-/// the guard removes it on the exit paths that skip normal teardown (second signal, panic).
-fn work_root() -> PathBuf {
+/// A fresh folder for the run folders of `check`, `verify` or `handout` (`kind`), which hold
+/// copies of the user's config: others may pass through it (nginx's workers reach their temp
+/// folders inside) but not list it, and the guard removes it on the exit paths that skip
+/// normal teardown (second signal, panic).
+pub(super) fn work_root(kind: &str) -> PathBuf {
     use std::os::unix::fs::DirBuilderExt;
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
-    let root =
-        std::env::temp_dir().join(format!("badgateway-check-{}-{nanos:x}", std::process::id()));
+    let root = std::env::temp_dir().join(format!(
+        "badgateway-{kind}-{}-{nanos:x}",
+        std::process::id()
+    ));
     let _ = std::fs::DirBuilder::new().mode(0o711).create(&root);
     guard::register_cleanup(&root.display().to_string(), |dir| {
         let _ = std::fs::remove_dir_all(dir);

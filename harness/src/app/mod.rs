@@ -6,12 +6,15 @@ mod common;
 mod compare;
 mod diagnose;
 mod explain;
+mod handout;
+mod lab;
 mod list;
 mod load;
 mod report;
 mod run;
 mod schema;
 mod validate;
+mod verify;
 
 use crate::cli::{Cli, Command};
 use crate::exit::Exit;
@@ -32,6 +35,8 @@ pub fn execute(cli: Cli) -> Exit {
         Command::Report(args) => report::report(&args),
         Command::Schema(args) => schema::schema(&args),
         Command::Load(args) => load::load(&args),
+        Command::Verify(args) => verify::verify(&args),
+        Command::Handout(args) => handout::handout(&args),
     }
 }
 
@@ -41,6 +46,24 @@ fn load_scenarios(paths: &[std::path::PathBuf]) -> Result<Vec<LoadedScenario>, E
         crate::errln!("{e}");
         Exit::BadInput
     })
+}
+
+/// The scenario called `name`, or the error naming the known ones.
+fn find_scenario<'a>(
+    scenarios: &'a [LoadedScenario],
+    name: &str,
+) -> Result<&'a LoadedScenario, Exit> {
+    scenarios
+        .iter()
+        .find(|l| l.scenario.name == name)
+        .ok_or_else(|| {
+            let names: Vec<&str> = scenarios.iter().map(|l| l.scenario.name.as_str()).collect();
+            crate::errln!(
+                "error: no scenario named `{name}`\n  hint: known scenarios: {}",
+                names.join(", ")
+            );
+            Exit::BadInput
+        })
 }
 
 /// A multi-threaded tokio runtime for commands that start servers.

@@ -1,6 +1,7 @@
 //! Command-line arguments of `badgateway` (clap derive). Parsing only; `app` acts on them.
 
 pub mod checks;
+pub mod lab;
 pub mod load;
 pub mod reports;
 
@@ -38,6 +39,10 @@ pub enum Command {
     Schema(crate::cli::reports::SchemaArgs),
     /// Drive load at a loopback URL; print requests/s and latency percentiles.
     Load(crate::cli::load::LoadArgs),
+    /// Run your own fix against a scenario's fault: OK, or NO with what differed and a hint.
+    Verify(crate::cli::lab::VerifyArgs),
+    /// Write a Markdown handout per scenario (story, symptom, hints, fix, timeline SVG).
+    Handout(crate::cli::lab::HandoutArgs),
 }
 
 /// Scenario files or folders; the bundled `scenarios/` when none are given.

@@ -13,6 +13,7 @@ pub mod confcheck;
 pub mod diagnose_text;
 pub mod explain_text;
 mod format;
+pub mod handout;
 pub mod html;
 pub mod json;
 pub mod junit;
@@ -24,6 +25,7 @@ pub mod requests;
 #[cfg(test)]
 pub(crate) mod sample;
 pub mod terminal;
+pub mod verify_text;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;

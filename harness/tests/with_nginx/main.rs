@@ -16,6 +16,7 @@ mod config_check_websocket;
 mod config_corpus;
 mod diagnose_logs;
 mod dns;
+mod lab;
 mod process_cleanup;
 mod reports_e2e;
 mod scenarios_e2e;

@@ -4,7 +4,7 @@
 //! the outcome histogram, latency, the upstream counters, the config diff against the
 //! previous phase and the error.log grouped by message. All text is escaped.
 
-mod chart;
+pub mod chart;
 mod parts;
 
 use std::fmt::Write;
