@@ -67,6 +67,16 @@ fn run(args: &VerifyArgs, loaded: &LoadedScenario, fixed: &Phase, phase: &Phase)
         Err(exit) => return exit,
     };
     let s = &loaded.scenario;
+    let version = lab.nginx().version().to_string();
+    if !fixed.applies_to(&version) {
+        crate::errln!(
+            "error: phase `{}` records the behaviour of other nginx versions than {version}, \
+             which skips it\n  hint: pick another phase with --phase, or that nginx with --nginx",
+            fixed.name
+        );
+        lab.finish(false);
+        return Exit::BadInput;
+    }
     let attempt = lab.attempt(&s.name);
     let opts = &lab.opts;
     let result = lab.block_on(|cancel| async move {
