@@ -302,6 +302,24 @@ mod tests {
     }
 
     #[test]
+    fn a_hints_list_in_the_file_is_read_in_order() {
+        let text = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../scenarios/upstream-down.yaml"),
+        )
+        .unwrap()
+            + "hints:\n  - { title: First, text: Look at the clients. }\n  - title: Then\n    text: |\n      server ... backup;\n";
+        let s = crate::scenario::load_text(std::path::Path::new("s.yaml"), &text).unwrap();
+        assert_eq!(
+            hints(&s),
+            vec![
+                hint("First", "Look at the clients."),
+                hint("Then", "server ... backup;")
+            ]
+        );
+    }
+
+    #[test]
     fn changed_lines_name_their_directive_and_block() {
         let old = "upstream app {\n    server a;\n}\nproxy_pass http://app;\n";
         let new = "upstream app {\n    server a;\n    keepalive 8;\n}\nproxy_pass http://app;\nproxy_http_version 1.1;\n";

@@ -61,6 +61,8 @@ fn symptom(out: &mut String, s: &Scenario, broken: Option<&PhaseResult>) {
     let Some(p) = broken else { return };
     let _ = writeln!(out, "## The symptom\n");
     if let Some(msg) = &p.config_rejected {
+        // The run folder is gone once the page is read: name the file alone.
+        let msg = msg.replace(&format!("{}/", p.run_dir.display()), "");
         let _ = writeln!(
             out,
             "`nginx -t` refuses the config (phase `{}`):\n\n```text\n{}\n```\n",
