@@ -83,6 +83,10 @@ fn run(args: &VerifyArgs, loaded: &LoadedScenario, fixed: &Phase, phase: &Phase)
         crate::runner::run_phase(s, phase, opts, &attempt, &cancel).await
     });
     let hints = crate::hints::hints(s);
+    let refused_line = result.config_rejected.as_deref().and_then(|msg| {
+        let conf = std::fs::read_to_string(result.run_dir.join("nginx.conf")).ok()?;
+        refused_line(msg, &conf)
+    });
     let shown = crate::report::verify_text::Verified {
         scenario: s,
         fixed,
@@ -90,6 +94,7 @@ fn run(args: &VerifyArgs, loaded: &LoadedScenario, fixed: &Phase, phase: &Phase)
         nginx: lab.nginx().version(),
         hints: &hints,
         hint: args.hint as usize,
+        refused_line,
     };
     crate::out!("{}", crate::report::verify_text::render(&shown));
     lab.finish(args.keep);
@@ -99,5 +104,31 @@ fn run(args: &VerifyArgs, loaded: &LoadedScenario, fixed: &Phase, phase: &Phase)
     match result.verdict {
         Verdict::Error => Exit::Infrastructure,
         v => Exit::from_verdict(v),
+    }
+}
+
+/// The line of the rendered `conf` that nginx's refusal `msg` names (`... nginx.conf:27`),
+/// trimmed: the learner's own line, shown since the run folder is removed.
+fn refused_line(msg: &str, conf: &str) -> Option<String> {
+    let after = &msg[msg.find("nginx.conf:")? + "nginx.conf:".len()..];
+    let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+    let line = conf
+        .lines()
+        .nth(digits.parse::<usize>().ok()?.checked_sub(1)?)?;
+    Some(line.trim().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_refusal_names_the_line_of_the_rendered_config() {
+        let msg = "[emerg] 1#1: unknown directive \"proxy_bogus\" in /tmp/x/nginx.conf:2\n";
+        let conf = "http {\n    proxy_bogus on;\n}\n";
+        assert_eq!(
+            super::refused_line(msg, conf).as_deref(),
+            Some("proxy_bogus on;")
+        );
+        assert_eq!(super::refused_line("no line here", conf), None);
+        assert_eq!(super::refused_line("nginx.conf:0", conf), None);
     }
 }

@@ -16,6 +16,8 @@ pub struct Verified<'a> {
     pub nginx: &'a str,
     pub hints: &'a [Hint],
     pub hint: usize,
+    /// The config line `nginx -t` refused, when it refused one.
+    pub refused_line: Option<String>,
 }
 
 /// The verdict as text.
@@ -61,6 +63,9 @@ pub fn render(v: &Verified<'_>) -> String {
         );
         for line in msg.lines() {
             let _ = writeln!(out, "    {line}");
+        }
+        if let Some(line) = &v.refused_line {
+            let _ = writeln!(out, "  the line it refused: {line}");
         }
     }
     // With the config refused, every other check failed for that one reason.

@@ -64,6 +64,10 @@ fn verify_says_ok_to_a_correct_fix_and_no_with_checks_and_hint_to_a_wrong_one() 
         shown.contains("unknown directive \"proxy_bogus\""),
         "{shown}"
     );
+    assert!(
+        shown.contains("the line it refused: proxy_bogus on;"),
+        "{shown}"
+    );
 
     let out = verify("--config", "/nonexistent/fix.conf", &[]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
