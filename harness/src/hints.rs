@@ -49,9 +49,13 @@ fn hint(title: &str, text: impl Into<String>) -> Hint {
 fn symptom(s: &Scenario) -> Option<Hint> {
     let broken = s.phases.first()?;
     let expect = &broken.expect;
-    let seen: Vec<String> = (expect.outcomes.iter())
-        .filter(|(_, share)| says_some(share))
-        .map(|(outcome, share)| format!("{outcome} ({})", share_words(share)))
+    let requests = (expect.outcomes.iter()).map(|(o, share)| (o.to_string(), share, "request"));
+    let sockets = (expect.sockets.iter())
+        .map(|(key, share)| (format!("sockets `{}`", key.as_str()), share, "socket"));
+    let seen: Vec<String> = requests
+        .chain(sockets)
+        .filter(|(_, share, _)| says_some(share))
+        .map(|(what, share, noun)| format!("{what} ({})", share_words(share, noun)))
         .collect();
     let about = broken.about.as_deref().map(str::trim);
     let text = if expect.config_rejected.is_some() {
@@ -79,8 +83,8 @@ fn says_some(share: &ShareExpr) -> bool {
     }
 }
 
-/// `100% of requests`, `at least 95% of requests`, `at least 1 request`.
-fn share_words(share: &ShareExpr) -> String {
+/// `100% of requests`, `at least 95% of requests`, `at least 1 request` (`noun`: request).
+fn share_words(share: &ShareExpr, noun: &str) -> String {
     let shown = share.to_string();
     let number = shown.trim_start_matches(['>', '=', ' ']);
     let op = match share.op {
@@ -89,9 +93,9 @@ fn share_words(share: &ShareExpr) -> String {
         _ => "",
     };
     match number.ends_with('%') {
-        true => format!("{op}{number} of requests"),
-        false if share.value == 1.0 => format!("{op}{number} request"),
-        false => format!("{op}{number} requests"),
+        true => format!("{op}{number} of {noun}s"),
+        false if share.value == 1.0 => format!("{op}{number} {noun}"),
+        false => format!("{op}{number} {noun}s"),
     }
 }
 
