@@ -77,45 +77,51 @@ fn split(
     mut nginx: NginxSettings,
     back: &dyn Fn(&[Node]) -> String,
 ) -> Result<Fix, InputError> {
-    let at = |needle: &str, msg: String| InputError::at_text(path, source, needle, msg);
+    // Positions of the parsed text: expanding placeholders changes no line numbers.
+    let at = |d: &crate::nginxconf::Directive, message: String, hint: &str| {
+        let e = crate::nginxconf::ParseError {
+            file: path.to_path_buf(),
+            line: d.at.line,
+            col: d.at.col,
+            message,
+            hint: hint.to_string(),
+        };
+        e.to_input_error(Some(source))
+    };
     let (mut http, mut location) = (Vec::new(), None);
     for node in nodes {
         let Node::Directive(d) = &node else {
             http.push(node);
             continue;
         };
-        let number = |i: usize| d.arg(i).and_then(|a| a.parse::<u32>().ok());
+        let number = |c: &crate::nginxconf::Directive| c.arg(0).and_then(|a| a.parse::<u32>().ok());
         match (d.name.as_str(), &d.block) {
             ("http" | "server", Some(_)) => {
-                return Err(
-                    at(&d.name, format!("`{} {{ }}` in a --config file", d.name)).with_hint(
-                        "--config takes what goes inside nginx's http { }: directives such as \
-                         `upstream app { ... }` and one `location / { ... }`; badgateway's \
-                         skeleton has the http and server blocks (see README: verify)",
-                    ),
-                );
+                return Err(at(
+                    d,
+                    format!("`{} {{ }}` in a --config file", d.name),
+                    "--config takes what goes inside nginx's http { }: directives such as \
+                     `upstream app { ... }` and one `location / { ... }`; badgateway's \
+                     skeleton has the http and server blocks (see README: verify)",
+                ));
             }
             ("location", Some(body)) if d.arg(0).as_deref() == Some("/") && d.args.len() == 1 => {
                 if location.replace(back(body)).is_some() {
-                    return Err(at("location", "two `location / { }` blocks".into())
-                        .with_hint("write the location / you want tested once"));
+                    let hint = "write the location / you want tested once";
+                    return Err(at(d, "a second `location / { }` block".into(), hint));
                 }
             }
-            ("worker_processes", None) if number(0).is_some() => {
-                nginx.worker_processes = number(0).expect("checked");
+            ("worker_processes", None) if number(d).is_some() => {
+                nginx.worker_processes = number(d).expect("checked");
             }
             ("events", Some(_)) => {
-                let wc = d.children().find(|c| c.name == "worker_connections");
-                match wc.and_then(|c| c.arg(0)).and_then(|a| a.parse().ok()) {
-                    Some(n) => nginx.worker_connections = n,
-                    None => {
-                        return Err(at(
-                            "events",
-                            "`events { }` without a worker_connections number".into(),
-                        )
-                        .with_hint(
-                            "write `events { worker_connections N; }`, or leave events out",
-                        ));
+                for c in d.children() {
+                    match (c.name.as_str(), number(c)) {
+                        ("worker_connections", Some(n)) => nginx.worker_connections = n,
+                        _ => {
+                            let hint = "badgateway's skeleton takes `events { worker_connections N; }` alone";
+                            return Err(at(c, format!("`{}` in events", c.name), hint));
+                        }
                     }
                 }
             }
@@ -239,6 +245,8 @@ mod tests {
             e.to_string().contains("`http { }` in a --config file"),
             "{e}"
         );
+        let e = read_text(FixFile::Config, "# tuned\nevents {\n    use epoll;\n}\n").unwrap_err();
+        assert_eq!(e.position, Some((3, 5)), "{e}");
         let missing = read(
             &upstream_down(),
             &FixFile::Config("/nonexistent/fix.conf".into()),

@@ -20,3 +20,4 @@ mod load_stages;
 mod load_websocket;
 mod malformed;
 mod schemas;
+mod verify_input;
