@@ -4,8 +4,9 @@
 //! the outcome histogram, latency, the upstream counters, the config diff against the
 //! previous phase and the error.log grouped by message. All text is escaped.
 
-mod chart;
+pub mod chart;
 mod parts;
+mod prose;
 
 use std::fmt::Write;
 
@@ -132,15 +133,15 @@ fn scenario(out: &mut String, s: &ScenarioResult, repeat: u32) {
     let _ = write!(
         out,
         "<section class=\"scenario\" id=\"{}\"><h2>{}{attempt} {}</h2><p class=\"title\">{}</p>\
-         <p class=\"guide\"><strong>Guide step:</strong> {}</p><p class=\"story\">{}</p>\
+         <div class=\"guide\"><strong>Guide step</strong>{}</div><div class=\"story\">{}</div>\
          <p class=\"muted\">{} · nginx {} · seed {} · {:.1} s · <a href=\"#index\">back to the \
          index</a></p>",
         anchor(s),
         esc(&s.name),
         verdict(s.verdict),
         esc(&s.title),
-        esc(s.guide_step.trim()),
-        esc(s.story.trim()),
+        prose::render(&s.guide_step),
+        prose::render(&s.story),
         esc(&s.file.display().to_string()),
         esc(&s.nginx_version),
         s.seed,
@@ -166,7 +167,7 @@ fn phase(out: &mut String, p: &PhaseResult, previous: Option<&PhaseResult>) {
         verdict(p.verdict)
     );
     if let Some(about) = &p.about {
-        let _ = write!(out, "<p>{}</p>", esc(about.trim()));
+        let _ = write!(out, "<div class=\"about\">{}</div>", prose::render(about));
     }
     if let Some(err) = &p.error {
         let _ = write!(out, "<p class=\"bad\">Harness error: {}</p>", esc(err));
