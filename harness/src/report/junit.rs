@@ -129,7 +129,7 @@ fn phase_out(p: &PhaseResult) -> String {
         (Some(load), None) => format!("outcomes: {}\n", crate::check::histogram(load)),
         (None, None) => "no traffic\n".to_string(),
     };
-    for m in &p.log.messages {
+    for m in p.log.for_people().0 {
         out.push_str(&format!("[{}] ×{} {}\n", m.level, m.count, m.message));
     }
     out
