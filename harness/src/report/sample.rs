@@ -28,7 +28,7 @@ fn check(what: &str, passed: bool, evidence: &[&str]) -> Check {
     }
 }
 
-fn load() -> LoadReport {
+pub fn load() -> LoadReport {
     let bucket = |start_ms, o, n| TimelineBucket {
         start_ms,
         counts: BTreeMap::from([(o, n)]),
@@ -83,7 +83,12 @@ fn phase(name: &str, verdict: Verdict, checks: Vec<Check>, config: &str) -> Phas
         nginx_port: Some(8080),
         config_rejected: None,
         load: Some(load()),
-        upstreams: BTreeMap::from([("app.primary".to_string(), counters)]),
+        upstreams: BTreeMap::from([
+            ("app.primary".to_string(), counters),
+            ("app.spare".to_string(), CounterSnapshot::default()),
+        ]),
+        servers_used: Some(vec!["app.primary".into()]),
+        fault_windows: Vec::new(),
         dns_queries: BTreeMap::new(),
         evidence: Default::default(),
         log: LogSummary {
@@ -123,6 +128,7 @@ fn scenario(
         phases,
         checks,
         retried: false,
+        skipped: Vec::new(),
     }
 }
 

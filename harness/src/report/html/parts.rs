@@ -112,8 +112,14 @@ pub fn latency(load: &LoadReport) -> String {
     )
 }
 
-/// What each fake server saw: connections, requests, fired, over_limit (and TLS handshakes).
-pub fn counters(upstreams: &BTreeMap<String, CounterSnapshot>) -> String {
+/// What each fake server the phase uses saw: connections, requests, fired, over_limit (and
+/// TLS handshakes). A server the phase's config does not name (`used`) is left out unless
+/// something reached it anyway.
+pub fn counters(upstreams: &BTreeMap<String, CounterSnapshot>, used: Option<&[String]>) -> String {
+    let shown = |name: &String, c: &CounterSnapshot| {
+        used.is_none_or(|u| u.contains(name)) || c.connections + c.requests > 0
+    };
+    let upstreams: Vec<_> = upstreams.iter().filter(|(n, c)| shown(n, c)).collect();
     if upstreams.is_empty() {
         return String::new();
     }
