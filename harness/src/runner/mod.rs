@@ -288,6 +288,7 @@ pub async fn run_scenario(
         emit(opts, || events::Event::PhaseStarted {
             key: key.clone(),
             planned: s.traffic_for(phase).requests(),
+            duration: s.traffic_for(phase).duration(),
             live: attempt.live.subscribe(),
         });
         let result = run_phase(s, phase, opts, attempt, cancel).await;
