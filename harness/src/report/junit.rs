@@ -151,11 +151,7 @@ mod tests {
 
     #[test]
     fn a_gated_phase_is_a_skipped_case_with_the_reason() {
-        let mut result = sample::result();
-        result.scenarios[0].skipped = vec![crate::result::SkippedPhase {
-            name: "new-behaviour".into(),
-            reason: "needs nginx >=1.29.7; this is 1.22.1".into(),
-        }];
+        let result = sample::with_skipped_phase();
         let xml = render(&result);
         let report = Report::deserialize_from_str(&xml).expect("valid JUnit XML");
         let case = (report.test_suites[0].test_cases.iter())

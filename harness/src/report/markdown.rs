@@ -171,11 +171,7 @@ mod tests {
 
     #[test]
     fn gated_phases_are_listed_as_skipped() {
-        let mut result = sample::result();
-        result.scenarios[0].skipped = vec![crate::result::SkippedPhase {
-            name: "new-behaviour".into(),
-            reason: "needs nginx >=1.29.7; this is 1.22.1".into(),
-        }];
+        let result = sample::with_skipped_phase();
         let md = render(&result);
         assert!(
             md.contains("<br>⏭️ new-behaviour: skipped (needs nginx >=1.29.7; this is 1.22.1)")

@@ -271,11 +271,7 @@ mod tests {
 
     #[test]
     fn gated_phases_are_listed_as_skipped() {
-        let mut result = sample::result();
-        result.scenarios[0].skipped = vec![SkippedPhase {
-            name: "new-behaviour".into(),
-            reason: "needs nginx >=1.29.7; this is 1.22.1".into(),
-        }];
+        let result = sample::with_skipped_phase();
         let text = render(&result);
         assert!(text.contains("↳ new-behaviour: skipped (needs nginx >=1.29.7; this is 1.22.1)"));
     }

@@ -308,11 +308,7 @@ mod tests {
 
     #[test]
     fn gated_phases_show_as_skipped_with_the_reason() {
-        let mut result = sample::result();
-        result.scenarios[0].skipped = vec![crate::result::SkippedPhase {
-            name: "new-behaviour".into(),
-            reason: "needs nginx >=1.29.7; this is 1.22.1".into(),
-        }];
+        let result = sample::with_skipped_phase();
         let page = render(&result);
         assert!(page.contains("new-behaviour <span class=\"muted\" title="));
         assert!(page.contains("<code>new-behaviour</code> <span class=\"verdict skipped\">"));

@@ -1,35 +1,18 @@
-//! The numbers behind the timeline chart, apart from the drawing: how wide a bucket is for a
-//! phase of a given length (about 24 to 60 bars whatever the length, so a 300 ms phase is not
-//! three bars and a ten-minute one not six thousand), round tick steps for both axes, and time
-//! labels in the unit that reads best (ms below two seconds, s above).
+//! The numbers behind the timeline chart, apart from the drawing: which timeline it draws
+//! (the one fitted to the phase's length, [`crate::load::fitted`], else the fixed 100 ms one
+//! of an older result), round tick steps for both axes, and time labels in the unit that reads
+//! best (ms below two seconds, s above).
 
 use std::collections::BTreeMap;
 
 use crate::load::LoadReport;
 use crate::outcome::Outcome;
 
-/// Fewest bars a chart has (unless the phase lasted fewer milliseconds).
-pub const MIN_BARS: u64 = 24;
-/// Most bars a chart has.
-pub const MAX_BARS: u64 = 200;
-
-/// Bucket widths, in milliseconds, that make round axis labels.
-const NICE_MS: [u64; 22] = [
-    1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1_000, 2_000, 2_500, 5_000, 10_000, 20_000,
-    30_000, 60_000, 120_000, 300_000, 600_000,
+/// Steps, in milliseconds, of the time axis.
+const ROUND_MS: [u64; 19] = [
+    1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1_000, 2_000, 2_500, 5_000, 10_000, 30_000,
+    60_000, 300_000,
 ];
-
-/// The widest round bucket that still gives [`MIN_BARS`] bars over `span_ms`; never more than
-/// [`MAX_BARS`] bars.
-pub fn bucket_ms(span_ms: u64) -> u64 {
-    let nice = NICE_MS
-        .iter()
-        .rev()
-        .find(|w| span_ms / **w >= MIN_BARS)
-        .copied()
-        .unwrap_or(1);
-    nice.max(span_ms.div_ceil(MAX_BARS))
-}
 
 /// The chart's bars: outcome counts per bucket of request start time.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,28 +22,17 @@ pub struct Bars {
 }
 
 impl Bars {
-    /// From every request's start time when the report holds them all (buckets sized to the
-    /// phase by [`bucket_ms`]); else the report's own fixed-width timeline.
+    /// The report's fitted timeline, or its fixed one when it has none (a result.json from
+    /// before fitted timelines).
     pub fn of(load: &LoadReport) -> Bars {
-        if load.requests.is_empty() || load.requests.len() as u64 != load.total {
-            return Bars {
-                width_ms: load.timeline_bucket_ms.max(1),
-                counts: load.timeline.iter().map(|b| b.counts.clone()).collect(),
-            };
+        let (width_ms, buckets) = match load.fitted_timeline.is_empty() {
+            false => (load.fitted_bucket_ms, &load.fitted_timeline),
+            true => (load.timeline_bucket_ms, &load.timeline),
+        };
+        Bars {
+            width_ms: width_ms.max(1),
+            counts: buckets.iter().map(|b| b.counts.clone()).collect(),
         }
-        let last_start = load
-            .requests
-            .iter()
-            .map(|r| r.started_ms)
-            .fold(0.0, f64::max);
-        let span = load.wall_ms.max(last_start as u64 + 1);
-        let width_ms = bucket_ms(span);
-        let mut counts = vec![BTreeMap::new(); span.div_ceil(width_ms) as usize];
-        for r in &load.requests {
-            let i = ((r.started_ms / width_ms as f64) as usize).min(counts.len() - 1);
-            *counts[i].entry(r.outcome).or_insert(0) += 1;
-        }
-        Bars { width_ms, counts }
     }
 
     /// The time the bars span, in milliseconds.
@@ -93,7 +65,7 @@ pub fn count_axis(max: u64) -> (u64, u64) {
 
 /// The x axis step in milliseconds: at most about eight ticks, on round times.
 pub fn time_step_ms(span_ms: u64) -> u64 {
-    NICE_MS
+    ROUND_MS
         .iter()
         .find(|w| span_ms / **w <= 8)
         .copied()
@@ -112,21 +84,6 @@ pub fn time_label(ms: u64, span_ms: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::ClientRecord;
-
-    #[test]
-    fn buckets_adapt_to_the_phase_length() {
-        assert_eq!(bucket_ms(300), 10, "a 300 ms phase: 30 bars");
-        assert_eq!(bucket_ms(1_000), 25);
-        assert_eq!(bucket_ms(4_500), 100);
-        assert_eq!(bucket_ms(60_000), 2_500);
-        assert_eq!(bucket_ms(10), 1, "shorter than MIN_BARS ms: one bar per ms");
-        for span in [7u64, 300, 999, 4_500, 61_000, 3_600_000, 86_400_000] {
-            let bars = span.div_ceil(bucket_ms(span));
-            assert!(bars <= MAX_BARS, "{span} ms: {bars} bars");
-            assert!(bars >= MIN_BARS.min(span), "{span} ms: {bars} bars");
-        }
-    }
 
     #[test]
     fn axes_tick_on_round_numbers() {
@@ -142,29 +99,27 @@ mod tests {
     }
 
     #[test]
-    fn bars_come_from_request_start_times() {
+    fn bars_are_the_fitted_timeline_when_there_is_one() {
         let mut load = crate::report::sample::load();
-        let request = |id, started_ms, status| ClientRecord {
-            id,
-            method: "GET".into(),
-            outcome: Outcome::Status(status),
-            latency_ms: 1.0,
-            started_ms,
-            detail: None,
-            h2: None,
-        };
-        load.requests = vec![
-            request(1, 0.5, 502),
-            request(2, 12.0, 502),
-            request(3, 295.0, 200),
-        ];
-        load.total = 3;
-        load.wall_ms = 300;
+        assert_eq!(
+            Bars::of(&load).width_ms,
+            100,
+            "an older result: the fixed timeline"
+        );
+        let (width, buckets) = crate::load::fitted::fitted(&[], 0);
+        assert_eq!((width, buckets.len()), (0, 0));
+        load.fitted_bucket_ms = 10;
+        load.fitted_timeline = (0..30)
+            .map(|i| crate::load::TimelineBucket {
+                start_ms: i * 10,
+                counts: BTreeMap::from([(Outcome::Status(200), 1)]),
+            })
+            .collect();
         let bars = Bars::of(&load);
-        assert_eq!((bars.width_ms, bars.counts.len()), (10, 30));
-        assert_eq!(bars.counts[0][&Outcome::Status(502)], 1);
-        assert_eq!(bars.counts[1][&Outcome::Status(502)], 1);
-        assert_eq!(bars.counts[29][&Outcome::Status(200)], 1);
+        assert_eq!(
+            (bars.width_ms, bars.counts.len(), bars.span_ms()),
+            (10, 30, 300)
+        );
         assert_eq!(bars.max(), 1);
     }
 }
