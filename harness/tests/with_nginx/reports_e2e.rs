@@ -36,6 +36,10 @@ fn run_dir() -> Option<&'static Path> {
         let output = common::run_cli(&args);
         assert_eq!(output.status.code(), Some(0), "{}", common::text(&output));
         let text = common::text(&output);
+        assert!(
+            !text.contains('\x1b'),
+            "no colour codes into a pipe:\n{text}"
+        );
         let dir = std::fs::read_dir(&root)
             .unwrap()
             .next()
