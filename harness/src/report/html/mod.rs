@@ -1,8 +1,10 @@
-//! `report.html`: one self-contained page a trainer opens from disk (inline CSS and SVG, no
-//! scripts, no network). An index of every scenario's verdict links to a section per
-//! scenario: its title, story and guide step, then per phase the outcome timeline chart,
-//! the outcome histogram, latency, the upstream counters, the config diff against the
-//! previous phase and the error.log grouped by message. All text is escaped.
+//! `report.html`: one self-contained page a trainer opens from disk or projects (inline CSS
+//! and SVG, no scripts, no network). An index of every scenario's verdict links to a section
+//! per scenario: its title, story and guide step (Markdown, [`prose`]), its phases side by
+//! side (timeline chart with the fault windows, outcome histogram), then per phase its checks,
+//! latency, the counters of the servers its config names, the config diff against the
+//! previous phase and the error.log grouped by message without nginx's start/stop notices;
+//! phases skipped by `nginx_versions` last, with the reason. All other text is escaped.
 
 pub mod chart;
 mod parts;
