@@ -1,6 +1,8 @@
 //! Reading nginx's error.log, once for everyone: [`split`] takes a line apart (time, level,
 //! message, the per-request tail) for the phase checks, the summaries and `diagnose` alike;
-//! [`summarize`] groups a phase's lines by message.
+//! [`summarize`] groups a phase's lines by message; [`is_lifecycle_notice`] tells nginx's own
+//! start/stop notices apart, which every report leaves out of what people read
+//! ([`LogSummary::for_people`]).
 //!
 //! nginx lines look like `2026/11/26 15:42:18 [error] 12#12: *5 connect() failed (111: ...)
 //! while connecting to upstream, client: ..., upstream: "http://127.0.0.1:1234/"`. Grouping
@@ -9,7 +11,10 @@
 //! indented, or cut from their middle) are read by [`split`] and [`split_undated`] too; what
 //! those prefixes look like is [`pasted`]'s concern.
 
+mod lifecycle;
 mod pasted;
+
+pub use lifecycle::is_lifecycle_notice;
 
 use std::collections::BTreeMap;
 
@@ -164,6 +169,23 @@ pub struct LogMessage {
     pub example: String,
 }
 
+impl LogMessage {
+    /// One of nginx's routine start/reload/stop notices ([`is_lifecycle_notice`]).
+    pub fn is_lifecycle_notice(&self) -> bool {
+        is_lifecycle_notice(&self.level, &self.message)
+    }
+}
+
+impl LogSummary {
+    /// The messages a report shows people: all but nginx's lifecycle notices, most frequent
+    /// first; and how many lines those notices were (the raw error.log keeps them).
+    pub fn for_people(&self) -> (Vec<&LogMessage>, u64) {
+        let (notices, shown): (Vec<&LogMessage>, Vec<&LogMessage>) =
+            self.messages.iter().partition(|m| m.is_lifecycle_notice());
+        (shown, notices.iter().map(|m| m.count).sum())
+    }
+}
+
 /// How many distinct messages a summary keeps.
 pub const MAX_GROUPS: usize = 40;
 
@@ -185,9 +207,10 @@ pub fn summarize(lines: &[LogLine]) -> LogSummary {
             example,
         })
         .collect();
+    // Lifecycle notices sort last, so the cut to MAX_GROUPS never drops a traffic message.
     messages.sort_by(|a, b| {
-        b.count
-            .cmp(&a.count)
+        (a.is_lifecycle_notice(), b.count)
+            .cmp(&(b.is_lifecycle_notice(), a.count))
             .then_with(|| a.message.cmp(&b.message))
     });
     messages.truncate(MAX_GROUPS);
@@ -246,6 +269,10 @@ not a log line
             "connect() failed (111: Connection refused) while connecting to upstream"
         );
         assert!(top.example.contains("client: 127.0.0.1"));
+        let (shown, hidden) = summary.for_people();
+        assert_eq!(hidden, 1, "the epoll notice");
+        assert_eq!(shown.len(), 2);
+        assert!(summary.messages.last().unwrap().is_lifecycle_notice());
     }
 
     #[test]

@@ -20,10 +20,13 @@ pub struct PhaseKey {
 /// One thing that happened during a run.
 #[derive(Debug)]
 pub enum Event {
-    /// A phase began: `planned` requests at most, with its live counts to watch.
+    /// A phase began: `planned` requests at most, with its live counts to watch; `duration`
+    /// when its traffic is bounded by time (every stage has a `duration`), so progress can be
+    /// shown against the clock.
     PhaseStarted {
         key: PhaseKey,
         planned: u64,
+        duration: Option<std::time::Duration>,
         live: watch::Receiver<LiveCounts>,
     },
     /// A phase ended with this verdict after `wall_ms`, having finished `requests`.

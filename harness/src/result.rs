@@ -117,6 +117,30 @@ pub struct ScenarioResult {
     /// `--retry-inconclusive` (the first try's folder is kept beside this one's).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub retried: bool,
+    /// Phases this nginx did not run, because their `nginx_versions` leave its version out.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<SkippedPhase>,
+}
+
+/// A phase gated out by `nginx_versions`, kept so every report can say it was skipped and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SkippedPhase {
+    pub name: String,
+    /// Why, in words: `needs nginx >=1.29.7, this is 1.26.3`.
+    pub reason: String,
+}
+
+/// When one fake server misbehaved on its `schedule:`, in milliseconds since the load began
+/// (schedules start with the load): drawn over the phase's timeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct FaultWindow {
+    /// `upstream.server`.
+    pub server: String,
+    /// The fault's `kind` in that window, e.g. `refuse`.
+    pub kind: String,
+    pub from_ms: u64,
+    /// `None`: to the end of the phase.
+    pub to_ms: Option<u64>,
 }
 
 fn first_attempt() -> u32 {
@@ -144,6 +168,14 @@ pub struct PhaseResult {
     pub load: Option<LoadReport>,
     /// Counters per fake server, keyed `upstream.server`.
     pub upstreams: BTreeMap<String, CounterSnapshot>,
+    /// The fake servers (`upstream.server`) the phase's config names; `None` when that cannot
+    /// be told from the config (a `dns:` section hands servers out by name), so reports show
+    /// every server's counters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub servers_used: Option<Vec<String>>,
+    /// The `schedule:` windows of the servers the phase uses in which they misbehave.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fault_windows: Vec<FaultWindow>,
     /// Queries the fake DNS server got, per name (empty without a `dns:` section).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub dns_queries: BTreeMap<String, u64>,

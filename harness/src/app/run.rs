@@ -119,7 +119,7 @@ pub(super) fn run(args: RunArgs) -> Exit {
     // A closed stdout (`| head`) must not turn a finished run into a panic.
     let _ = std::io::Write::write_all(
         &mut std::io::stdout(),
-        report::terminal::render(&result).as_bytes(),
+        report::terminal::render_for_stdout(&result).as_bytes(),
     );
     match report::write_run(&result, &out_dir, &args.report) {
         Ok(written) => {

@@ -38,9 +38,11 @@ fn contains(pattern: &LogPattern, log: &[LogLine]) -> Check {
         .collect();
     let what = format!("error.log contains \"{pattern}\"");
     if hits.is_empty() {
-        let seen: Vec<String> = summarize(log)
-            .messages
-            .iter()
+        let summary = summarize(log);
+        let seen: Vec<String> = summary
+            .for_people()
+            .0
+            .into_iter()
             .take(3)
             .map(|m| format!("[{}] {} (×{})", m.level, m.message, m.count))
             .collect();

@@ -255,6 +255,7 @@ async fn run(
     emit(Event::PhaseStarted {
         key: key.clone(),
         planned: per_target.requests * targets.len() as u64,
+        duration: None,
         live: watch,
     });
     let started = std::time::Instant::now();

@@ -145,11 +145,15 @@ impl Aggregator {
         let total = self.total();
         self.requests.sort_by_key(|r| r.id);
         let secs = wall.as_secs_f64();
+        let (fitted_bucket_ms, fitted_timeline) =
+            super::fitted::fitted(&self.requests, duration_millis(wall));
         LoadReport {
             total,
             latency: summarize(&self.latency),
             timeline_bucket_ms: TIMELINE_BUCKET_MS,
             timeline: contiguous_timeline(self.timeline),
+            fitted_bucket_ms,
+            fitted_timeline,
             integrity: self.integrity,
             examples: self.examples,
             wall_ms: duration_millis(wall),

@@ -22,6 +22,7 @@ mod body;
 mod classify;
 mod conn;
 mod exchange;
+pub mod fitted;
 mod http2;
 mod live;
 mod plan;

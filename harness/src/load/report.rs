@@ -39,6 +39,13 @@ pub struct LoadReport {
     pub timeline_bucket_ms: u64,
     /// Outcome counts per bucket of request start time, contiguous from the run start.
     pub timeline: Vec<TimelineBucket>,
+    /// Width of each [`LoadReport::fitted_timeline`] bucket, in milliseconds.
+    #[serde(default)]
+    pub fitted_bucket_ms: u64,
+    /// The same counts in buckets fitted to the run's length (24 to 60 of them), for charts;
+    /// see [`super::fitted`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fitted_timeline: Vec<TimelineBucket>,
     /// Body digest checks of 2xx responses.
     pub integrity: Integrity,
     /// A few error texts per non-status outcome, to explain failures without logs.
@@ -237,6 +244,8 @@ mod tests {
                 start_ms: 0,
                 counts: BTreeMap::from([(Outcome::Status(502), 2)]),
             }],
+            fitted_bucket_ms: 0,
+            fitted_timeline: Vec::new(),
             integrity: Integrity::default(),
             examples: BTreeMap::from([(Outcome::Truncated, vec!["eof".to_string()])]),
             wall_ms: 10,

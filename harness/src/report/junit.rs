@@ -23,6 +23,13 @@ pub fn render(result: &RunResult) -> String {
         for p in &s.phases {
             suite.add_test_case(phase_case(s, p, result.repeat));
         }
+        for p in &s.skipped {
+            let mut status = TestCaseStatus::skipped();
+            status.set_message(format!("skipped: {}", p.reason));
+            let mut case = TestCase::new(case_name(&p.name, s.attempt, result.repeat), status);
+            case.set_classname(s.name.as_str());
+            suite.add_test_case(case);
+        }
         if !s.checks.is_empty() {
             suite.add_test_case(scenario_case(s, result.repeat));
         }
@@ -129,7 +136,7 @@ fn phase_out(p: &PhaseResult) -> String {
         (Some(load), None) => format!("outcomes: {}\n", crate::check::histogram(load)),
         (None, None) => "no traffic\n".to_string(),
     };
-    for m in &p.log.messages {
+    for m in p.log.for_people().0 {
         out.push_str(&format!("[{}] ×{} {}\n", m.level, m.count, m.message));
     }
     out
@@ -141,6 +148,24 @@ mod tests {
 
     use super::*;
     use crate::report::sample;
+
+    #[test]
+    fn a_gated_phase_is_a_skipped_case_with_the_reason() {
+        let result = sample::with_skipped_phase();
+        let xml = render(&result);
+        let report = Report::deserialize_from_str(&xml).expect("valid JUnit XML");
+        let case = (report.test_suites[0].test_cases.iter())
+            .find(|c| c.name.as_str() == "new-behaviour")
+            .expect("a testcase for the skipped phase");
+        let TestCaseStatus::Skipped { message, .. } = &case.status else {
+            panic!("not skipped: {:?}", case.status);
+        };
+        assert_eq!(
+            message.as_ref().map(|m| m.as_str()),
+            Some("skipped: needs nginx >=1.29.7; this is 1.22.1")
+        );
+        assert!(xml.contains("<skipped"), "{xml}");
+    }
 
     #[test]
     fn one_case_per_phase_plus_scenario_checks_with_failures_explained() {

@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::terminal::phase_cell;
+use super::terminal::{phase_cell, skipped_cell};
 use crate::check::Check;
 use crate::result::{RunResult, ScenarioResult, Verdict};
 
@@ -66,7 +66,8 @@ fn table(out: &mut String, result: &RunResult) {
     out.push_str("| scenario | nginx | baseline | fix | verdict |\n|---|---|---|---|---|\n");
     for s in &result.scenarios {
         let first = s.phases.first().map(phase_cell).unwrap_or_default();
-        let rest: Vec<String> = s.phases.iter().skip(1).map(phase_cell).collect();
+        let mut rest: Vec<String> = s.phases.iter().skip(1).map(phase_cell).collect();
+        rest.extend(s.skipped.iter().map(|p| format!("⏭️ {}", skipped_cell(p))));
         let _ = writeln!(
             out,
             "| `{}` | {} | {} | {} | {} |",
@@ -167,6 +168,15 @@ fn check(out: &mut String, c: &Check) {
 mod tests {
     use super::*;
     use crate::report::sample;
+
+    #[test]
+    fn gated_phases_are_listed_as_skipped() {
+        let result = sample::with_skipped_phase();
+        let md = render(&result);
+        assert!(
+            md.contains("<br>⏭️ new-behaviour: skipped (needs nginx >=1.29.7; this is 1.22.1)")
+        );
+    }
 
     #[test]
     fn a_table_row_per_scenario_and_failures_in_detail() {

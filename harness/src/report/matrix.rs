@@ -94,8 +94,20 @@ fn line(out: &mut String, first: &str, width: usize, cells: &[String], widths: &
     let _ = writeln!(out, "{}", text.trim_end());
 }
 
-/// `PASS`, `FAIL: baseline, fix`, `PASS 3/3`, `-` when the scenario did not run there.
+/// `PASS`, `FAIL: baseline, fix`, `PASS 3/3`, `-` when the scenario did not run there; then
+/// `, skipped: NAME` for phases that nginx's version gates out.
 fn cell(runs: &[&ScenarioResult]) -> String {
+    let verdicts = verdict_cell(runs);
+    let skipped: Vec<&str> = (runs.first().iter())
+        .flat_map(|s| s.skipped.iter().map(|p| p.name.as_str()))
+        .collect();
+    match skipped.is_empty() {
+        true => verdicts,
+        false => format!("{verdicts}, skipped: {}", skipped.join(", ")),
+    }
+}
+
+fn verdict_cell(runs: &[&ScenarioResult]) -> String {
     let Some(worst) = runs.iter().map(|s| s.verdict).max() else {
         return "-".into();
     };

@@ -1,8 +1,9 @@
 //! The live progress display of `badgateway run`: it renders the runner's
-//! [`Event`]s while scenarios run. On a terminal, one `indicatif` bar per running phase
-//! (requests done / planned, elapsed, outcome counts so far); otherwise plain lines: phase
-//! start and end, and one line per second per running phase. `--quiet` starts no display;
-//! `NO_COLOR` turns colours off.
+//! [`Event`]s while scenarios run. On a terminal, one `indicatif` bar per running phase with
+//! an ETA and the outcome counts so far: against the clock for a phase bounded by `duration`
+//! (its request count is only a cap there), else requests done / planned; otherwise plain
+//! lines: phase start and end, and one line per second per running phase. `--quiet` starts no
+//! display; `NO_COLOR` turns colours off.
 
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
@@ -68,6 +69,8 @@ async fn render(mut rx: mpsc::UnboundedReceiver<Event>, mut display: Display) {
 /// One running phase.
 struct Running {
     planned: u64,
+    /// Time-bounded phases: the bar follows the clock over this length.
+    duration: Option<Duration>,
     started: Instant,
     live: watch::Receiver<LiveCounts>,
     bar: Option<ProgressBar>,
@@ -97,17 +100,23 @@ impl Display {
 
     fn event(&mut self, event: Event) {
         match event {
-            Event::PhaseStarted { key, planned, live } => {
+            Event::PhaseStarted {
+                key,
+                planned,
+                duration,
+                live,
+            } => {
                 let bar = match self.mode {
-                    Mode::Bars { colour } => Some(self.bar(&key, planned, colour)),
+                    Mode::Bars { colour } => Some(self.bar(&key, planned, duration, colour)),
                     Mode::Lines => {
-                        self.line(&format!("{}: starting, {planned} requests", name(&key)));
+                        self.line(&starting_line(&key, planned, duration));
                         None
                     }
                 };
                 let now = Instant::now();
                 let running = Running {
                     planned,
+                    duration,
                     started: now,
                     live,
                     bar,
@@ -136,16 +145,27 @@ impl Display {
         }
     }
 
-    fn bar(&self, key: &PhaseKey, planned: u64, colour: bool) -> ProgressBar {
-        let template = if colour {
-            "  {prefix:.bold} [{bar:24.cyan/blue}] {pos}/{len} {elapsed:>4} {msg}"
-        } else {
-            "  {prefix} [{bar:24}] {pos}/{len} {elapsed:>4} {msg}"
+    /// A bar of `planned` requests, or of `duration` in milliseconds (filled by the clock).
+    fn bar(
+        &self,
+        key: &PhaseKey,
+        planned: u64,
+        duration: Option<Duration>,
+        colour: bool,
+    ) -> ProgressBar {
+        let (bar, count) = match colour {
+            true => ("{prefix:.bold} [{bar:24.cyan/blue}]", "{pos}/{len}"),
+            false => ("{prefix} [{bar:24}]", "{pos}/{len}"),
         };
-        let style = ProgressStyle::with_template(template)
+        let template = match duration {
+            Some(_) => format!("  {bar} {{elapsed:>4}}/{{duration}} ETA {{eta}} {{msg}}"),
+            None => format!("  {bar} {count} {{elapsed:>4}} ETA {{eta}} {{msg}}"),
+        };
+        let style = ProgressStyle::with_template(&template)
             .expect("the progress template is valid")
             .progress_chars("=> ");
-        let bar = self.bars.add(ProgressBar::new(planned));
+        let len = duration.map_or(planned, |d| d.as_millis() as u64);
+        let bar = self.bars.add(ProgressBar::new(len));
         bar.set_style(style);
         bar.set_prefix(name(key));
         bar
@@ -157,8 +177,17 @@ impl Display {
         for (key, r) in &mut self.running {
             let counts = r.live.borrow().clone();
             if let Some(bar) = &r.bar {
-                bar.set_position(counts.done);
-                bar.set_message(counts.summary());
+                match r.duration {
+                    Some(d) => {
+                        let ms = r.started.elapsed().min(d).as_millis() as u64;
+                        bar.set_position(ms);
+                        bar.set_message(format!("{} requests {}", counts.done, counts.summary()));
+                    }
+                    None => {
+                        bar.set_position(counts.done);
+                        bar.set_message(counts.summary());
+                    }
+                }
             } else if r.last_line.elapsed() >= LINE_EVERY {
                 r.last_line = Instant::now();
                 lines.push(status_line(key, r.planned, r.started.elapsed(), &counts));
@@ -184,6 +213,15 @@ fn name(key: &PhaseKey) -> String {
         1 => format!("{} / {}", key.scenario, key.phase),
         n => format!("{}#{n} / {}", key.scenario, key.phase),
     }
+}
+
+/// `upstream-down / baseline: starting, 40 requests` (`, for 4.5s` when time bounds it).
+fn starting_line(key: &PhaseKey, planned: u64, duration: Option<Duration>) -> String {
+    let mut text = format!("{}: starting, {planned} requests", name(key));
+    if let Some(d) = duration {
+        text.push_str(&format!(" at most, for {:.1}s", d.as_secs_f64()));
+    }
+    text
 }
 
 /// `upstream-down / baseline: 12/40 requests, 1.2s, 502×12`.
@@ -243,6 +281,24 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_time_bounded_phase_says_for_how_long() {
+        let line = starting_line(&key(1), 1000, Some(Duration::from_millis(4500)));
+        assert_eq!(
+            line,
+            "upstream-down / baseline: starting, 1000 requests at most, for 4.5s"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_time_bounded_bar_follows_the_clock() {
+        let display = Display::new(Mode::Bars { colour: false }, Box::new(std::io::sink()));
+        let bar = display.bar(&key(1), 1000, Some(Duration::from_secs(4)), false);
+        assert_eq!(bar.length(), Some(4000), "milliseconds, not requests");
+        let counted = display.bar(&key(1), 40, None, false);
+        assert_eq!(counted.length(), Some(40));
+    }
+
     #[tokio::test]
     async fn plain_mode_prints_start_periodic_and_end_lines() {
         let captured = Captured::default();
@@ -251,6 +307,7 @@ mod tests {
         let started = Event::PhaseStarted {
             key: key(1),
             planned: 40,
+            duration: None,
             live,
         };
         tx.send(started).unwrap();

@@ -28,7 +28,7 @@ fn check(what: &str, passed: bool, evidence: &[&str]) -> Check {
     }
 }
 
-fn load() -> LoadReport {
+pub fn load() -> LoadReport {
     let bucket = |start_ms, o, n| TimelineBucket {
         start_ms,
         counts: BTreeMap::from([(o, n)]),
@@ -49,6 +49,8 @@ fn load() -> LoadReport {
             mean_ms: 2.0,
         },
         timeline_bucket_ms: 100,
+        fitted_bucket_ms: 0,
+        fitted_timeline: Vec::new(),
         timeline: vec![
             bucket(0, Outcome::Status(502), 20),
             bucket(100, Outcome::Status(200), 15),
@@ -83,7 +85,12 @@ fn phase(name: &str, verdict: Verdict, checks: Vec<Check>, config: &str) -> Phas
         nginx_port: Some(8080),
         config_rejected: None,
         load: Some(load()),
-        upstreams: BTreeMap::from([("app.primary".to_string(), counters)]),
+        upstreams: BTreeMap::from([
+            ("app.primary".to_string(), counters),
+            ("app.spare".to_string(), CounterSnapshot::default()),
+        ]),
+        servers_used: Some(vec!["app.primary".into()]),
+        fault_windows: Vec::new(),
         dns_queries: BTreeMap::new(),
         evidence: Default::default(),
         log: LogSummary {
@@ -123,8 +130,22 @@ fn scenario(
         phases,
         checks,
         retried: false,
+        skipped: Vec::new(),
     }
 }
+
+/// [`result`] with a phase of the first scenario gated out by `nginx_versions`.
+pub fn with_skipped_phase() -> RunResult {
+    let mut result = result();
+    result.scenarios[0].skipped = vec![crate::result::SkippedPhase {
+        name: "new-behaviour".into(),
+        reason: SKIP_REASON.into(),
+    }];
+    result
+}
+
+/// Why [`with_skipped_phase`]'s phase was skipped.
+pub const SKIP_REASON: &str = "needs nginx >=1.29.7; this is 1.22.1";
 
 /// The line every format must show for the failing phase's sample request.
 pub const REQUEST_LINE: &str = "#3 client: 502 in 1.5 ms · nginx: 502 after 0.001s, tries 502 (127.0.0.1:9), conn *4 · upstream: not reached";

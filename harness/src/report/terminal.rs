@@ -1,13 +1,40 @@
-//! The terminal summary: one row per scenario (first phase, last phase, verdict), then every
-//! failed check with expected vs actual and the quoted log lines.
+//! The terminal summary: one row per scenario (first phase, last phase, verdict; phases the
+//! nginx version skips under it), then every failed check with expected vs actual and the
+//! quoted log lines. On a terminal the verdicts are coloured: PASS green, FAIL red, the others
+//! yellow; not when `NO_COLOR` is set or stdout is a file or a pipe.
 
 use std::fmt::Write;
+use std::io::IsTerminal;
 
 use crate::check::Check;
-use crate::result::{PhaseResult, RunResult, ScenarioResult, Verdict};
+use crate::result::{PhaseResult, RunResult, ScenarioResult, SkippedPhase, Verdict};
 
-/// The whole summary as text.
+/// The summary for stdout: coloured when stdout is a terminal and `NO_COLOR` is not set.
+pub fn render_for_stdout(result: &RunResult) -> String {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    render_styled(result, !no_color && std::io::stdout().is_terminal())
+}
+
+/// The whole summary as plain text.
 pub fn render(result: &RunResult) -> String {
+    render_styled(result, false)
+}
+
+/// `label` in the verdict's colour (ANSI), or as it is without `colour`.
+pub fn paint(v: Verdict, label: &str, colour: bool) -> String {
+    let code = match v {
+        Verdict::Pass => "32",
+        Verdict::Fail => "31",
+        _ => "33",
+    };
+    match colour {
+        true => format!("\x1b[1;{code}m{label}\x1b[0m"),
+        false => label.to_string(),
+    }
+}
+
+/// The whole summary, with ANSI colours when `colour`.
+pub fn render_styled(result: &RunResult, colour: bool) -> String {
     let mut out = String::new();
     let matrix = result.nginx_matrix.len() > 1;
     let nginx = match matrix {
@@ -28,22 +55,29 @@ pub fn render(result: &RunResult) -> String {
     } else if result.repeat > 1 {
         stability(&mut out, result);
     } else {
-        table(&mut out, result);
+        table(&mut out, result, colour);
     }
     for s in result
         .scenarios
         .iter()
         .filter(|s| s.verdict != Verdict::Pass)
     {
-        details(&mut out, s, matrix);
+        details(&mut out, s, matrix, colour);
     }
+    let count = |v: Verdict, what: &str| {
+        let text = format!("{} {what}", result.count(v));
+        match result.count(v) {
+            0 => text,
+            _ => paint(v, &text, colour),
+        }
+    };
     let _ = writeln!(
         out,
-        "\n{} passed, {} failed, {} errors, {} interrupted{} in {:.1}s; results in {}",
-        result.count(Verdict::Pass),
-        result.count(Verdict::Fail),
-        result.count(Verdict::Error),
-        result.count(Verdict::Interrupted),
+        "\n{}, {}, {}, {}{} in {:.1}s; results in {}",
+        count(Verdict::Pass, "passed"),
+        count(Verdict::Fail, "failed"),
+        count(Verdict::Error, "errors"),
+        count(Verdict::Interrupted, "interrupted"),
         inconclusive(result),
         result.wall_ms as f64 / 1000.0,
         result.out_dir.display()
@@ -52,7 +86,7 @@ pub fn render(result: &RunResult) -> String {
 }
 
 /// One row per scenario: first phase, last phase, verdict.
-fn table(out: &mut String, result: &RunResult) {
+fn table(out: &mut String, result: &RunResult, colour: bool) {
     let rows: Vec<[String; 3]> = result.scenarios.iter().map(cells).collect();
     let width = |i: usize, title: &str| {
         let widest = rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
@@ -63,11 +97,15 @@ fn table(out: &mut String, result: &RunResult) {
     line(out, &header, &widths, "VERDICT", "TIME");
     for (s, r) in result.scenarios.iter().zip(&rows) {
         let time = format!("{:.1}s", s.wall_ms as f64 / 1000.0);
-        line(out, r, &widths, s.verdict.label(), &time);
+        let verdict = paint(s.verdict, &pad(s.verdict.label(), 11), colour);
+        line(out, r, &widths, &verdict, &time);
         if s.phases.len() > 2 {
             for p in &s.phases[1..s.phases.len() - 1] {
                 let _ = writeln!(out, "{}    ↳ {}", pad("", widths[0]), phase_cell(p));
             }
+        }
+        for p in &s.skipped {
+            let _ = writeln!(out, "{}    ↳ {}", pad("", widths[0]), skipped_cell(p));
         }
     }
 }
@@ -120,7 +158,7 @@ fn cells(s: &ScenarioResult) -> [String; 3] {
 
 fn line(out: &mut String, cells: &[String; 3], widths: &[usize; 3], verdict: &str, time: &str) {
     let padded: Vec<String> = cells.iter().zip(widths).map(|(c, w)| pad(c, *w)).collect();
-    let _ = writeln!(out, "{}  {verdict:11}  {time}", padded.join("  "));
+    let _ = writeln!(out, "{}  {}  {time}", padded.join("  "), pad(verdict, 11));
 }
 
 /// Pad by characters, not bytes (`×` and `✓` are multi-byte).
@@ -146,15 +184,22 @@ pub fn phase_cell(p: &PhaseResult) -> String {
     format!("{}: {what} {mark}", p.name)
 }
 
+/// `new-behaviour: skipped (needs nginx >=1.29.7; this is 1.26.3)`: a phase gated out by
+/// `nginx_versions` (also used by the Markdown summary).
+pub fn skipped_cell(p: &SkippedPhase) -> String {
+    format!("{}: skipped ({})", p.name, p.reason)
+}
+
 /// Failed checks of `s`; in a version matrix its name says which nginx it ran on.
-fn details(out: &mut String, s: &ScenarioResult, matrix: bool) {
+fn details(out: &mut String, s: &ScenarioResult, matrix: bool, colour: bool) {
     let name = match matrix {
         true => format!("{} @nginx {}", s.name, s.nginx_version),
         false => s.name.clone(),
     };
     let failed: Vec<&Check> = s.checks.iter().filter(|c| !c.passed).collect();
     if !failed.is_empty() {
-        let _ = writeln!(out, "\nFAIL {name} (whole scenario)");
+        let fail = paint(Verdict::Fail, "FAIL", colour);
+        let _ = writeln!(out, "\n{fail} {name} (whole scenario)");
         for c in failed {
             failed_check(out, c);
         }
@@ -163,7 +208,7 @@ fn details(out: &mut String, s: &ScenarioResult, matrix: bool) {
         let _ = writeln!(
             out,
             "\n{} {} / {} ({})",
-            p.verdict.label(),
+            paint(p.verdict, p.verdict.label(), colour),
             name,
             p.name,
             p.run_dir.display()
@@ -202,5 +247,32 @@ pub(crate) fn inconclusive(result: &RunResult) -> String {
     match result.count(Verdict::Inconclusive) {
         0 => String::new(),
         n => format!(", {n} inconclusive"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::sample;
+
+    #[test]
+    fn verdicts_are_coloured_only_when_asked() {
+        let result = sample::result();
+        let plain = render(&result);
+        assert!(!plain.contains('\x1b'), "no escape codes in plain text");
+        let coloured = render_styled(&result, true);
+        assert!(coloured.contains("\x1b[1;32mPASS"), "PASS is green");
+        assert!(coloured.contains("\x1b[1;31mFAIL"), "FAIL is red");
+        assert!(coloured.contains("\x1b[1;33m1 errors\x1b[0m") || !plain.contains("1 errors"));
+        let strip = coloured.replace("\x1b[0m", "").replace("\x1b[1;32m", "");
+        let strip = strip.replace("\x1b[1;31m", "").replace("\x1b[1;33m", "");
+        assert_eq!(strip, plain, "colour changes nothing but the colour");
+    }
+
+    #[test]
+    fn gated_phases_are_listed_as_skipped() {
+        let result = sample::with_skipped_phase();
+        let text = render(&result);
+        assert!(text.contains("↳ new-behaviour: skipped (needs nginx >=1.29.7; this is 1.22.1)"));
     }
 }

@@ -4,6 +4,7 @@
 //! [`RunResult`]. It prints nothing (progress goes out as [`events::Event`]s) and writes only
 //! what nginx itself needs (each phase's nginx.conf, and nginx's own logs) into the run folder.
 
+mod fault_windows;
 mod phase;
 
 use std::path::PathBuf;
@@ -17,8 +18,8 @@ use tokio_util::sync::CancellationToken;
 use crate::events;
 use crate::load::{LiveCounts, LiveSender};
 use crate::nginx::NginxBackend;
-use crate::result::{RunResult, ScenarioResult, Verdict};
-use crate::scenario::LoadedScenario;
+use crate::result::{RunResult, ScenarioResult, SkippedPhase, Verdict};
+use crate::scenario::{LoadedScenario, Scenario};
 
 pub use phase::run_phase;
 
@@ -251,6 +252,7 @@ fn panicked(
             format!("panicked: {message}"),
         )],
         retried: false,
+        skipped: skipped_phases(s, nginx.version()),
     }
 }
 
@@ -286,6 +288,7 @@ pub async fn run_scenario(
         emit(opts, || events::Event::PhaseStarted {
             key: key.clone(),
             planned: s.traffic_for(phase).requests(),
+            duration: s.traffic_for(phase).duration(),
             live: attempt.live.subscribe(),
         });
         let result = run_phase(s, phase, opts, attempt, cancel).await;
@@ -345,7 +348,23 @@ fn scenario_result(
         phases: phases.to_vec(),
         checks,
         retried: false,
+        skipped: skipped_phases(s, attempt.nginx.version()),
     }
+}
+
+/// The phases nginx `version` does not run (`nginx_versions`), each with why, so reports show
+/// them as skipped instead of leaving them out.
+fn skipped_phases(s: &Scenario, version: &str) -> Vec<SkippedPhase> {
+    let gated = s.phases.iter().filter(|p| !p.applies_to(version));
+    gated
+        .map(|p| SkippedPhase {
+            name: p.name.clone(),
+            reason: match &p.nginx_versions {
+                Some(range) => format!("needs nginx {range}; this is {version}"),
+                None => format!("not for nginx {version}"),
+            },
+        })
+        .collect()
 }
 
 /// Send a progress event when someone listens; a display that went away is not an error.

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use tokio_util::sync::CancellationToken;
 
+use super::fault_windows::fault_windows;
 use super::{Attempt, RunOptions};
 use crate::accesslog;
 use crate::check::{Check, Observed, evaluate};
@@ -19,7 +20,9 @@ use crate::names::{self, NameService};
 use crate::nginx::front_tls::FrontTls;
 use crate::nginx::{ConfigTest, Logs, Render, RunDir, Session, render};
 use crate::result::{PhaseResult, STALL_LIMIT_MS, Verdict};
-use crate::scenario::{Addresses, Fragments, Phase, Scenario, Traffic, config_text, expand};
+use crate::scenario::{
+    Addresses, Fragments, Phase, Scenario, Traffic, config_text, expand, servers_used,
+};
 use crate::upstreams::{Seeding, Servers};
 use crate::witness::{self, Evidence};
 
@@ -34,6 +37,7 @@ pub async fn run_phase(
 ) -> PhaseResult {
     let started = Instant::now();
     let dir_path = crate::paths::under(&attempt.dir, &phase.name);
+    let servers_used = servers_used(s, phase);
     let mut result = PhaseResult {
         name: phase.name.clone(),
         about: phase.about.clone(),
@@ -44,6 +48,8 @@ pub async fn run_phase(
         config_rejected: None,
         load: None,
         upstreams: BTreeMap::new(),
+        fault_windows: fault_windows(s, servers_used.as_deref()),
+        servers_used,
         dns_queries: BTreeMap::new(),
         evidence: Evidence::default(),
         log: Default::default(),

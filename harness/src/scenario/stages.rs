@@ -50,6 +50,13 @@ impl Stages {
             .sum()
     }
 
+    /// How long the phase sends requests when time bounds it: the sum of the stages'
+    /// `duration`s when every stage has one (a stage that stops at its request count instead
+    /// ends sooner, so this is an upper bound); `None` when a stage is bounded by count alone.
+    pub fn duration(&self) -> Option<std::time::Duration> {
+        self.0.iter().map(|t| t.duration).sum()
+    }
+
     /// The list-wide rules: 1 to [`MAX_STAGES`] stages, unique slug names, at most
     /// [`MAX_REQUESTS`] requests and an hour of `max_duration` in all, and each stage's own
     /// rules ([`check_stage`]).

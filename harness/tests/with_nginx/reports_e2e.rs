@@ -36,6 +36,10 @@ fn run_dir() -> Option<&'static Path> {
         let output = common::run_cli(&args);
         assert_eq!(output.status.code(), Some(0), "{}", common::text(&output));
         let text = common::text(&output);
+        assert!(
+            !text.contains('\x1b'),
+            "no colour codes into a pipe:\n{text}"
+        );
         let dir = std::fs::read_dir(&root)
             .unwrap()
             .next()
@@ -72,6 +76,46 @@ fn result_json_of_a_real_run_matches_the_schema() {
             .as_str()
             .is_some_and(|c| c.contains("backup"))
     );
+}
+
+/// What the polished reports rest on, from a real run: which servers each phase's config
+/// names, a chart timeline fitted to the phase, and nginx's start/stop notices kept in the raw
+/// error.log but left out of the HTML's error.log table.
+#[test]
+fn a_real_run_records_used_servers_and_the_html_leaves_out_nginx_notices() {
+    let Some(dir) = run_dir() else { return };
+    let text = std::fs::read_to_string(dir.join("result.json")).unwrap();
+    let result: Value = serde_json::from_str(&text).unwrap();
+    let phases = &result["scenarios"][0]["phases"];
+    assert_eq!(
+        phases[0]["servers_used"],
+        serde_json::json!(["app.primary"])
+    );
+    assert_eq!(
+        phases[1]["servers_used"],
+        serde_json::json!(["app.primary", "app.spare"])
+    );
+    let load = &phases[0]["load"];
+    assert!(load["fitted_bucket_ms"].as_u64().is_some_and(|w| w >= 1));
+    assert!(
+        load["fitted_timeline"]
+            .as_array()
+            .is_some_and(|b| !b.is_empty()),
+        "{load}"
+    );
+    let raw = std::fs::read_to_string(dir.join("upstream-down/baseline/error.log")).unwrap();
+    assert!(raw.contains("using the \"epoll\" event method"), "{raw}");
+    let page = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    let baseline = &page[page.find("id=\"s-upstream-down-1-baseline\"").unwrap()..];
+    let baseline = &baseline[..baseline.find("</article>").unwrap()];
+    assert!(
+        !baseline.contains("app.spare"),
+        "the baseline does not name the spare"
+    );
+    assert!(baseline.contains("start/stop notices of nginx not shown"));
+    for notice in ["epoll", "start worker process", "gracefully shutting down"] {
+        assert!(!page.contains(notice), "{notice} left out of the page");
+    }
 }
 
 #[test]
@@ -211,6 +255,10 @@ fn html_report_renders_in_headless_chromium() {
         "a chart per phase"
     );
     assert!(dom.contains("<rect"), "bars drawn");
+    assert!(
+        dom.contains("<div class=\"compare\">"),
+        "baseline and fix side by side"
+    );
     assert!(
         dom.contains("href=\"#s-upstream-down-1\""),
         "the index links the scenario"

@@ -1,19 +1,23 @@
-//! The outcome timeline as inline SVG: one stacked bar per 100 ms bucket of request start
-//! time, coloured by outcome, with a time axis in seconds and a legend, so a 502 burst and
-//! its end can be seen at a glance.
+//! The outcome timeline as inline SVG: stacked bars of request start time, coloured by
+//! outcome, buckets sized to the phase's length ([`super::scale`]), a time axis in ms or s, a
+//! request-count axis with round ticks, the fault schedule windows shaded and named over the
+//! bars, and a legend, so a 502 burst, its cause and its end can be seen at a glance.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::esc;
+use super::scale::{Bars, count_axis, time_label, time_step_ms};
 use crate::load::LoadReport;
 use crate::outcome::Outcome;
+use crate::result::FaultWindow;
 
-const WIDTH: f64 = 960.0;
-const PLOT_HEIGHT: f64 = 180.0;
-const LEFT: f64 = 44.0;
-const TOP: f64 = 10.0;
-const RIGHT: f64 = 12.0;
+const WIDTH: f64 = 640.0;
+const PLOT_HEIGHT: f64 = 150.0;
+const LEFT: f64 = 40.0;
+const RIGHT: f64 = 10.0;
+/// Height of one row of fault window labels above the plot.
+const LABEL_ROW: f64 = 14.0;
 
 /// The colour of an outcome: 2xx green, 3xx/4xx blue and purple, 5xx reds and oranges, and
 /// a distinct colour for each client-side failure.
@@ -55,120 +59,172 @@ fn stack_key(o: Outcome) -> (u8, Outcome) {
 
 /// The chart and its legend as HTML (an `<svg>` and a legend list).
 pub fn timeline(load: &LoadReport) -> String {
-    if load.timeline.is_empty() {
+    timeline_with(load, &[])
+}
+
+/// [`timeline`] with the fault schedule `windows` shaded over the bars.
+pub fn timeline_with(load: &LoadReport, windows: &[FaultWindow]) -> String {
+    let bars = Bars::of(load);
+    if bars.counts.is_empty() {
         return "<p class=\"muted\">No requests finished, so there is no timeline.</p>".into();
     }
     let mut present: Vec<Outcome> = load.outcomes.keys().copied().collect();
     present.sort_by_key(|o| stack_key(*o));
-    let max = load
-        .timeline
-        .iter()
-        .map(|b| b.counts.values().sum::<u64>())
-        .max()
-        .unwrap_or(1)
-        .max(1);
-    let height = TOP + PLOT_HEIGHT + 34.0;
+    let frame = Frame::new(&bars, windows);
+    let height = frame.base() + 34.0;
     let mut svg = format!(
         "<svg class=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} \
          {height}\" role=\"img\" aria-label=\"outcomes per {} ms of request start time\">",
-        load.timeline_bucket_ms
+        bars.width_ms
     );
-    axes(&mut svg, load, max);
-    bars(&mut svg, load, &present, max);
+    frame.windows(&mut svg, windows);
+    frame.axes(&mut svg);
+    frame.bars(&mut svg, &bars, &present);
     svg.push_str("</svg>");
     svg + &legend(&present, &load.outcomes)
 }
 
-fn plot_width() -> f64 {
-    WIDTH - LEFT - RIGHT
+/// Where things go: the time span on x, the count axis on y, the label rows on top.
+struct Frame {
+    span_ms: u64,
+    top: f64,
+    y_step: u64,
+    y_max: u64,
+    /// Servers with a window, one label row each.
+    rows: Vec<String>,
 }
 
-/// The run length the x axis spans, in milliseconds.
-fn span_ms(load: &LoadReport) -> f64 {
-    (load.timeline.len() as u64 * load.timeline_bucket_ms).max(1) as f64
-}
+impl Frame {
+    fn new(bars: &Bars, windows: &[FaultWindow]) -> Frame {
+        let mut rows: Vec<String> = windows.iter().map(|w| w.server.clone()).collect();
+        rows.dedup();
+        let (y_step, y_max) = count_axis(bars.max());
+        Frame {
+            span_ms: bars.span_ms(),
+            top: 8.0 + LABEL_ROW * rows.len() as f64,
+            y_step,
+            y_max,
+            rows,
+        }
+    }
 
-fn x_of(load: &LoadReport, ms: f64) -> f64 {
-    LEFT + ms / span_ms(load) * plot_width()
-}
+    fn base(&self) -> f64 {
+        self.top + PLOT_HEIGHT
+    }
 
-fn bars(svg: &mut String, load: &LoadReport, order: &[Outcome], max: u64) {
-    let width = (plot_width() / load.timeline.len() as f64).max(0.5);
-    let gap = if width > 4.0 { 1.0 } else { 0.0 };
-    for bucket in &load.timeline {
-        let x = x_of(load, bucket.start_ms as f64);
-        let mut y = TOP + PLOT_HEIGHT;
-        let from = bucket.start_ms as f64 / 1000.0;
-        let to = (bucket.start_ms + load.timeline_bucket_ms) as f64 / 1000.0;
-        for o in order {
-            let Some(&n) = bucket.counts.get(o).filter(|n| **n > 0) else {
-                continue;
-            };
-            let h = n as f64 / max as f64 * PLOT_HEIGHT;
-            y -= h;
+    fn x(&self, ms: u64) -> f64 {
+        LEFT + ms.min(self.span_ms) as f64 / self.span_ms as f64 * (WIDTH - LEFT - RIGHT)
+    }
+
+    fn y(&self, count: u64) -> f64 {
+        self.base() - count as f64 / self.y_max as f64 * PLOT_HEIGHT
+    }
+
+    fn bars(&self, svg: &mut String, bars: &Bars, order: &[Outcome]) {
+        let width = self.x(bars.width_ms) - LEFT;
+        let gap = if width > 4.0 { 1.0 } else { 0.0 };
+        for (i, counts) in bars.counts.iter().enumerate() {
+            let from = i as u64 * bars.width_ms;
+            let x = self.x(from);
+            let when = format!(
+                "{}–{}",
+                time_label(from, self.span_ms),
+                time_label(from + bars.width_ms, self.span_ms)
+            );
+            let mut below = 0;
+            for o in order {
+                let Some(&n) = counts.get(o).filter(|n| **n > 0) else {
+                    continue;
+                };
+                let (y, h) = (self.y(below + n), self.y(below) - self.y(below + n));
+                below += n;
+                let _ = write!(
+                    svg,
+                    "<rect x=\"{x:.2}\" y=\"{y:.2}\" width=\"{:.2}\" height=\"{h:.2}\" \
+                     fill=\"{}\"><title>{when}: {}×{n}</title></rect>",
+                    (width - gap).max(0.5),
+                    colour(*o),
+                    esc(&o.to_string())
+                );
+            }
+        }
+    }
+
+    /// Each window shaded over the plot, its server and fault named in that server's row.
+    fn windows(&self, svg: &mut String, windows: &[FaultWindow]) {
+        for w in windows {
+            let row = self.rows.iter().position(|r| *r == w.server).unwrap_or(0);
+            let (x1, x2) = (self.x(w.from_ms), self.x(w.to_ms.unwrap_or(self.span_ms)));
+            let label_y = 8.0 + LABEL_ROW * row as f64 + 10.0;
             let _ = write!(
                 svg,
-                "<rect x=\"{x:.2}\" y=\"{y:.2}\" width=\"{:.2}\" height=\"{h:.2}\" fill=\"{}\">\
-                 <title>{from:.1}–{to:.1} s: {}×{n}</title></rect>",
-                (width - gap).max(0.5),
-                colour(*o),
-                esc(&o.to_string())
+                "<rect class=\"fault\" x=\"{x1:.2}\" y=\"{:.2}\" width=\"{:.2}\" \
+                 height=\"{:.2}\"><title>{}: {} from {}{}</title></rect>\
+                 <line class=\"fault-edge\" x1=\"{x1:.2}\" y1=\"{:.2}\" x2=\"{x2:.2}\" y2=\"{:.2}\"/>\
+                 <text class=\"fault-label\" x=\"{:.2}\" y=\"{label_y:.2}\">{}: {}</text>",
+                label_y - 9.0,
+                (x2 - x1).max(1.0),
+                self.base() - label_y + 9.0,
+                esc(&w.server),
+                esc(&w.kind),
+                time_label(w.from_ms, self.span_ms),
+                w.to_ms
+                    .map(|t| format!(" to {}", time_label(t, self.span_ms)))
+                    .unwrap_or_default(),
+                label_y + 3.0,
+                label_y + 3.0,
+                x1 + 3.0,
+                esc(&w.server),
+                esc(&w.kind),
             );
         }
     }
-}
 
-fn axes(svg: &mut String, load: &LoadReport, max: u64) {
-    let base = TOP + PLOT_HEIGHT;
-    let right = WIDTH - RIGHT;
-    let _ = write!(
-        svg,
-        "<line class=\"axis\" x1=\"{LEFT}\" y1=\"{base}\" x2=\"{right}\" y2=\"{base}\"/>\
-         <line class=\"axis\" x1=\"{LEFT}\" y1=\"{TOP}\" x2=\"{LEFT}\" y2=\"{base}\"/>\
-         <text class=\"tick\" x=\"{}\" y=\"{}\" text-anchor=\"end\">{max}</text>\
-         <text class=\"tick\" x=\"{}\" y=\"{base}\" text-anchor=\"end\">0</text>",
-        LEFT - 4.0,
-        TOP + 9.0,
-        LEFT - 4.0
-    );
-    let span_s = span_ms(load) / 1000.0;
-    let step = tick_step(span_s);
-    let mut t = 0.0;
-    while t <= span_s + 1e-9 {
-        let x = x_of(load, t * 1000.0);
+    fn axes(&self, svg: &mut String) {
+        let (base, right) = (self.base(), WIDTH - RIGHT);
         let _ = write!(
             svg,
-            "<line class=\"grid\" x1=\"{x:.2}\" y1=\"{base}\" x2=\"{x:.2}\" y2=\"{}\"/>\
-             <text class=\"tick\" x=\"{x:.2}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
-            base + 4.0,
-            base + 16.0,
-            trim_float(t)
+            "<line class=\"axis\" x1=\"{LEFT}\" y1=\"{base}\" x2=\"{right}\" y2=\"{base}\"/>\
+             <line class=\"axis\" x1=\"{LEFT}\" y1=\"{}\" x2=\"{LEFT}\" y2=\"{base}\"/>",
+            self.top
         );
-        t += step;
-    }
-    let _ = write!(
-        svg,
-        "<text class=\"tick\" x=\"{right}\" y=\"{}\" text-anchor=\"end\">seconds since the \
-         load started (request start time)</text>",
-        base + 30.0
-    );
-}
-
-/// A tick every 0.1, 0.2, 0.5, 1, 2, 5, 10, ... seconds: at most about ten ticks.
-fn tick_step(span_s: f64) -> f64 {
-    let mut step = 0.1;
-    for factor in [2.0, 2.5, 2.0].iter().cycle() {
-        if span_s / step <= 10.0 {
-            break;
+        for count in (0..=self.y_max).step_by(self.y_step as usize) {
+            let y = self.y(count);
+            let _ = write!(
+                svg,
+                "<line class=\"grid\" x1=\"{LEFT}\" y1=\"{y:.2}\" x2=\"{right}\" y2=\"{y:.2}\"/>\
+                 <text class=\"tick\" x=\"{}\" y=\"{:.2}\" text-anchor=\"end\">{count}</text>",
+                LEFT - 4.0,
+                y + 4.0
+            );
         }
-        step *= factor;
+        let step = time_step_ms(self.span_ms);
+        for ms in (0..=self.span_ms).step_by(step as usize) {
+            let x = self.x(ms);
+            let _ = write!(
+                svg,
+                "<line class=\"axis\" x1=\"{x:.2}\" y1=\"{base}\" x2=\"{x:.2}\" y2=\"{}\"/>\
+                 <text class=\"tick\" x=\"{x:.2}\" y=\"{}\" text-anchor=\"{}\">{}</text>",
+                base + 4.0,
+                base + 16.0,
+                // The last label ends at its tick rather than past the chart's edge.
+                if x > WIDTH - RIGHT - 20.0 {
+                    "end"
+                } else {
+                    "middle"
+                },
+                time_label(ms, self.span_ms)
+            );
+        }
+        let _ = write!(
+            svg,
+            "<text class=\"tick\" x=\"{right}\" y=\"{}\" text-anchor=\"end\">request start \
+             time since the load began</text><text class=\"tick\" \
+             transform=\"translate(11 {:.2}) rotate(-90)\" text-anchor=\"middle\">requests</text>",
+            base + 30.0,
+            self.top + PLOT_HEIGHT / 2.0
+        );
     }
-    step
-}
-
-fn trim_float(v: f64) -> String {
-    let text = format!("{v:.1}");
-    text.strip_suffix(".0").map(str::to_string).unwrap_or(text)
 }
 
 fn legend(order: &[Outcome], counts: &BTreeMap<Outcome, u64>) -> String {
@@ -191,11 +247,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ticks_stay_few_and_round() {
-        assert_eq!(tick_step(0.8), 0.1);
-        assert_eq!(tick_step(4.0), 0.5);
-        assert_eq!(tick_step(9.0), 1.0);
-        assert_eq!(tick_step(60.0), 10.0);
+    fn fault_windows_are_shaded_and_named() {
+        let load = crate::report::sample::load();
+        let window = FaultWindow {
+            server: "app.a".into(),
+            kind: "refuse".into(),
+            from_ms: 100,
+            to_ms: Some(200),
+        };
+        let html = timeline_with(&load, &[window]);
+        assert!(
+            html.contains("<title>app.a: refuse from 100 ms to 200 ms</title>"),
+            "{html}"
+        );
+        assert!(html.contains(">app.a: refuse</text>"), "{html}");
+        assert!(!timeline(&load).contains("class=\"fault\""));
     }
 
     #[test]

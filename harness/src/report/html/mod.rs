@@ -1,11 +1,15 @@
-//! `report.html`: one self-contained page a trainer opens from disk (inline CSS and SVG, no
-//! scripts, no network). An index of every scenario's verdict links to a section per
-//! scenario: its title, story and guide step, then per phase the outcome timeline chart,
-//! the outcome histogram, latency, the upstream counters, the config diff against the
-//! previous phase and the error.log grouped by message. All text is escaped.
+//! `report.html`: one self-contained page a trainer opens from disk or projects (inline CSS
+//! and SVG, no scripts, no network). An index of every scenario's verdict links to a section
+//! per scenario: its title, story and guide step (Markdown, [`prose`]), its phases side by
+//! side (timeline chart with the fault windows, outcome histogram), then per phase its checks,
+//! latency, the counters of the servers its config names, the config diff against the
+//! previous phase and the error.log grouped by message without nginx's start/stop notices;
+//! phases skipped by `nginx_versions` last, with the reason. All other text is escaped.
 
 pub mod chart;
 mod parts;
+mod prose;
+mod scale;
 
 use std::fmt::Write;
 
@@ -95,11 +99,18 @@ fn index(out: &mut String, r: &RunResult) {
         } else {
             String::new()
         };
-        let phases: Vec<String> = s
+        let mut phases: Vec<String> = s
             .phases
             .iter()
             .map(|p| format!("{} {}", esc(&p.name), mark(p.verdict)))
             .collect();
+        phases.extend(s.skipped.iter().map(|p| {
+            format!(
+                "{} <span class=\"muted\" title=\"{}\">skipped</span>",
+                esc(&p.name),
+                esc(&p.reason)
+            )
+        }));
         let _ = writeln!(
             out,
             "<tr><td><a href=\"#{}\">{}</a>{attempt}</td><td>{}</td><td>{}</td><td>{}</td>\
@@ -132,15 +143,15 @@ fn scenario(out: &mut String, s: &ScenarioResult, repeat: u32) {
     let _ = write!(
         out,
         "<section class=\"scenario\" id=\"{}\"><h2>{}{attempt} {}</h2><p class=\"title\">{}</p>\
-         <p class=\"guide\"><strong>Guide step:</strong> {}</p><p class=\"story\">{}</p>\
+         <div class=\"guide\"><strong>Guide step</strong>{}</div><div class=\"story\">{}</div>\
          <p class=\"muted\">{} · nginx {} · seed {} · {:.1} s · <a href=\"#index\">back to the \
          index</a></p>",
         anchor(s),
         esc(&s.name),
         verdict(s.verdict),
         esc(&s.title),
-        esc(s.guide_step.trim()),
-        esc(s.story.trim()),
+        prose::render(&s.guide_step),
+        prose::render(&s.story),
         esc(&s.file.display().to_string()),
         esc(&s.nginx_version),
         s.seed,
@@ -150,23 +161,66 @@ fn scenario(out: &mut String, s: &ScenarioResult, repeat: u32) {
         out.push_str("<h3>Scenario-wide checks</h3>");
         out.push_str(&parts::checks(&s.checks));
     }
+    side_by_side(out, s);
     let mut previous: Option<&PhaseResult> = None;
     for p in &s.phases {
-        phase(out, p, previous);
+        phase(out, s, p, previous);
         previous = Some(p);
+    }
+    for skipped in &s.skipped {
+        let _ = write!(
+            out,
+            "<article class=\"phase skipped\"><h3>Phase <code>{}</code> <span class=\"verdict \
+             skipped\">SKIPPED</span></h3><p class=\"muted\">{}</p></article>",
+            esc(&skipped.name),
+            esc(&skipped.reason)
+        );
     }
     out.push_str("</section>\n");
 }
 
-fn phase(out: &mut String, p: &PhaseResult, previous: Option<&PhaseResult>) {
+/// The phases next to each other (baseline beside fix): verdict, timeline and outcomes, in a
+/// grid that falls back to one column on a narrow screen.
+fn side_by_side(out: &mut String, s: &ScenarioResult) {
+    let with_load: Vec<&PhaseResult> = s.phases.iter().filter(|p| p.load.is_some()).collect();
+    if with_load.is_empty() {
+        return;
+    }
+    out.push_str("<div class=\"compare\">");
+    for p in with_load {
+        let Some(load) = &p.load else { continue };
+        let _ = write!(
+            out,
+            "<div class=\"cell\"><h3><a href=\"#{}\">{}</a> {} <span class=\"muted\">{} \
+             requests</span></h3>{}{}</div>",
+            phase_anchor(s, p),
+            esc(&p.name),
+            verdict(p.verdict),
+            load.total,
+            chart::timeline_with(load, &p.fault_windows),
+            parts::histogram(load)
+        );
+    }
+    out.push_str("</div>");
+}
+
+fn phase_anchor(s: &ScenarioResult, p: &PhaseResult) -> String {
+    let name: String = (p.name.chars())
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    format!("{}-{name}", anchor(s))
+}
+
+fn phase(out: &mut String, s: &ScenarioResult, p: &PhaseResult, previous: Option<&PhaseResult>) {
     let _ = write!(
         out,
-        "<article class=\"phase\"><h3>Phase <code>{}</code> {}</h3>",
+        "<article class=\"phase\" id=\"{}\"><h3>Phase <code>{}</code> {}</h3>",
+        phase_anchor(s, p),
         esc(&p.name),
         verdict(p.verdict)
     );
     if let Some(about) = &p.about {
-        let _ = write!(out, "<p>{}</p>", esc(about.trim()));
+        let _ = write!(out, "<div class=\"about\">{}</div>", prose::render(about));
     }
     if let Some(err) = &p.error {
         let _ = write!(out, "<p class=\"bad\">Harness error: {}</p>", esc(err));
@@ -203,12 +257,7 @@ fn phase(out: &mut String, p: &PhaseResult, previous: Option<&PhaseResult>) {
     if let Some(load) = &p.load {
         let _ = write!(
             out,
-            "<h4>Outcomes over time <span class=\"muted\">({} requests, {} ms buckets)</span></h4>{}\
-             <div class=\"row\"><div><h4>Outcomes</h4>{}</div><div><h4>Latency</h4>{}</div></div>{}",
-            load.total,
-            load.timeline_bucket_ms,
-            chart::timeline(load),
-            parts::histogram(load),
+            "<h4>Latency</h4>{}{}",
             parts::latency(load),
             parts::stages(load)
         );
@@ -217,7 +266,7 @@ fn phase(out: &mut String, p: &PhaseResult, previous: Option<&PhaseResult>) {
         let _ = write!(
             out,
             "<h4>Upstream servers</h4>{}",
-            parts::counters(&p.upstreams)
+            parts::counters(&p.upstreams, p.servers_used.as_deref())
         );
     }
     let prev = previous.map(|q| (q.name.as_str(), q.config.as_str()));
@@ -250,6 +299,38 @@ mod tests {
     }
 
     #[test]
+    fn a_story_with_a_script_renders_as_markdown_with_the_script_as_text() {
+        let mut result = sample::result();
+        result.scenarios[0].story = "The **only** server <script>alert(1)</script> is down.".into();
+        let page = render(&result);
+        assert!(page.contains("<strong>only</strong>"));
+        assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(!page.contains("<script"));
+    }
+
+    #[test]
+    fn gated_phases_show_as_skipped_with_the_reason() {
+        let result = sample::with_skipped_phase();
+        let page = render(&result);
+        assert!(page.contains("new-behaviour <span class=\"muted\" title="));
+        assert!(page.contains("<code>new-behaviour</code> <span class=\"verdict skipped\">"));
+        assert!(page.contains("needs nginx &gt;=1.29.7; this is 1.22.1"));
+    }
+
+    #[test]
+    fn phases_of_a_scenario_sit_side_by_side() {
+        let page = render(&sample::result());
+        let grid = page.find("<div class=\"compare\">").expect("a grid");
+        let first_phase = page.find("<article class=\"phase\"").unwrap();
+        assert!(
+            grid < first_phase,
+            "the grid comes before the phase details"
+        );
+        assert!(page.contains("<a href=\"#s-upstream-down-1-baseline\">baseline</a>"));
+        assert!(page.contains("id=\"s-upstream-down-1-baseline\""));
+    }
+
+    #[test]
     fn index_links_every_scenario_section() {
         let page = render(&sample::result());
         for id in ["s-upstream-down-1", "s-broken-script--1"] {
@@ -262,10 +343,14 @@ mod tests {
     fn phases_show_chart_counters_diff_and_grouped_log() {
         let page = render(&sample::result());
         assert_eq!(page.matches("<svg class=\"timeline\"").count(), 3);
-        assert!(page.contains("fill=\"#e53935\"><title>0.0–0.1 s: 502×20</title>"));
-        assert!(page.contains("fill=\"#2e9d4a\"><title>0.1–0.2 s: 200×15</title>"));
+        assert!(page.contains("fill=\"#e53935\"><title>0 ms–100 ms: 502×20</title>"));
+        assert!(page.contains("fill=\"#2e9d4a\"><title>100 ms–200 ms: 200×15</title>"));
         assert!(page.contains("<span class=\"add\">+server b backup;</span>"));
         assert!(page.contains("<td><code>app.primary</code></td><td class=\"num\">20</td>"));
+        assert!(
+            !page.contains("app.spare"),
+            "a server the phase's config does not name has no counters row"
+        );
         assert!(page.contains("connect() failed (111: Connection refused)</code></td>"));
         assert!(page.contains("<td class=\"num\">20</td><td><code title="));
         assert!(page.contains("<td>1.5 ms</td><td>2.5 ms</td><td>9.0 ms</td><td>12.0 ms</td>"));

@@ -112,8 +112,14 @@ pub fn latency(load: &LoadReport) -> String {
     )
 }
 
-/// What each fake server saw: connections, requests, fired, over_limit (and TLS handshakes).
-pub fn counters(upstreams: &BTreeMap<String, CounterSnapshot>) -> String {
+/// What each fake server the phase uses saw: connections, requests, fired, over_limit (and
+/// TLS handshakes). A server the phase's config does not name (`used`) is left out unless
+/// something reached it anyway.
+pub fn counters(upstreams: &BTreeMap<String, CounterSnapshot>, used: Option<&[String]>) -> String {
+    let shown = |name: &String, c: &CounterSnapshot| {
+        used.is_none_or(|u| u.contains(name)) || c.connections + c.requests > 0
+    };
+    let upstreams: Vec<_> = upstreams.iter().filter(|(n, c)| shown(n, c)).collect();
     if upstreams.is_empty() {
         return String::new();
     }
@@ -183,16 +189,23 @@ fn lines(text: &str, diff: bool) -> String {
     out
 }
 
-/// The error.log grouped by message, most frequent first.
+/// The error.log grouped by message, most frequent first, without nginx's start/stop notices
+/// (counted in a note; the raw error.log in the run dir keeps them).
 pub fn log(summary: &LogSummary) -> String {
-    if summary.messages.is_empty() {
-        return "<p class=\"muted\">error.log: no lines.</p>".into();
+    let (messages, notices) = summary.for_people();
+    let note = if notices > 0 {
+        format!(" <span class=\"muted\">({notices} start/stop notices of nginx not shown)</span>")
+    } else {
+        String::new()
+    };
+    if messages.is_empty() {
+        return format!("<p class=\"muted\">error.log: no lines about the traffic.{note}</p>");
     }
-    let mut out = String::from(
-        "<details open><summary>error.log, grouped by message</summary><table class=\"log\">\
-         <tr><th>level</th><th>count</th><th>message</th></tr>",
+    let mut out = format!(
+        "<details open><summary>error.log, grouped by message{note}</summary><table class=\"log\">\
+         <tr><th>level</th><th>count</th><th>message</th></tr>"
     );
-    for m in &summary.messages {
+    for m in messages {
         let _ = write!(
             out,
             "<tr class=\"lvl-{}\"><td>{}</td><td class=\"num\">{}</td><td><code title=\"{}\">{}\
