@@ -9,14 +9,9 @@ pub(super) fn explain(args: &ExplainArgs) -> Exit {
         Ok(s) => s,
         Err(exit) => return exit,
     };
-    let Some(loaded) = scenarios.iter().find(|l| l.scenario.name == args.name) else {
-        let names: Vec<&str> = scenarios.iter().map(|l| l.scenario.name.as_str()).collect();
-        crate::errln!(
-            "error: no scenario named `{}`\n  hint: known scenarios: {}",
-            args.name,
-            names.join(", ")
-        );
-        return Exit::BadInput;
+    let loaded = match super::find_scenario(&scenarios, &args.name) {
+        Ok(l) => l,
+        Err(exit) => return exit,
     };
     crate::out!("{}", crate::report::explain_text::explain(&loaded.scenario));
     Exit::Passed

@@ -4,6 +4,7 @@
 mod check;
 mod common;
 mod compare;
+mod demo;
 mod diagnose;
 mod explain;
 mod list;
@@ -32,6 +33,7 @@ pub fn execute(cli: Cli) -> Exit {
         Command::Report(args) => report::report(&args),
         Command::Schema(args) => schema::schema(&args),
         Command::Load(args) => load::load(&args),
+        Command::Demo(args) => demo::demo(&args),
     }
 }
 
@@ -41,6 +43,24 @@ fn load_scenarios(paths: &[std::path::PathBuf]) -> Result<Vec<LoadedScenario>, E
         crate::errln!("{e}");
         Exit::BadInput
     })
+}
+
+/// The scenario called `name` among `scenarios`, or the input error (naming the known ones).
+fn find_scenario<'a>(
+    scenarios: &'a [LoadedScenario],
+    name: &str,
+) -> Result<&'a LoadedScenario, Exit> {
+    scenarios
+        .iter()
+        .find(|l| l.scenario.name == name)
+        .ok_or_else(|| {
+            let names: Vec<&str> = scenarios.iter().map(|l| l.scenario.name.as_str()).collect();
+            crate::errln!(
+                "error: no scenario named `{name}`\n  hint: known scenarios: {}",
+                names.join(", ")
+            );
+            Exit::BadInput
+        })
 }
 
 /// A multi-threaded tokio runtime for commands that start servers.

@@ -1,6 +1,7 @@
 //! Command-line arguments of `badgateway` (clap derive). Parsing only; `app` acts on them.
 
 pub mod checks;
+pub mod demo;
 pub mod load;
 pub mod reports;
 
@@ -38,6 +39,9 @@ pub enum Command {
     Schema(crate::cli::reports::SchemaArgs),
     /// Drive load at a loopback URL; print requests/s and latency percentiles.
     Load(crate::cli::load::LoadArgs),
+    /// Hold a scenario open for an audience: nginx and the fake upstreams keep running, keys
+    /// switch phases with a reload, live outcomes and error.log on screen.
+    Demo(crate::cli::demo::DemoArgs),
 }
 
 /// Scenario files or folders; the bundled `scenarios/` when none are given.

@@ -21,6 +21,7 @@ use crate::result::{RunResult, ScenarioResult, Verdict};
 use crate::scenario::LoadedScenario;
 
 pub use phase::run_phase;
+pub(crate) use phase::{expanded, stage_plan, start_upstreams};
 
 /// How a run is carried out.
 #[derive(Debug, Clone)]

@@ -1,0 +1,81 @@
+//! `badgateway demo NAME`: find the scenario and the local nginx, make a run folder, put the
+//! terminal in key-at-a-time mode when there is one (else pace the phases with `--auto`), and
+//! hold the scenario open with the screen subscribed to its live view.
+
+use std::io::IsTerminal;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::cli::demo::{DEFAULT_PACE, DemoArgs};
+use crate::demo::{self, DemoOptions, Ending, Mode, RawMode, View};
+use crate::exit::Exit;
+use crate::guard;
+use crate::nginx::{NginxBackend, locate};
+
+pub(super) fn demo(args: &DemoArgs) -> Exit {
+    let scenarios = match super::load_scenarios(&args.paths) {
+        Ok(s) => s,
+        Err(exit) => return exit,
+    };
+    let loaded = match super::find_scenario(&scenarios, &args.name) {
+        Ok(l) => l,
+        Err(exit) => return exit,
+    };
+    if let Some(exit) = super::common::refuse_open_listens(std::slice::from_ref(loaded)) {
+        return exit;
+    }
+    let backend: NginxBackend = match locate(args.nginx.as_deref()) {
+        Ok(b) => b.into(),
+        Err(msg) => {
+            crate::errln!("error: {msg}");
+            return Exit::Infrastructure;
+        }
+    };
+    let dir = match super::run::create_run_dir(&args.out.join("demo")) {
+        Ok((_, dir)) => dir,
+        Err(e) => {
+            crate::errln!(
+                "error: cannot create a folder in {}: {e}",
+                args.out.display()
+            );
+            return Exit::Infrastructure;
+        }
+    };
+    let interactive = std::io::stdin().is_terminal();
+    let opts = DemoOptions {
+        backend,
+        dir: dir.join(&loaded.scenario.name),
+        seed: args.seed.unwrap_or_else(rand::random),
+        rate: args.rate,
+        auto: args.auto.or((!interactive).then_some(DEFAULT_PACE)),
+        max_time: args.max_time,
+        keys: interactive,
+    };
+    let raw = match interactive {
+        true => RawMode::enter().ok(),
+        false => None,
+    };
+    let ending = super::runtime().block_on(async {
+        let cancel = CancellationToken::new();
+        guard::cancel_on_signals(cancel.clone());
+        let (keys_tx, keys) = tokio::sync::mpsc::unbounded_channel();
+        if raw.is_some() {
+            demo::spawn_reader(keys_tx);
+        }
+        let (feed, views) = tokio::sync::watch::channel(View::default());
+        let screen = tokio::spawn(demo::show(views, Mode::detect()));
+        let ending = demo::hold(&loaded.scenario, &opts, keys, &feed, &cancel).await;
+        drop(feed);
+        let _ = screen.await;
+        ending
+    });
+    drop(raw);
+    match ending {
+        Ok(Ending::Interrupted) => Exit::Interrupted,
+        Ok(_) => Exit::Passed,
+        Err(msg) => {
+            crate::errln!("error: {msg}");
+            Exit::Infrastructure
+        }
+    }
+}
