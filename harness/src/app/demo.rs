@@ -13,15 +13,11 @@ use crate::guard;
 use crate::nginx::{NginxBackend, locate};
 
 pub(super) fn demo(args: &DemoArgs) -> Exit {
-    let scenarios = match super::load_scenarios(&args.paths) {
-        Ok(s) => s,
-        Err(exit) => return exit,
-    };
-    let loaded = match super::find_scenario(&scenarios, &args.name) {
+    let loaded = match super::load_named(&args.paths, &args.name) {
         Ok(l) => l,
         Err(exit) => return exit,
     };
-    if let Some(exit) = super::common::refuse_open_listens(std::slice::from_ref(loaded)) {
+    if let Some(exit) = super::common::refuse_open_listens(std::slice::from_ref(&loaded)) {
         return exit;
     }
     let backend: NginxBackend = match locate(args.nginx.as_deref()) {

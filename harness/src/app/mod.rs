@@ -45,22 +45,20 @@ fn load_scenarios(paths: &[std::path::PathBuf]) -> Result<Vec<LoadedScenario>, E
     })
 }
 
-/// The scenario called `name` among `scenarios`, or the input error (naming the known ones).
-fn find_scenario<'a>(
-    scenarios: &'a [LoadedScenario],
-    name: &str,
-) -> Result<&'a LoadedScenario, Exit> {
-    scenarios
-        .iter()
-        .find(|l| l.scenario.name == name)
-        .ok_or_else(|| {
+/// The scenario called `name` under `paths`, or the input error (naming the known ones).
+fn load_named(paths: &[std::path::PathBuf], name: &str) -> Result<LoadedScenario, Exit> {
+    let mut scenarios = load_scenarios(paths)?;
+    match scenarios.iter().position(|l| l.scenario.name == name) {
+        Some(i) => Ok(scenarios.swap_remove(i)),
+        None => {
             let names: Vec<&str> = scenarios.iter().map(|l| l.scenario.name.as_str()).collect();
             crate::errln!(
                 "error: no scenario named `{name}`\n  hint: known scenarios: {}",
                 names.join(", ")
             );
-            Exit::BadInput
-        })
+            Err(Exit::BadInput)
+        }
+    }
 }
 
 /// A multi-threaded tokio runtime for commands that start servers.
