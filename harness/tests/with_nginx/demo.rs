@@ -1,0 +1,246 @@
+//! `badgateway demo` against real nginx: driven through a real terminal (tmux: send keys,
+//! capture the pane), and piped (the `--auto` pace, plain lines). The phase switch reloads the
+//! same nginx master and the outcome line turns from 502s to 200s; quitting leaves nothing.
+
+use crate::common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{group_alive, nginx_or_skip, scenarios_dir, text, tmux_or_skip};
+
+/// How long the screen may take to show something it should: nginx starting, the first whole
+/// second of load, a reload taking effect. Each normally takes one to three seconds; the bound
+/// is generous for a loaded CI machine and only reached when the screen is wrong.
+const SCREEN_WAIT: Duration = Duration::from_secs(30);
+
+/// A tmux server of this test's own (its own `-L` socket), killed when dropped, so a failing
+/// assertion leaves no session (and, through the pane's hang-up, no demo) behind.
+struct Tmux {
+    bin: PathBuf,
+    socket: String,
+}
+
+impl Tmux {
+    /// Start `command` in a detached 120×50 session; the pane stays after the command exits
+    /// (`remain-on-exit`) so the test can see that it did.
+    fn start(bin: PathBuf, dir: &Path, command: &str) -> Tmux {
+        let socket = format!(
+            "bgw-demo-{}-{:08x}",
+            std::process::id(),
+            rand::random::<u32>()
+        );
+        let conf = common::write(dir, "tmux.conf", "set -g remain-on-exit on\n");
+        let tmux = Tmux { bin, socket };
+        let out = tmux.run(&[
+            "-f",
+            &conf,
+            "new-session",
+            "-d",
+            "-s",
+            "demo",
+            "-x",
+            "120",
+            "-y",
+            "50",
+            command,
+        ]);
+        assert!(out.status.success(), "tmux new-session: {}", text(&out));
+        tmux
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(&self.bin)
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("tmux runs")
+    }
+
+    fn pane(&self) -> String {
+        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "demo"]).stdout)
+            .into_owned()
+    }
+
+    fn keys(&self, keys: &str) {
+        assert!(
+            self.run(&["send-keys", "-t", "demo", keys])
+                .status
+                .success()
+        );
+    }
+
+    /// `#{pane_dead}` and friends.
+    fn format(&self, format: &str) -> String {
+        let out = self.run(&["display-message", "-p", "-t", "demo", format]);
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// Capture the pane until `ok` holds for it; the last capture either way.
+    fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + SCREEN_WAIT;
+        loop {
+            let pane = self.pane();
+            if ok(&pane) {
+                return pane;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no {what} within {SCREEN_WAIT:?}; screen:\n{pane}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.run(&["kill-server"]);
+    }
+}
+
+/// The master pid the screen names (`master pid 1234`).
+fn master_pid(screen: &str) -> Option<i32> {
+    let after = screen.split("master pid ").nth(1)?;
+    after
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// Per-second lines of `phase` on the screen (`   3s  baseline  502×20`).
+fn second_lines<'a>(screen: &'a str, phase: &str) -> Vec<&'a str> {
+    let marker = format!("s  {phase}  ");
+    screen
+        .lines()
+        .filter(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit()) && l.contains(&marker))
+        .collect()
+}
+
+fn demo_command(out: &Path, extra: &str) -> String {
+    format!(
+        "{} demo upstream-down --in {} --rate 20/s --out {} --max-time 5m {extra}",
+        env!("CARGO_BIN_EXE_badgateway"),
+        scenarios_dir().display(),
+        out.display()
+    )
+}
+
+#[test]
+fn demo_in_a_terminal_reloads_the_same_master_and_quits_clean() {
+    let test = "demo_in_a_terminal_reloads_the_same_master_and_quits_clean";
+    let (Some(_), Some(tmux)) = (nginx_or_skip(test), tmux_or_skip(test)) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let tmux = Tmux::start(tmux, tmp.path(), &demo_command(tmp.path(), ""));
+    let pane_pid: i32 = tmux.format("#{pane_pid}").parse().expect("the pane's pid");
+
+    let before = tmux.wait_for("story, pid and 502s", |s| {
+        s.contains("The application behind nginx is not running")
+            && master_pid(s).is_some()
+            && second_lines(s, "baseline")
+                .iter()
+                .any(|l| l.contains("502×"))
+    });
+    let pid = master_pid(&before).unwrap();
+    assert!(group_alive(pid), "nginx {pid} serves");
+    assert!(before.contains("curl -i http://127.0.0.1:"), "{before}");
+
+    tmux.keys("n");
+    let after = tmux.wait_for("a second of only 200s in phase fix", |s| {
+        second_lines(s, "fix")
+            .iter()
+            .any(|l| l.contains("200×") && !l.contains("502"))
+    });
+    assert_eq!(
+        master_pid(&after),
+        Some(pid),
+        "a reload keeps the master:\n{after}"
+    );
+    assert!(
+        after.contains(&format!("reloaded (SIGHUP to master pid {pid})")),
+        "{after}"
+    );
+    assert!(after.contains("> fix"), "{after}");
+
+    tmux.keys("q");
+    let deadline = Instant::now() + SCREEN_WAIT;
+    while tmux.format("#{pane_dead}") != "1" {
+        assert!(
+            Instant::now() < deadline,
+            "the demo did not end on q:\n{}",
+            tmux.pane()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(tmux.format("#{pane_dead_status}"), "0", "{}", tmux.pane());
+    assert!(!group_alive(pid), "nginx {pid} is stopped on quit");
+    assert!(
+        !Path::new(&format!("/proc/{pane_pid}")).exists(),
+        "the pane's process {pane_pid} is gone"
+    );
+}
+
+#[test]
+fn demo_without_a_terminal_paces_the_phases_and_ends_after_the_last() {
+    let test = "demo_without_a_terminal_paces_the_phases_and_ends_after_the_last";
+    if nginx_or_skip(test).is_none() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    // stdin and stdout are not terminals: `--auto 3s` moves on every 3 s and ends after `fix`.
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(demo_command(tmp.path(), "--auto 3s"))
+        .stdin(Stdio::null())
+        .output()
+        .expect("badgateway runs");
+    let shown = text(&out);
+    assert!(out.status.success(), "{shown}");
+    assert!(!shown.contains('\x1b'), "no colour when piped:\n{shown}");
+    let pid = master_pid(&shown).expect("the master pid is printed");
+    assert!(!group_alive(pid), "nginx {pid} is stopped at the end");
+    let (baseline, fix) = (
+        second_lines(&shown, "baseline"),
+        second_lines(&shown, "fix"),
+    );
+    assert!(baseline.iter().any(|l| l.contains("502×")), "{shown}");
+    assert!(
+        fix.iter().any(|l| l.contains("200×") && !l.contains("502")),
+        "{shown}"
+    );
+    let order = ["== phase baseline", "== phase fix", "demo finished"];
+    let at: Vec<usize> = order
+        .iter()
+        .map(|m| shown.find(m).unwrap_or(usize::MAX))
+        .collect();
+    assert!(
+        at.windows(2).all(|w| w[0] < w[1]),
+        "phases in order:\n{shown}"
+    );
+    assert!(
+        shown.contains("error.log: [error] connect() failed (111: Connection refused)"),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains("[notice]"),
+        "nginx's own notices are left out:\n{shown}"
+    );
+}
+
+#[test]
+fn demo_of_an_unknown_scenario_is_an_input_error() {
+    let out = common::run_cli(&[
+        "demo",
+        "no-such-scenario",
+        "--in",
+        &scenarios_dir().display().to_string(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("known scenarios"));
+}
