@@ -61,12 +61,18 @@ pub async fn hold(
     cancel: &CancellationToken,
 ) -> Result<Ending, String> {
     let version = opts.backend.version();
-    let pos = Position::start(s, version)
+    let mut pos = Position::start(s, version)
         .ok_or_else(|| format!("no phase of `{}` applies to nginx {version}", s.name))?;
     let dir = RunDir::create(opts.dir.clone())
         .map_err(|e| format!("cannot create {}: {e}", opts.dir.display()))?;
+    let candidates: Vec<usize> = (pos.phases.iter().enumerate())
+        .filter(|(_, p)| p.skipped.is_none())
+        .map(|(i, _)| i)
+        .collect();
+    let opened = Lab::open(s, &opts.backend, dir, &candidates, opts.seed, cancel).await?;
+    let mut lab = opened.lab;
+    pos.current = opened.phase;
     let first = &s.phases[pos.current];
-    let mut lab = Lab::open(s, &opts.backend, dir, first, opts.seed, cancel).await?;
     let live: LiveSender = watch::channel(LiveCounts::default()).0;
     let stop_load = cancel.child_token();
     let template = load_template(s, first, &lab, opts.seed);
@@ -80,6 +86,7 @@ pub async fn hold(
         _ => None,
     };
     let mut demo = Demo::new(s, pos, opts, &lab, describe_load(&template, opts.rate));
+    demo.notice = refusals(s, &opened.refused, first);
     feed.send_replace(demo.view(&lab));
     let ending = demo.run(&mut lab, keys, &live, feed, opts, cancel).await;
     stop_load.cancel();
@@ -308,6 +315,30 @@ fn load_template(
         .clone()
         .filter(|_| plan.shape.protocol.is_http2());
     Ok(plan)
+}
+
+/// What the screen says when nginx refused the first phases (their broken config is the
+/// incident: nginx will not start with it) and serves `started` instead.
+fn refusals(
+    s: &Scenario,
+    refused: &[(usize, String)],
+    started: &crate::scenario::Phase,
+) -> Option<String> {
+    let lines: Vec<String> = (refused.iter())
+        .map(|(i, why)| {
+            format!(
+                "phase `{}`: nginx -t refuses its config, so nginx cannot start with it:\n{why}",
+                s.phases[*i].name
+            )
+        })
+        .collect();
+    (!lines.is_empty()).then(|| {
+        format!(
+            "{}\nnginx serves `{}` instead",
+            lines.join("\n"),
+            started.name
+        )
+    })
 }
 
 /// `20/s GET /`, or why there is no background load.

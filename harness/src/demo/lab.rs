@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::names::NameService;
 use crate::nginx::front_tls::FrontTls;
-use crate::nginx::{ConfigTest, Live, NginxBackend, Render, RunDir, Session, render};
+use crate::nginx::{ConfigTest, Live, NginxBackend, RunDir, Session, render};
 use crate::runner::{expanded, start_upstreams};
 use crate::scenario::{Phase, Scenario};
 use crate::upstreams::Servers;
@@ -29,36 +29,42 @@ pub struct Lab<'a> {
     pub front_ca: Option<std::path::PathBuf>,
 }
 
+/// A lab that came up: on which of the candidate phases, after which refusals.
+pub struct Opened<'a> {
+    pub lab: Lab<'a>,
+    /// Index (into the scenario's phases) of the phase nginx serves.
+    pub phase: usize,
+    /// Candidates nginx refused before it, with nginx's message: a phase whose broken config
+    /// is the incident (nginx will not start with it).
+    pub refused: Vec<(usize, String)>,
+}
+
 impl<'a> Lab<'a> {
-    /// Start the servers and nginx with `phase`'s config in `dir`; schedules start now.
+    /// Start the servers, then nginx with the first of `candidates` (phase indices) whose
+    /// config `nginx -t` accepts; schedules start now. Nothing is left running on `Err`.
     pub async fn open(
         s: &'a Scenario,
         backend: &'a NginxBackend,
         dir: RunDir,
-        phase: &Phase,
+        candidates: &[usize],
         seed: u64,
         cancel: &CancellationToken,
-    ) -> Result<Lab<'a>, String> {
+    ) -> Result<Opened<'a>, String> {
         let cancel = cancel.child_token();
         let (servers, names) = start_upstreams(s, seed, &dir, &cancel).await?;
-        let mounts = vec![servers.socket_dir().to_path_buf()];
-        let session = Session::new(backend, dir, mounts);
-        let front_ca = match s.nginx_for_load(phase).tls {
-            true => Some(
-                FrontTls::write(session.dir())
-                    .map_err(|e| format!("front-end TLS files: {e}"))?
-                    .ca,
-            ),
-            false => None,
-        };
-        let nginx = {
-            let conf = config_of(s, phase, (&servers, names.as_ref()), &session)?;
-            let conf: &Render = &conf;
-            if let ConfigTest::Rejected(why) = session.test(1, conf).await? {
-                return Err(format!("nginx -t refused phase `{}`:\n{why}", phase.name));
+        let session = Session::new(backend, dir, vec![servers.socket_dir().to_path_buf()]);
+        let started = first_accepted(s, candidates, &session, (&servers, names.as_ref())).await;
+        let (nginx, phase, refused) = match started {
+            Ok(up) => up,
+            Err(e) => {
+                servers.stop().await;
+                if let Some(names) = names {
+                    names.stop().await;
+                }
+                return Err(e);
             }
-            session.start(1, conf).await?
         };
+        let front_ca = Some(FrontTls::of(session.dir()).ca).filter(|ca| ca.exists());
         let lab = Lab {
             s,
             session,
@@ -70,7 +76,11 @@ impl<'a> Lab<'a> {
             front_ca,
         };
         lab.start_schedules();
-        Ok(lab)
+        Ok(Opened {
+            lab,
+            phase,
+            refused,
+        })
     }
 
     /// Where nginx listens.
@@ -126,6 +136,31 @@ impl<'a> Lab<'a> {
         }
         self.session.remove_temp();
     }
+}
+
+/// nginx started on the first of `candidates` it accepts; the refusals before it.
+async fn first_accepted(
+    s: &Scenario,
+    candidates: &[usize],
+    session: &Session<'_>,
+    servers: (&Servers, Option<&NameService>),
+) -> Result<(Live, usize, Vec<(usize, String)>), String> {
+    let mut refused = Vec::new();
+    for &i in candidates {
+        let phase = &s.phases[i];
+        if s.nginx_for_load(phase).tls {
+            FrontTls::write(session.dir()).map_err(|e| format!("front-end TLS files: {e}"))?;
+        }
+        let conf = config_of(s, phase, servers, session)?;
+        match session.test(1, &conf).await? {
+            ConfigTest::Rejected(why) => refused.push((i, why)),
+            ConfigTest::Accepted => return Ok((session.start(1, &conf).await?, i, refused)),
+        }
+    }
+    let why = refused.last().map_or("", |(_, why)| why.as_str());
+    Err(format!(
+        "nginx -t refused every phase's config; the last said:\n{why}"
+    ))
 }
 
 /// The renderer of `phase`'s nginx.conf for the lab's servers.
