@@ -54,6 +54,7 @@ pub(super) fn demo(args: &DemoArgs) -> Exit {
     let ending = super::runtime().block_on(async {
         let cancel = CancellationToken::new();
         guard::cancel_on_signals(cancel.clone());
+        end_on_hangup(cancel.clone());
         let (keys_tx, keys) = tokio::sync::mpsc::unbounded_channel();
         if raw.is_some() {
             demo::spawn_reader(keys_tx);
@@ -74,4 +75,18 @@ pub(super) fn demo(args: &DemoArgs) -> Exit {
             Exit::Infrastructure
         }
     }
+}
+
+/// A closed terminal (SIGHUP) ends the demo like `q`: nginx and the upstreams are stopped
+/// rather than left to the kernel's parent-death signal.
+fn end_on_hangup(cancel: CancellationToken) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut hangup) = signal(SignalKind::hangup()) else {
+        return;
+    };
+    tokio::spawn(async move {
+        if hangup.recv().await.is_some() {
+            cancel.cancel();
+        }
+    });
 }
