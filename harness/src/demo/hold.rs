@@ -3,6 +3,7 @@
 //! `--auto` pace; end on quit, after the last phase (auto), at `--max-time` or on a signal,
 //! and always stop the load, nginx and the upstreams before returning.
 
+use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -12,10 +13,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::keys::Key;
 use super::lab::Lab;
-use super::logtail::{Follower, Groups};
+use super::logtail::{Follower, Groups, shown};
 use super::state::Position;
 use super::tally::{TICK_MS, Tally};
-use super::view::{View, ViewSender};
+use super::view::{LOG_TAIL, View, ViewSender};
 use crate::hints::{Hint, hints};
 use crate::load::{LiveCounts, LiveSender, LoadPlan};
 use crate::nginx::{ConfigTest, NginxBackend, RunDir};
@@ -106,6 +107,7 @@ struct Demo<'a> {
     serving: usize,
     tally: Tally,
     log: Groups,
+    log_tail: VecDeque<String>,
     follower: Follower,
     hints: Vec<Hint>,
     notice: Option<String>,
@@ -141,6 +143,7 @@ impl<'a> Demo<'a> {
             pos,
             tally: Tally::default(),
             log: Groups::default(),
+            log_tail: VecDeque::new(),
             follower: Follower::at_end(error_log),
             hints,
             notice: None,
@@ -160,6 +163,7 @@ impl<'a> Demo<'a> {
         let deadline = Instant::now() + opts.max_time;
         let pace = |from: Instant| opts.auto.map(|d| from + d);
         let mut next_at = pace(Instant::now());
+        let mut keys_open = true;
         let mut ticks = interval(Duration::from_millis(TICK_MS));
         ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
@@ -181,11 +185,11 @@ impl<'a> Demo<'a> {
                     Some(_) => Key::Next,
                     None => return Ending::LastPhase,
                 },
-                key = keys.recv() => match key {
+                key = keys.recv(), if keys_open => match key {
                     Some(key) => key,
                     // No more keys (stdin closed): carry on until another end.
                     None => {
-                        keys = mpsc::unbounded_channel().1;
+                        keys_open = false;
                         continue;
                     }
                 },
@@ -205,8 +209,12 @@ impl<'a> Demo<'a> {
     fn tick(&mut self, live: &LiveSender) {
         let serving = self.s.phases[self.serving].name.clone();
         self.tally.tick(&live.borrow(), &serving);
-        for line in self.follower.new_lines() {
+        for line in self.follower.new_lines().into_iter().filter(|l| shown(l)) {
             self.log.add(&line);
+            if self.log_tail.len() == LOG_TAIL {
+                self.log_tail.pop_front();
+            }
+            self.log_tail.push_back(line);
         }
     }
 
@@ -288,6 +296,8 @@ impl<'a> Demo<'a> {
             config,
             diff_to_baseline: diff,
             ticks: self.tally.ticks.clone(),
+            elapsed_ticks: self.tally.elapsed_ticks(),
+            log_tail: self.log_tail.clone(),
             seconds: self.tally.seconds.clone(),
             log: self.log.clone(),
             hints: self.hints[..self.pos.hints_shown].to_vec(),

@@ -33,6 +33,11 @@ pub fn is_lifecycle_notice(line: &errorlog::Line<'_>) -> bool {
     line.level == "notice" && LIFECYCLE.iter().any(|f| line.message.starts_with(f))
 }
 
+/// Whether the demo shows `line`: an nginx error.log line that is not a lifecycle notice.
+pub fn shown(line: &str) -> bool {
+    errorlog::split(line).is_some_and(|parts| !is_lifecycle_notice(&parts))
+}
+
 /// One message and how often it appeared.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Group {
@@ -156,6 +161,8 @@ mod tests {
         );
         assert_eq!(groups.0[1].level, "warn");
         assert!(!groups.add("not an nginx line"));
+        let shown_lines: Vec<&str> = LOG.lines().filter(|l| shown(l)).collect();
+        assert_eq!(shown_lines.len(), 3);
     }
 
     #[test]

@@ -74,6 +74,11 @@ impl Tally {
         delta
     }
 
+    /// Ticks since the demo began: the last of [`Tally::ticks`] is this one.
+    pub fn elapsed_ticks(&self) -> u64 {
+        self.elapsed_ticks
+    }
+
     /// Forget ticks and seconds (a reset or a phase switch); totals keep counting.
     pub fn clear(&mut self) {
         self.ticks.clear();

@@ -34,12 +34,19 @@ pub struct View {
     /// The current phase's config (addresses symbolic) and its diff to the baseline's.
     pub config: String,
     pub diff_to_baseline: Option<String>,
-    /// Outcomes per 100 ms since the phase began (or was reset), oldest first.
+    /// Outcomes per 100 ms since the phase began (or was reset), oldest first (at most a
+    /// minute's).
     pub ticks: VecDeque<Counts>,
+    /// 100 ms ticks since the demo began; the last of `ticks` is this one, so a subscriber
+    /// that saw an earlier view knows which ticks are new.
+    pub elapsed_ticks: u64,
     /// Outcomes per second, oldest first.
     pub seconds: VecDeque<Second>,
     /// error.log messages since the phase began, grouped.
     pub log: Groups,
+    /// The last error.log lines as nginx wrote them (lifecycle notices left out), oldest
+    /// first, at most [`LOG_TAIL`].
+    pub log_tail: VecDeque<String>,
     /// The hints shown so far.
     pub hints: Vec<Hint>,
     /// How many hints there are in all.
@@ -55,6 +62,9 @@ pub struct View {
     /// The demo has ended; subscribers draw a last time and stop.
     pub finished: bool,
 }
+
+/// error.log lines a view keeps.
+pub const LOG_TAIL: usize = 50;
 
 /// The publishing side, held by the demo loop.
 pub type ViewSender = watch::Sender<View>;
