@@ -117,7 +117,8 @@ struct Demo<'a> {
 impl<'a> Demo<'a> {
     fn new(s: &'a Scenario, pos: Position, opts: &DemoOptions, lab: &Lab, load: String) -> Self {
         let error_log = lab.dir().error_log();
-        let path = s.traffic_for(&s.phases[pos.current]).0[0].path.clone();
+        let stages = s.traffic_for(&s.phases[pos.current]);
+        let path = stages.0.first().map_or("/", |t| t.path.as_str());
         let curl = match lab.front_ca.is_some() {
             true => format!("curl -ik https://127.0.0.1:{}{path}", lab.port()),
             false => format!("curl -i http://127.0.0.1:{}{path}", lab.port()),

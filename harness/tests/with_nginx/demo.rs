@@ -251,3 +251,86 @@ fn demo_of_an_unknown_scenario_is_an_input_error() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("known scenarios"));
 }
+
+/// The session's reload, which the demo's phase switch is: an accepted config is served by
+/// the same master; a refused one is reported, its file put back, and the old one serves on.
+#[test]
+fn a_reload_keeps_the_master_and_a_refused_config_keeps_the_old_one_serving() {
+    use badgateway::nginx::{ConfigTest, NginxBackend, RunDir, Session, render};
+    use badgateway::scenario::{Fragments, NginxSettings};
+    let Some(nginx) = nginx_or_skip("a_reload_keeps_the_master") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = RunDir::create(tmp.path().join("reload")).unwrap();
+    let backend = NginxBackend::from(nginx.clone());
+    let session = Session::new(&backend, dir.clone(), Vec::new());
+    let answering = |body: &'static str| {
+        let (nginx, dir) = (nginx.clone(), dir.clone());
+        let location = format!("return 200 \"{body}\\n\";");
+        move |ports: &[u16]| {
+            let fragments = Fragments {
+                http: String::new(),
+                location: location.clone(),
+            };
+            render(
+                &nginx,
+                &NginxSettings::default(),
+                &fragments,
+                &dir,
+                ports[0],
+                "reload test",
+            )
+        }
+    };
+    // One HTTP/1.0 GET: nginx closes after the answer, so reading to the end is its body.
+    let get = |port: u16| {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream
+            .write_all(b"GET / HTTP/1.0\r\nHost: x\r\n\r\n")
+            .unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        let body = answer.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+        body.trim().to_string()
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let live = session.start(1, &answering("one")).await.unwrap();
+        let (port, pid) = (live.ports()[0], live.master_pid());
+        assert_eq!(get(port), "one");
+
+        let accepted = session.reload(&live, &answering("two")).await.unwrap();
+        assert_eq!(accepted, ConfigTest::Accepted);
+        // The master starts new workers and retires the old ones, which may still take a
+        // connection or two meanwhile: poll until ten answers in a row are the new config's.
+        let deadline = Instant::now() + SCREEN_WAIT;
+        let mut in_a_row = 0;
+        while in_a_row < 10 {
+            in_a_row = if get(port) == "two" { in_a_row + 1 } else { 0 };
+            assert!(
+                Instant::now() < deadline,
+                "the reloaded config never took over"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(live.master_pid(), pid, "the same master");
+
+        let served = std::fs::read_to_string(dir.conf()).unwrap();
+        let broken = |_: &[u16]| "events {} http { no_such_directive on; }".to_string();
+        match session.reload(&live, &broken).await.unwrap() {
+            ConfigTest::Rejected(why) => assert!(why.contains("no_such_directive"), "{why}"),
+            ConfigTest::Accepted => panic!("nginx accepted an unknown directive"),
+        }
+        assert_eq!(
+            std::fs::read_to_string(dir.conf()).unwrap(),
+            served,
+            "file put back"
+        );
+        for _ in 0..10 {
+            assert_eq!(get(port), "two", "the old config serves on");
+        }
+        live.stop().await;
+    });
+}
