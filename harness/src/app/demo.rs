@@ -37,7 +37,12 @@ pub(super) fn demo(args: &DemoArgs) -> Exit {
             return Exit::Infrastructure;
         }
     };
-    let interactive = std::io::stdin().is_terminal();
+    // Keys need a terminal on stdin that takes key-at-a-time mode; without one, --auto paces.
+    let raw = match std::io::stdin().is_terminal() {
+        true => RawMode::enter().ok(),
+        false => None,
+    };
+    let interactive = raw.is_some();
     let opts = DemoOptions {
         backend,
         dir: dir.join(&loaded.scenario.name),
@@ -47,16 +52,12 @@ pub(super) fn demo(args: &DemoArgs) -> Exit {
         max_time: args.max_time,
         keys: interactive,
     };
-    let raw = match interactive {
-        true => RawMode::enter().ok(),
-        false => None,
-    };
     let ending = super::runtime().block_on(async {
         let cancel = CancellationToken::new();
         guard::cancel_on_signals(cancel.clone());
         end_on_hangup(cancel.clone());
         let (keys_tx, keys) = tokio::sync::mpsc::unbounded_channel();
-        if raw.is_some() {
+        if interactive {
             demo::spawn_reader(keys_tx);
         }
         let (feed, views) = tokio::sync::watch::channel(View::default());
