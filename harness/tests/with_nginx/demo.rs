@@ -15,11 +15,13 @@ use common::{group_alive, nginx_or_skip, scenarios_dir, text, tmux_or_skip};
 /// is generous for a loaded CI machine and only reached when the screen is wrong.
 const SCREEN_WAIT: Duration = Duration::from_secs(30);
 
-/// A tmux server of this test's own (its own `-L` socket), killed when dropped, so a failing
-/// assertion leaves no session (and, through the pane's hang-up, no demo) behind.
+/// A tmux server of this test's own (its own `-L` socket, in the test's temp folder through
+/// `TMUX_TMPDIR`, so not even the socket file outlives the test), killed when dropped, so a
+/// failing assertion leaves no session (and, through the pane's hang-up, no demo) behind.
 struct Tmux {
     bin: PathBuf,
     socket: String,
+    dir: PathBuf,
 }
 
 impl Tmux {
@@ -32,7 +34,8 @@ impl Tmux {
             rand::random::<u32>()
         );
         let conf = common::write(dir, "tmux.conf", "set -g remain-on-exit on\n");
-        let tmux = Tmux { bin, socket };
+        let dir = dir.to_path_buf();
+        let tmux = Tmux { bin, socket, dir };
         let out = tmux.run(&[
             "-f",
             &conf,
@@ -52,6 +55,7 @@ impl Tmux {
 
     fn run(&self, args: &[&str]) -> Output {
         Command::new(&self.bin)
+            .env("TMUX_TMPDIR", &self.dir)
             .arg("-L")
             .arg(&self.socket)
             .args(args)
