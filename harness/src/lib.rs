@@ -12,6 +12,7 @@ pub mod check;
 pub mod cli;
 pub mod confcheck;
 pub mod console;
+pub mod demo;
 pub mod diagnose;
 pub mod errorlog;
 pub mod events;

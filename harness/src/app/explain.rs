@@ -5,11 +5,7 @@ use crate::cli::ExplainArgs;
 use crate::exit::Exit;
 
 pub(super) fn explain(args: &ExplainArgs) -> Exit {
-    let scenarios = match super::load_scenarios(&args.paths) {
-        Ok(s) => s,
-        Err(exit) => return exit,
-    };
-    let loaded = match super::find_scenario(&scenarios, &args.name) {
+    let loaded = match super::load_named(&args.paths, &args.name) {
         Ok(l) => l,
         Err(exit) => return exit,
     };

@@ -4,6 +4,7 @@
 mod check;
 mod common;
 mod compare;
+mod demo;
 mod diagnose;
 mod explain;
 mod handout;
@@ -37,6 +38,7 @@ pub fn execute(cli: Cli) -> Exit {
         Command::Load(args) => load::load(&args),
         Command::Verify(args) => verify::verify(&args),
         Command::Handout(args) => handout::handout(&args),
+        Command::Demo(args) => demo::demo(&args),
     }
 }
 
@@ -64,6 +66,11 @@ fn find_scenario<'a>(
             );
             Exit::BadInput
         })
+}
+
+/// The scenario called `name` under `paths`, or the input error (naming the known ones).
+fn load_named(paths: &[std::path::PathBuf], name: &str) -> Result<LoadedScenario, Exit> {
+    find_scenario(&load_scenarios(paths)?, name).cloned()
 }
 
 /// A multi-threaded tokio runtime for commands that start servers.

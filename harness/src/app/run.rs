@@ -170,7 +170,7 @@ async fn record(
 
 /// A fresh run folder under `out` and its id. The folder is made with `create_dir`, which fails
 /// when it exists, so two runs can never share one (a collision draws another id).
-fn create_run_dir(out: &Path) -> std::io::Result<(String, PathBuf)> {
+pub(super) fn create_run_dir(out: &Path) -> std::io::Result<(String, PathBuf)> {
     std::fs::create_dir_all(out)?;
     let mut last = None;
     for _ in 0..8 {

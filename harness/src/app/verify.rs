@@ -18,8 +18,7 @@ pub(super) fn verify(args: &VerifyArgs) -> Exit {
 
 /// The scenario, its fixed phase and the learner's phase; every input error is printed here.
 fn prepare(args: &VerifyArgs) -> Result<(LoadedScenario, Phase, Phase), Exit> {
-    let scenarios = super::load_scenarios(&args.paths)?;
-    let loaded = super::find_scenario(&scenarios, &args.name)?.clone();
+    let loaded = super::load_named(&args.paths, &args.name)?;
     let s = &loaded.scenario;
     let fixed = match &args.phase {
         None => s.phases.last().expect("a scenario has a phase"),

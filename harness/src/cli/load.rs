@@ -36,7 +36,7 @@ pub struct LoadArgs {
     pub json: bool,
 }
 
-fn parse_duration(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(text).map_err(|e| format!("`{text}`: {e}"))?;
     if d.is_zero() || d > MAX_DURATION {
         return Err(format!("`{text}` must be above 0 and at most 1h"));

@@ -1,6 +1,7 @@
 //! Command-line arguments of `badgateway` (clap derive). Parsing only; `app` acts on them.
 
 pub mod checks;
+pub mod demo;
 pub mod lab;
 pub mod load;
 pub mod reports;
@@ -43,6 +44,9 @@ pub enum Command {
     Verify(crate::cli::lab::VerifyArgs),
     /// Write a Markdown handout per scenario (story, symptom, hints, fix, timeline SVG).
     Handout(crate::cli::lab::HandoutArgs),
+    /// Hold a scenario open for an audience: nginx and the fake upstreams keep running, keys
+    /// switch phases with a reload, live outcomes and error.log on screen.
+    Demo(crate::cli::demo::DemoArgs),
 }
 
 /// Scenario files or folders; the bundled `scenarios/` when none are given.

@@ -129,6 +129,25 @@ pub enum RunningNginx {
 }
 
 impl RunningNginx {
+    /// The master's process id, for a local nginx (a container's is not ours to signal).
+    pub fn master_pid(&self) -> Option<i32> {
+        match self {
+            RunningNginx::Process(n) => Some(n.pid()),
+            RunningNginx::Container(_) => None,
+        }
+    }
+
+    /// Ask the master to re-read its config (SIGHUP, what `nginx -s reload` sends): it starts
+    /// workers with the new config and lets the old ones finish their requests. Local nginx only.
+    pub fn reload(&self) -> Result<(), String> {
+        match self {
+            RunningNginx::Process(n) => n.reload(),
+            RunningNginx::Container(_) => {
+                Err("reloading is only supported for the local nginx backend".into())
+            }
+        }
+    }
+
     /// Graceful stop, forced after `grace`.
     pub async fn stop(self, grace: Duration) {
         match self {

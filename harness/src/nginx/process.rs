@@ -123,6 +123,21 @@ impl Nginx {
         self.pgid
     }
 
+    /// SIGHUP to the master: re-read nginx.conf, new workers, old ones finish gracefully.
+    /// nginx keeps serving the old config when the new one fails to apply.
+    pub fn reload(&self) -> Result<(), String> {
+        // SAFETY: signals our own child (the group leader), which is not reaped while `self`
+        // lives.
+        match unsafe { libc::kill(self.pgid, libc::SIGHUP) } {
+            0 => Ok(()),
+            _ => Err(format!(
+                "cannot signal nginx {}: {}",
+                self.pgid,
+                std::io::Error::last_os_error()
+            )),
+        }
+    }
+
     /// The loopback port nginx listens on.
     pub fn port(&self) -> u16 {
         self.port

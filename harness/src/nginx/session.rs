@@ -60,6 +60,11 @@ impl<'a> Session<'a> {
         &self.dir
     }
 
+    /// The nginx this session runs.
+    pub fn backend(&self) -> &NginxBackend {
+        self.backend
+    }
+
     /// `nginx -t` on the config rendered for `ports` placeholder ports.
     pub async fn test(&self, ports: usize, render: &Render<'_>) -> Result<ConfigTest, String> {
         let placeholders: Vec<u16> = (0..ports).map(|i| PLACEHOLDER_PORT + i as u16).collect();
@@ -97,6 +102,28 @@ impl<'a> Session<'a> {
         ))
     }
 
+    /// Apply a new config to the running `live` nginx of this session: render it for its
+    /// ports, `nginx -t` it, and when nginx accepts it, reload (SIGHUP to the same master).
+    /// When nginx refuses it, the previous config file is put back and nginx keeps serving it;
+    /// the refusal is returned. Local nginx only.
+    pub async fn reload(&self, live: &Live, render: &Render<'_>) -> Result<ConfigTest, String> {
+        let path = self.dir.conf();
+        let previous = std::fs::read_to_string(&path).unwrap_or_default();
+        self.write(&render(&live.ports))?;
+        let verdict = self
+            .backend
+            .test_config(&self.dir, &self.mounts)
+            .await
+            .map_err(|e| format!("nginx -t failed to run: {e}"));
+        match verdict {
+            Ok(ConfigTest::Accepted) => live.nginx.reload().map(|()| ConfigTest::Accepted),
+            other => {
+                self.write(&previous)?;
+                other
+            }
+        }
+    }
+
     /// The logs nginx wrote, read after it stopped; `ports` are the ones it ran on.
     pub fn logs(&self, ports: &[u16]) -> Logs {
         let read = |p: PathBuf| std::fs::read_to_string(p).unwrap_or_default();
@@ -129,6 +156,11 @@ impl Live {
     /// The ports nginx listens on, `[0]` the readiness one.
     pub fn ports(&self) -> &[u16] {
         &self.ports
+    }
+
+    /// The master's process id (local nginx only): the same across reloads.
+    pub fn master_pid(&self) -> Option<i32> {
+        self.nginx.master_pid()
     }
 
     /// Graceful stop (QUIT, KILL after [`STOP_GRACE`]); returns the ports it ran on.

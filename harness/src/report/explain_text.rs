@@ -72,7 +72,8 @@ fn indent(text: &str) -> String {
     text.lines().map(|l| format!("  {l}\n")).collect()
 }
 
-fn textwrap(text: &str, width: usize) -> String {
+/// `text` with its whitespace folded, wrapped at `width` columns.
+pub(crate) fn textwrap(text: &str, width: usize) -> String {
     let mut out = String::new();
     let mut line_len = 0;
     for word in text.split_whitespace() {

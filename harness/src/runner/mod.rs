@@ -22,6 +22,7 @@ use crate::result::{RunResult, ScenarioResult, SkippedPhase, Verdict};
 use crate::scenario::{LoadedScenario, Scenario};
 
 pub use phase::run_phase;
+pub(crate) use phase::{expanded, stage_plan, start_upstreams};
 
 /// How a run is carried out.
 #[derive(Debug, Clone)]

@@ -61,7 +61,7 @@ pub async fn run_phase(
         Ok(d) => d,
         Err(e) => return fail(result, format!("cannot create run dir: {e}"), started),
     };
-    let (servers, names) = match start_upstreams(s, attempt, &dir, cancel).await {
+    let (servers, names) = match start_upstreams(s, attempt.seed, &dir, cancel).await {
         Ok(up) => up,
         Err(message) => return fail(result, message, started),
     };
@@ -181,7 +181,7 @@ async fn drive_nginx(
 }
 
 /// The phase's fragments with addresses and `{{tls.*}}` files (written into `dir`).
-fn expanded(
+pub(crate) fn expanded(
     s: &Scenario,
     phase: &Phase,
     (servers, names): (&Servers, Option<&NameService>),
@@ -208,9 +208,9 @@ fn expanded(
 
 /// The phase's fake servers, and with a `dns:` section its fake DNS server (the servers its
 /// records name on their own loopback addresses, one port for all; see [`crate::names`]).
-async fn start_upstreams(
+pub(crate) async fn start_upstreams(
     s: &Scenario,
-    attempt: &Attempt,
+    seed: u64,
     dir: &RunDir,
     cancel: &CancellationToken,
 ) -> Result<(Servers, Option<NameService>), String> {
@@ -224,7 +224,7 @@ async fn start_upstreams(
         true => (0, BTreeMap::new()),
         false => names::binds(&s.dns).map_err(|e| format!("cannot pick the DNS port: {e}"))?,
     };
-    let seeding = Seeding::PerServer(attempt.seed);
+    let seeding = Seeding::PerServer(seed);
     let servers = Servers::start_at(specs, &binds, seeding, cancel)
         .await
         .map_err(|e| format!("cannot start fake upstreams: {e}"))?;
@@ -269,7 +269,8 @@ fn websocket_plan(s: &Scenario, phase: &Phase, port: u16) -> Option<WsPlan> {
     })
 }
 
-fn stage_plan(t: &Traffic, port: u16, seed: u64) -> LoadPlan {
+/// The load plan of one traffic stage, aimed at nginx on `port`.
+pub(crate) fn stage_plan(t: &Traffic, port: u16, seed: u64) -> LoadPlan {
     let methods = t
         .methods
         .iter()

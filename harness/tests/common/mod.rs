@@ -24,6 +24,24 @@ pub fn nginx_or_skip(test: &str) -> Option<NginxBinary> {
     }
 }
 
+/// tmux for the terminal tests of `demo`: under `CI=true` a missing tmux fails the test
+/// (`scripts/ensure-tmux` installs it); elsewhere the test is skipped with a printed reason.
+pub fn tmux_or_skip(test: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join("tmux"))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        let why = "tmux is not installed: run scripts/ensure-tmux";
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("{test}: CI=true and {why}");
+        }
+        eprintln!("SKIPPED {test}: {why}");
+    }
+    found
+}
+
 /// `.nginx-versions/MAJOR.MINOR/nginx` (from `scripts/build-nginx-images`), for tests that
 /// need a second nginx: fails under `CI=true` when missing, skips with a reason elsewhere.
 pub fn local_nginx_or_skip(version: &str, test: &str) -> Option<PathBuf> {

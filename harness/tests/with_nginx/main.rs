@@ -1,4 +1,4 @@
-//! The harness against real nginx: the CLI contract, scenarios end to end, reports, seeds, process cleanup, check/compare and diagnose.
+//! The harness against real nginx: the CLI contract, scenarios end to end, reports, seeds, process cleanup, check/compare, diagnose and the demo.
 //!
 //! One test binary for these suites (each a module), since linking a binary per file was a
 //! large share of CI time.
@@ -14,6 +14,7 @@ mod config_check_grpc;
 mod config_check_tls;
 mod config_check_websocket;
 mod config_corpus;
+mod demo;
 mod diagnose_logs;
 mod dns;
 mod lab;

@@ -1,0 +1,28 @@
+//! `badgateway demo`: a scenario held open for an audience. nginx and the fake upstreams run
+//! with the first phase's config on a loopback port, optional steady background load goes
+//! through it, and keys (or the `--auto` pace) move between phases by reloading the same
+//! nginx master, so the 502s stop without a restart.
+//!
+//! Files: `state` (which phase, which are skipped, hints shown; pure), `tally` (per-100 ms
+//! ticks and per-second lines from the load's running totals; pure), `logtail` (new error.log
+//! lines, lifecycle notices left out, grouped), `lab` (the upstreams and the nginx session,
+//! apply/reset/close), `background` (the steady load), `keys` (the terminal in
+//! key-at-a-time mode), `view` (the live state every screen subscribes to), `screen` (the
+//! terminal's rendering of it) and `hold` (the loop tying them together).
+
+mod background;
+mod hold;
+mod keys;
+mod lab;
+mod logtail;
+mod screen;
+mod state;
+mod tally;
+mod view;
+
+pub use hold::{DemoOptions, Ending, hold};
+pub use keys::{Key, RawMode, spawn_reader};
+pub use screen::{Mode, show};
+pub use state::{PhaseEntry, Position};
+pub use tally::{Counts, Second};
+pub use view::{View, ViewSender};
