@@ -8,9 +8,11 @@
 //! lines, lifecycle notices left out, grouped), `lab` (the upstreams and the nginx session,
 //! apply/reset/close), `background` (the steady load), `keys` (the terminal in
 //! key-at-a-time mode), `view` (the live state every screen subscribes to), `screen` (the
-//! terminal's rendering of it) and `hold` (the loop tying them together).
+//! terminal's rendering of it), `web` and `event` (`--web`: the same view in a browser, its
+//! buttons sending the keys' commands) and `hold` (the loop tying them together).
 
 mod background;
+mod event;
 mod hold;
 mod keys;
 mod lab;
@@ -19,6 +21,7 @@ mod screen;
 mod state;
 mod tally;
 mod view;
+pub mod web;
 
 pub use hold::{DemoOptions, Ending, hold};
 pub use keys::{Key, RawMode, spawn_reader};
