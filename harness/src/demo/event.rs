@@ -1,6 +1,7 @@
-//! The web view's server-sent event: one [`View`] as JSON. Pure. Ticks are sent once each
-//! (those after the subscriber's last event), numbered from the demo's start, so the page
-//! keeps one timeline across phase switches; everything else is the whole current state.
+//! The web view's server-sent event: one [`View`] as JSON. Pure. The chart's ticks are sent
+//! once each (those after the subscriber's last event), numbered from the demo's start, with
+//! where each phase began, so the page keeps one timeline across phase switches; everything
+//! else is the whole current state.
 //! Outcomes come with the HTML report's colours, in its stacking order (successes at the
 //! bottom).
 
@@ -10,13 +11,14 @@ use super::tally::{Counts, TICK_MS, sum};
 use super::view::View;
 use crate::report::html::chart::{colour, stack_key};
 
-/// The event of `v` for a subscriber whose last event carried tick `sent` (`None`: none yet).
-pub fn event(v: &View, sent: Option<u64>) -> Value {
-    let first = (v.elapsed_ticks + 1).saturating_sub(v.ticks.len() as u64);
-    let ticks: Vec<Value> = (v.ticks.iter().enumerate())
-        .map(|(i, counts)| (first + i as u64, counts))
-        .filter(|(at, _)| sent.is_none_or(|s| *at > s))
+/// The event of `v` with the chart's `ticks` not sent yet and the phase `marks` (from the
+/// web view's [`Timeline`](super::timeline::Timeline)).
+pub fn event(v: &View, ticks: &[(u64, Counts)], marks: &[(u64, String)]) -> Value {
+    let ticks: Vec<Value> = (ticks.iter())
         .map(|(at, counts)| json!({ "at": at, "counts": stacked(counts) }))
+        .collect();
+    let marks: Vec<Value> = (marks.iter())
+        .map(|(at, phase)| json!({ "at": at, "phase": phase }))
         .collect();
     let position = v.position.as_ref();
     let phases: Vec<Value> = (position.iter().flat_map(|p| p.phases.iter().enumerate()))
@@ -54,10 +56,9 @@ pub fn event(v: &View, sent: Option<u64>) -> Value {
         "config": v.config,
         "diff": v.diff_to_baseline,
         "tick": v.elapsed_ticks,
-        // The phase's first tick kept: where the page marks the switch to it.
-        "phase_from": first,
         "tick_ms": TICK_MS,
         "ticks": ticks,
+        "marks": marks,
         "counts": stacked(&sum(v.ticks.iter().cloned())),
         "faults": faults,
         "log": v.log.0.iter().map(|g| json!({
@@ -90,6 +91,7 @@ pub fn sse(event: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::demo::timeline::Timeline;
     use crate::demo::{PhaseEntry, Position};
     use crate::outcome::Outcome;
     use crate::result::FaultWindow;
@@ -126,28 +128,35 @@ mod tests {
         }
     }
 
+    /// The event of `v` as a first subscriber gets it.
+    fn first(v: &View) -> Value {
+        let mut timeline = Timeline::default();
+        timeline.record(v);
+        event(v, &timeline.after(None), &timeline.marks)
+    }
+
     #[test]
     fn ticks_are_numbered_from_the_start_and_sent_once() {
-        let e = event(&view(), None);
+        let e = first(&view());
         let at: Vec<u64> = (e["ticks"].as_array().unwrap().iter())
             .map(|t| t["at"].as_u64().unwrap())
             .collect();
         assert_eq!(at, [38, 39, 40]);
-        assert_eq!(
-            (e["tick"].as_u64(), e["phase_from"].as_u64()),
-            (Some(40), Some(38))
-        );
-        let later = event(&view(), Some(39));
+        assert_eq!(e["tick"], 40);
+        assert_eq!(e["marks"], json!([{ "at": 38, "phase": "fix" }]));
+        let mut timeline = Timeline::default();
+        timeline.record(&view());
+        let later = event(&view(), &timeline.after(Some(39)), &timeline.marks);
         assert_eq!(
             later["ticks"],
             json!([{ "at": 40, "counts": [["200", 2, "#2e9d4a"]] }])
         );
-        assert_eq!(event(&view(), Some(40))["ticks"], json!([]));
+        assert!(timeline.after(Some(40)).is_empty());
     }
 
     #[test]
     fn outcomes_stack_successes_first_in_the_report_colours() {
-        let e = event(&view(), None);
+        let e = first(&view());
         assert_eq!(
             e["ticks"][1]["counts"],
             json!([["200", 1, "#2e9d4a"], ["timeout", 1, "#d4b106"]])
@@ -164,7 +173,7 @@ mod tests {
 
     #[test]
     fn the_phase_and_fault_windows_are_placed_on_the_demo_clock() {
-        let e = event(&view(), None);
+        let e = first(&view());
         assert_eq!(e["phase"], "fix");
         assert_eq!(e["phases"][1]["current"], true);
         assert_eq!(e["phases"][0]["current"], false);
@@ -179,7 +188,7 @@ mod tests {
 
     #[test]
     fn an_empty_view_is_an_event_too() {
-        let e = event(&View::default(), None);
+        let e = first(&View::default());
         assert_eq!(e["ticks"], json!([]));
         assert_eq!(e["phase"], Value::Null);
     }

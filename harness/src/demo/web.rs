@@ -13,7 +13,7 @@
 //! shutdown path.
 
 use std::convert::Infallible;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -30,6 +30,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::event::{event, sse};
 use super::keys::Key;
+use super::timeline::Timeline;
 use super::view::View;
 
 /// The page, served as is.
@@ -105,6 +106,14 @@ struct Shared {
     port: u16,
     views: watch::Receiver<View>,
     keys: mpsc::UnboundedSender<Key>,
+    /// The chart's history, recorded from every view by [`serve`].
+    timeline: Mutex<Timeline>,
+}
+
+impl Shared {
+    fn timeline(&self) -> std::sync::MutexGuard<'_, Timeline> {
+        self.timeline.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 /// Serve the page, its events and its commands until the demo has finished.
@@ -121,22 +130,28 @@ pub async fn serve(
         port,
         views: views.clone(),
         keys,
+        timeline: Mutex::new(Timeline::default()),
     });
     let limit = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     let stop = CancellationToken::new();
     let mut connections = JoinSet::new();
-    let mut ended = views;
-    let finished = async move {
-        while !ended.borrow_and_update().finished {
-            if ended.changed().await.is_err() {
-                break;
-            }
-        }
-    };
-    tokio::pin!(finished);
+    let mut views = views;
+    views.mark_changed();
     loop {
         tokio::select! {
-            _ = &mut finished => break,
+            changed = views.changed() => {
+                if changed.is_err() {
+                    break;
+                }
+                let finished = {
+                    let v = views.borrow_and_update();
+                    shared.timeline().record(&v);
+                    v.finished
+                };
+                if finished {
+                    break;
+                }
+            }
             accepted = listener.accept() => {
                 let Ok((stream, _)) = accepted else { continue };
                 // Over the limit the connection is closed unanswered.
@@ -175,7 +190,7 @@ async fn connection(stream: TcpStream, shared: Arc<Shared>, stop: CancellationTo
 
 type Body = BoxBody<Bytes, Infallible>;
 
-fn handle(req: Request<Incoming>, shared: &Shared) -> Response<Body> {
+fn handle(req: Request<Incoming>, shared: &Arc<Shared>) -> Response<Body> {
     let route = route(req.method(), req.uri().path());
     if let Some(why) = refusal(req.headers(), route, shared.port) {
         return text(StatusCode::FORBIDDEN, why);
@@ -192,7 +207,7 @@ fn handle(req: Request<Incoming>, shared: &Shared) -> Response<Body> {
             headers.insert(header::CACHE_CONTROL, "no-store".parse().unwrap());
             res
         }
-        Route::Events => events(shared.views.clone()),
+        Route::Events => events(shared.clone()),
         Route::Command(key) => match shared.keys.send(key) {
             Ok(()) => text(StatusCode::ACCEPTED, "sent\n"),
             Err(_) => text(StatusCode::SERVICE_UNAVAILABLE, "the demo has ended\n"),
@@ -203,21 +218,29 @@ fn handle(req: Request<Incoming>, shared: &Shared) -> Response<Body> {
 }
 
 /// The event stream: the current view at once, then one event per update, until the view
-/// that says the demo has finished (or the demo's sender is gone).
-fn events(mut views: watch::Receiver<View>) -> Response<Body> {
+/// that says the demo has finished (or the demo's sender is gone). Each event carries the
+/// chart's ticks this stream has not sent yet.
+fn events(shared: Arc<Shared>) -> Response<Body> {
+    let mut views = shared.views.clone();
     views.mark_changed();
-    let state = (views, None::<u64>, false);
-    let stream = futures_util::stream::unfold(state, |(mut views, sent, done)| async move {
-        if done || views.changed().await.is_err() {
-            return None;
-        }
-        let (data, tick, finished) = {
-            let v = views.borrow_and_update();
-            (sse(&event(&v, sent)), v.elapsed_ticks, v.finished)
-        };
-        let frame = Ok::<_, Infallible>(Frame::data(Bytes::from(data)));
-        Some((frame, (views, Some(tick), finished)))
-    });
+    let state = (views, shared, None::<u64>, false);
+    let stream =
+        futures_util::stream::unfold(state, |(mut views, shared, sent, done)| async move {
+            if done || views.changed().await.is_err() {
+                return None;
+            }
+            let (ticks, marks) = {
+                let timeline = shared.timeline();
+                (timeline.after(sent), timeline.marks.clone())
+            };
+            let sent = ticks.last().map(|(at, _)| *at).or(sent);
+            let (data, finished) = {
+                let v = views.borrow_and_update();
+                (sse(&event(&v, &ticks, &marks)), v.finished)
+            };
+            let frame = Ok::<_, Infallible>(Frame::data(Bytes::from(data)));
+            Some((frame, (views, shared, sent, finished)))
+        });
     let mut res = Response::new(BodyExt::boxed(StreamBody::new(stream)));
     let headers = res.headers_mut();
     headers.insert(header::CONTENT_TYPE, "text/event-stream".parse().unwrap());

@@ -156,6 +156,9 @@ fn demo_web_view_shows_live_counts_and_a_phase_switch_in_chromium() {
         after.contains("reloaded (SIGHUP to master pid"),
         "the notice says how: {after}"
     );
+    // A page opened after the switch still charts the baseline before it.
+    assert!(after.contains(">baseline</text>"), "the baseline is marked");
+    assert!(after.contains("<title>502 × "), "its 502s are drawn");
 
     let shot = tmp.path().join("demo-web.png");
     let profile = tempfile::tempdir().unwrap();
