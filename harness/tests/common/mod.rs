@@ -168,3 +168,26 @@ pub fn chromium(browser: &Path, profile: &Path, args: &[&str], url: &str) -> (St
     assert!(out.status.success(), "chromium failed:\n{stderr}");
     (stdout, stderr)
 }
+
+/// Look (`look()`: a screen, a page) every `every` until `ok` holds for what was seen, and
+/// return it; fail after `bound` naming `what` and showing the last look.
+pub fn look_until(
+    what: &str,
+    bound: std::time::Duration,
+    every: std::time::Duration,
+    mut look: impl FnMut() -> String,
+    ok: impl Fn(&str) -> bool,
+) -> String {
+    let deadline = std::time::Instant::now() + bound;
+    loop {
+        let seen = look();
+        if ok(&seen) {
+            return seen;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no {what} within {bound:?}; last seen:\n{seen}"
+        );
+        std::thread::sleep(every);
+    }
+}

@@ -107,23 +107,13 @@ fn count(dom: &str, outcome: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// Dump the page's DOM until `ok` holds for it; the last dump either way.
+/// Dump the page's DOM until `ok` holds for it.
 fn dom_until(browser: &Path, url: &str, what: &str, ok: impl Fn(&str) -> bool) -> String {
     let profile = tempfile::tempdir().unwrap();
     let page = format!("{url}?events={EVENTS}");
-    let deadline = Instant::now() + PAGE_WAIT;
-    loop {
-        let args = ["--dump-dom", "--virtual-time-budget=10000"];
-        let (dom, _) = chromium(browser, profile.path(), &args, &page);
-        if ok(&dom) {
-            return dom;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no {what} within {PAGE_WAIT:?}; page:\n{dom}"
-        );
-        std::thread::sleep(Duration::from_millis(500));
-    }
+    let args = ["--dump-dom", "--virtual-time-budget=10000"];
+    let dump = || chromium(browser, profile.path(), &args, &page).0;
+    common::look_until(what, PAGE_WAIT, Duration::from_millis(500), dump, ok)
 }
 
 #[test]
