@@ -28,6 +28,18 @@ pub(super) fn demo(args: &DemoArgs) -> Exit {
             return Exit::Infrastructure;
         }
     };
+    // Bound before the run folder is made, so a taken port leaves nothing behind.
+    let web = match (args.web || args.web_port.is_some())
+        .then(|| demo::web::bind(args.web_port.unwrap_or(0)))
+    {
+        None => None,
+        Some(Ok(bound)) => Some(bound),
+        Some(Err(e)) => {
+            let port = args.web_port.unwrap_or(0);
+            crate::errln!("error: cannot listen on 127.0.0.1:{port} for --web: {e}");
+            return Exit::Infrastructure;
+        }
+    };
     let dir = match super::run::create_run_dir(&args.out.join("demo")) {
         Ok((_, dir)) => dir,
         Err(e) => {
@@ -44,17 +56,6 @@ pub(super) fn demo(args: &DemoArgs) -> Exit {
         false => None,
     };
     let interactive = raw.is_some();
-    let web = match (args.web || args.web_port.is_some())
-        .then(|| demo::web::bind(args.web_port.unwrap_or(0)))
-    {
-        None => None,
-        Some(Ok(bound)) => Some(bound),
-        Some(Err(e)) => {
-            let port = args.web_port.unwrap_or(0);
-            crate::errln!("error: cannot listen on 127.0.0.1:{port} for --web: {e}");
-            return Exit::Infrastructure;
-        }
-    };
     let opts = DemoOptions {
         backend,
         dir: dir.join(&loaded.scenario.name),

@@ -2,7 +2,8 @@
 //! keys and, with `--web`, no `--auto` pace), the page it serves shows the live 502 count of
 //! the baseline, a POSTed `next` (the page's button sends the same request) moves nginx to
 //! the fix and the page's counts turn to 200s, a screenshot is a real picture, and `quit`
-//! from the web stops the demo with nothing left behind.
+//! from the web stops the demo with nothing left behind; a taken `--web-port` is exit 3 before
+//! anything is made.
 
 use crate::common;
 
@@ -248,4 +249,35 @@ fn paeth(a: u8, b: u8, c: u8) -> u8 {
     } else {
         c
     }
+}
+
+#[test]
+fn demo_web_on_a_taken_port_is_an_infrastructure_error_and_leaves_nothing() {
+    let test = "demo_web_on_a_taken_port_is_an_infrastructure_error_and_leaves_nothing";
+    if nginx_or_skip(test).is_none() {
+        return;
+    }
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = common::run_cli(&[
+        "demo",
+        "upstream-down",
+        "--in",
+        &scenarios_dir().display().to_string(),
+        "--out",
+        &tmp.path().display().to_string(),
+        "--web-port",
+        &port,
+    ]);
+    let shown = common::text(&out);
+    assert_eq!(out.status.code(), Some(3), "{shown}");
+    assert!(
+        shown.contains(&format!("cannot listen on 127.0.0.1:{port} for --web")),
+        "{shown}"
+    );
+    assert!(
+        std::fs::read_dir(tmp.path()).unwrap().next().is_none(),
+        "no run folder was made"
+    );
 }
