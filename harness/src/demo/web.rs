@@ -295,4 +295,36 @@ mod tests {
         assert!(refusal(&local, Route::Page, 9090).is_some(), "another port");
         assert!(refusal(&HeaderMap::new(), Route::Page, 8080).is_some());
     }
+
+    #[test]
+    fn the_page_is_self_contained_and_its_buttons_send_the_command_header() {
+        // Only the SVG namespace (an identifier, never fetched) looks like an address.
+        let addresses: Vec<&str> = (PAGE.match_indices("http").map(|(i, _)| &PAGE[i..]))
+            .filter(|rest| !rest.starts_with("http://www.w3.org/2000/svg"))
+            .collect();
+        assert!(addresses.is_empty(), "external addresses: {addresses:?}");
+        for tag in ["<link", "src=", "@import", "url("] {
+            assert!(!PAGE.contains(tag), "the page loads nothing: {tag}");
+        }
+        let (name, value) = COMMAND_HEADER;
+        assert!(
+            PAGE.to_lowercase()
+                .contains(&format!("\"{name}\": \"{value}\""))
+        );
+        for button in ["previous", "next", "hint", "reset"] {
+            assert!(
+                PAGE.contains(&format!("<button id=\"{button}\"")),
+                "{button}"
+            );
+            assert_eq!(
+                route(&Method::POST, &format!("/{button}")),
+                Route::Command(match button {
+                    "previous" => Key::Previous,
+                    "next" => Key::Next,
+                    "hint" => Key::Hint,
+                    _ => Key::Reset,
+                })
+            );
+        }
+    }
 }
