@@ -17,6 +17,7 @@ mod config_corpus;
 mod demo;
 mod diagnose_logs;
 mod dns;
+mod installed;
 mod lab;
 mod process_cleanup;
 mod reports_e2e;
