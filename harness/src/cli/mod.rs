@@ -52,7 +52,8 @@ pub enum Command {
     Init(InitArgs),
 }
 
-/// Scenario files or folders; the bundled `scenarios/` when none are given.
+/// Scenario files or folders; when none are given, `scenarios`: the folder `./scenarios/` when
+/// present, else the catalogue embedded in the binary.
 #[derive(Debug, clap::Args)]
 pub struct PathArgs {
     #[arg(value_name = "PATH", default_value = "scenarios")]
