@@ -99,8 +99,8 @@ fn parse(path: &Path, source: &str) -> Result<Scenario, InputError> {
             message: message.to_string(),
             snippet,
             hint: Some(
-                "see the scenario format in README.md; every bundled file under scenarios/ is an \
-                 example"
+                "see the scenario format in README.md; every bundled scenario is an example \
+                 (`badgateway init` writes them out)"
                     .into(),
             ),
         }
