@@ -1,6 +1,6 @@
 //! The binary as users get it: `cargo install`ed, then run from an empty folder with no
 //! checkout in sight. It lists, explains and runs a bundled scenario from the embedded
-//! catalogue and `check`s a config copied into that folder.
+//! catalogue, `check`s a config copied into that folder and `diagnose`s an error.log.
 //!
 //! The install is `cargo install --path harness --root TMP --debug --target-dir T --locked
 //! --offline`, where T is the target folder this test was built in (`$CARGO_TARGET_DIR` when
@@ -103,10 +103,26 @@ fn the_installed_binary_works_from_an_empty_folder() {
         checked.contains("badgateway run scenarios/upstream-down.yaml"),
         "{checked}"
     );
-    let files: Vec<_> = std::fs::read_dir(&here).unwrap().collect();
+    // diagnose finds its advice in the embedded catalogue too.
+    let log = "2026/01/01 00:00:00 [error] 1#1: *1 connect() failed (111: Connection refused) \
+               while connecting to upstream, client: 127.0.0.1, server: _, request: \"GET / \
+               HTTP/1.1\", upstream: \"http://127.0.0.1:3000/\", host: \"x\"\n";
+    std::fs::write(here.join("error.log"), log).unwrap();
+    let (code, diagnosed) = run(&["diagnose", "error.log"]);
+    assert_eq!(code, Some(0), "{diagnosed}");
     assert!(
-        files.len() <= 2,
-        "only reports/ and the copied config are here"
+        diagnosed.contains("run: badgateway run scenarios/upstream-down.yaml"),
+        "{diagnosed}"
+    );
+    let mut names: Vec<String> = std::fs::read_dir(&here)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["error.log", "nginx.conf", "reports"],
+        "nothing but the reports is written beside the user's files"
     );
 }
 
