@@ -18,6 +18,7 @@ mod demo;
 mod demo_web;
 mod diagnose_logs;
 mod dns;
+mod installed;
 mod lab;
 mod process_cleanup;
 mod reports_e2e;
