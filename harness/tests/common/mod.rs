@@ -24,22 +24,28 @@ pub fn nginx_or_skip(test: &str) -> Option<NginxBinary> {
     }
 }
 
-/// tmux for the terminal tests of `demo`: under `CI=true` a missing tmux fails the test
-/// (`scripts/ensure-tmux` installs it); elsewhere the test is skipped with a printed reason.
-pub fn tmux_or_skip(test: &str) -> Option<PathBuf> {
+/// A tool on PATH for tests that need it: under `CI=true` a missing one fails the test
+/// (`install` names the script of `scripts/test` that installs it); elsewhere the test is
+/// skipped with a printed reason.
+pub fn tool_or_skip(tool: &str, install: &str, test: &str) -> Option<PathBuf> {
     let found = std::env::var_os("PATH").and_then(|paths| {
         std::env::split_paths(&paths)
-            .map(|dir| dir.join("tmux"))
+            .map(|dir| dir.join(tool))
             .find(|p| p.is_file())
     });
     if found.is_none() {
-        let why = "tmux is not installed: run scripts/ensure-tmux";
+        let why = format!("{tool} is not installed: run {install}");
         if std::env::var("CI").as_deref() == Ok("true") {
             panic!("{test}: CI=true and {why}");
         }
         eprintln!("SKIPPED {test}: {why}");
     }
     found
+}
+
+/// tmux for the terminal tests of `demo` (see [`tool_or_skip`]).
+pub fn tmux_or_skip(test: &str) -> Option<PathBuf> {
+    tool_or_skip("tmux", "scripts/ensure-tmux", test)
 }
 
 /// `.nginx-versions/MAJOR.MINOR/nginx` (from `scripts/build-nginx-images`), for tests that

@@ -6,6 +6,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod ci_templates;
 mod cli_exit_codes;
 mod config_check;
 mod config_check_dns;
