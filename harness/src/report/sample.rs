@@ -227,7 +227,10 @@ pub fn result() -> RunResult {
         vec![check("fault did not fire", false, &[])],
     );
     RunResult {
+        schema_version: crate::result::SCHEMA_VERSION,
         run_id: "sample-run".into(),
+        shard: None,
+        merged_from: Vec::new(),
         repeat: 1,
         started_at: "2026-01-01T00:00:00Z".into(),
         seed: 7,
