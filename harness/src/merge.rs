@@ -115,7 +115,10 @@ fn every_shard_present(parts: &[(PathBuf, RunResult)]) -> Result<(), String> {
     let mut splits: BTreeMap<(u32, &str, String), Vec<u32>> = BTreeMap::new();
     for (_, r) in parts {
         let Some(shard) = r.shard else { continue };
-        let nginx: Vec<&str> = r.nginx_matrix.iter().map(NginxBackend::version).collect();
+        let mut nginx: Vec<&str> = r.nginx_matrix.iter().map(NginxBackend::version).collect();
+        if nginx.is_empty() {
+            nginx.push(r.nginx.version.as_str());
+        }
         let key = (shard.total, shard.by.label(), nginx.join(", "));
         splits.entry(key).or_default().push(shard.index);
     }
@@ -209,7 +212,10 @@ mod tests {
     #[test]
     fn a_missing_shard_a_duplicate_and_mixed_versions_are_refused() {
         let err = merge(vec![shard(1)], Path::new("out")).unwrap_err();
-        assert!(err.contains("shard 2/2 (by name"), "{err}");
+        assert!(
+            err.contains("shard 2/2 (by name, nginx 1.22.1) is missing"),
+            "{err}"
+        );
         let err = merge(vec![shard(1), shard(1), shard(2)], Path::new("out")).unwrap_err();
         assert!(
             err.contains("in both s1/result.json and s1/result.json"),
