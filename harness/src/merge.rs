@@ -207,6 +207,13 @@ mod tests {
         assert_eq!(merged.merged_from.len(), 2);
         assert_eq!(merged.merged_from[0].run_id, "run-2");
         assert_eq!(merged.out_dir, PathBuf::from("out"));
+        let summary = crate::report::terminal::render(&merged);
+        assert!(
+            summary.contains("seed 7, merged from 2 runs (shards 2/2, 1/2)"),
+            "{summary}"
+        );
+        let one = crate::report::terminal::render(&shard(1).1);
+        assert!(one.contains("seed 7, shard 1/2 (by name)"), "{one}");
     }
 
     #[test]
