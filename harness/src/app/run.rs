@@ -1,5 +1,6 @@
-//! `badgateway run`: load scenarios, find nginx, make a run folder of its own, run (saving
-//! result.json after every phase), print the summary, write the reports.
+//! `badgateway run`: load scenarios (keeping one [`shard`] of them under `--shard K/N`), find
+//! nginx, make a run folder of its own, run (saving result.json after every phase), print the
+//! summary, write the reports.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
