@@ -6,13 +6,13 @@
 //! place a fix is written down, and `badgateway run` proves it. Which scenario is the reference
 //! for a fault or a log line is what the scenario itself declares (`proves:`).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use fake_upstreams::faults::FaultKind;
 use serde::{Deserialize, Serialize};
 
 use crate::input_error::InputError;
-use crate::scenario::{LoadedScenario, discover};
+use crate::scenario::{LoadedScenario, bundled, discover};
 
 /// A catalogue scenario offered as the explanation and fix of a failure.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -44,15 +44,10 @@ impl Catalogue {
         })
     }
 
-    /// `scenarios/` in the working directory, else the one next to this crate's sources.
+    /// The catalogue: `scenarios/` in the working directory, else the embedded copy (the rule
+    /// is [`bundled::resolve`]'s).
     pub fn default_dir() -> PathBuf {
-        let here = PathBuf::from("scenarios");
-        if here.is_dir() {
-            return here;
-        }
-        let source_tree = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
-        // Shown in commands users copy, so without the `harness/..` detour.
-        std::fs::canonicalize(&source_tree).unwrap_or(source_tree)
+        PathBuf::from(bundled::DEFAULT_DIR)
     }
 
     /// The advice of the scenario called `name`, if it is in the catalogue.
@@ -127,7 +122,10 @@ fn advice_of(loaded: &LoadedScenario) -> Advice {
         title: s.title.clone(),
         guide_step: s.guide_step.clone(),
         fix,
-        command: format!("badgateway run {}", loaded.path.display()),
+        command: format!(
+            "badgateway run {}",
+            bundled::command_path(&loaded.path).display()
+        ),
         directive: pass_directive(&s.config.location).map(str::to_string),
     }
 }
@@ -167,7 +165,8 @@ mod tests {
     use super::*;
 
     fn catalogue() -> Catalogue {
-        Catalogue::load(&[Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios")]).unwrap()
+        Catalogue::load(&[std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios")])
+            .unwrap()
     }
 
     #[test]

@@ -202,7 +202,7 @@ pub(super) fn refuse_open_listens(scenarios: &[crate::scenario::LoadedScenario])
         let Some(listen) = crate::scenario::first_non_loopback_listen(&loaded.scenario) else {
             continue;
         };
-        let source = std::fs::read_to_string(&loaded.path).unwrap_or_default();
+        let source = crate::scenario::bundled::read(&loaded.path).unwrap_or_default();
         let err = crate::input_error::InputError::at_text(
             &loaded.path,
             &source,

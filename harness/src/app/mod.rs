@@ -8,6 +8,7 @@ mod demo;
 mod diagnose;
 mod explain;
 mod handout;
+mod init;
 mod lab;
 mod list;
 mod load;
@@ -39,6 +40,7 @@ pub fn execute(cli: Cli) -> Exit {
         Command::Verify(args) => verify::verify(&args),
         Command::Handout(args) => handout::handout(&args),
         Command::Demo(args) => demo::demo(&args),
+        Command::Init(args) => init::init(&args),
     }
 }
 

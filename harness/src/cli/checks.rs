@@ -26,7 +26,8 @@ pub struct CheckSettings {
     /// `--nginx` (after the `--nginx` paths).
     #[arg(long, value_name = "IMAGE")]
     pub nginx_image: Vec<String>,
-    /// The scenario catalogue the advice comes from (default: `scenarios/`).
+    /// The scenario catalogue the advice comes from (default: `./scenarios/` when present, else
+    /// the copy embedded in the binary).
     #[arg(long, value_name = "DIR")]
     pub scenarios: Option<PathBuf>,
     /// Keep the run folders (rewritten nginx.conf, error.log per fault) and print where.
@@ -87,7 +88,8 @@ pub struct DiagnoseArgs {
     /// error.log files (`.gz` too); standard input when none is given or for `-`.
     #[arg(value_name = "LOG")]
     pub logs: Vec<PathBuf>,
-    /// The scenario catalogue the advice comes from (default: `scenarios/`).
+    /// The scenario catalogue the advice comes from (default: `./scenarios/` when present, else
+    /// the copy embedded in the binary).
     #[arg(long, value_name = "DIR")]
     pub scenarios: Option<PathBuf>,
     /// Print the diagnosis as JSON instead of text.

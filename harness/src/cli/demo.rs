@@ -20,10 +20,17 @@ pub struct DemoArgs {
     #[arg(long, value_name = "N/s")]
     pub rate: Option<Rate>,
     /// Move to the next phase every DURATION (default 15s) and end after the last one. On
-    /// without a terminal on stdin.
+    /// without a terminal on stdin, unless `--web` is given (the page's buttons move it).
     #[arg(long, value_name = "DURATION", num_args = 0..=1, default_missing_value = "15s",
           value_parser = super::load::parse_duration)]
     pub auto: Option<Duration>,
+    /// Also serve a live web view (chart, error.log, config diff, phase buttons) on
+    /// 127.0.0.1; its address is printed.
+    #[arg(long)]
+    pub web: bool,
+    /// The web view's port (default: a free one). Implies `--web`.
+    #[arg(long, value_name = "PORT")]
+    pub web_port: Option<u16>,
     /// The demo ends after this long, whatever else happens (at most 1h).
     #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = super::load::parse_duration)]
     pub max_time: Duration,

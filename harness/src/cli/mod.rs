@@ -47,9 +47,13 @@ pub enum Command {
     /// Hold a scenario open for an audience: nginx and the fake upstreams keep running, keys
     /// switch phases with a reload, live outcomes and error.log on screen.
     Demo(crate::cli::demo::DemoArgs),
+    /// Write the bundled scenarios and schemas into DIR/scenarios and DIR/schemas for editing
+    /// (a local `scenarios/` then wins over the bundled copy).
+    Init(InitArgs),
 }
 
-/// Scenario files or folders; the bundled `scenarios/` when none are given.
+/// Scenario files or folders; when none are given, `scenarios`: the folder `./scenarios/` when
+/// present, else the catalogue embedded in the binary.
 #[derive(Debug, clap::Args)]
 pub struct PathArgs {
     #[arg(value_name = "PATH", default_value = "scenarios")]
@@ -150,6 +154,16 @@ pub struct ExplainArgs {
     /// Where to look for it.
     #[arg(long = "in", value_name = "PATH", default_value = "scenarios")]
     pub paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// The folder to write `scenarios/` and `schemas/` into (created if missing).
+    #[arg(value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+    /// Overwrite files that already exist (by default nothing is written if any does).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// How many scenarios run at once.

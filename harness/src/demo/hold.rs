@@ -20,8 +20,8 @@ use super::view::{LOG_TAIL, View, ViewSender};
 use crate::hints::{Hint, hints};
 use crate::load::{LiveCounts, LiveSender, LoadPlan};
 use crate::nginx::{ConfigTest, NginxBackend, RunDir};
-use crate::runner::stage_plan;
-use crate::scenario::{Rate, Scenario, config_diff, config_text};
+use crate::runner::{fault_windows, stage_plan};
+use crate::scenario::{Rate, Scenario, config_diff, config_text, servers_used};
 
 /// How a demo runs.
 #[derive(Debug, Clone)]
@@ -38,6 +38,8 @@ pub struct DemoOptions {
     pub max_time: Duration,
     /// Keys are read (the screen lists them).
     pub keys: bool,
+    /// The web view's address, when there is one (the screen names it).
+    pub web: Option<String>,
 }
 
 /// Why a demo ended.
@@ -111,6 +113,8 @@ struct Demo<'a> {
     follower: Follower,
     hints: Vec<Hint>,
     notice: Option<String>,
+    /// The tick at which the servers' schedules last started.
+    schedule_tick: u64,
     base: View,
 }
 
@@ -136,6 +140,7 @@ impl<'a> Demo<'a> {
             load,
             auto: opts.auto,
             keys: opts.keys,
+            web: opts.web.clone(),
             ..View::default()
         };
         Demo {
@@ -148,6 +153,7 @@ impl<'a> Demo<'a> {
             follower: Follower::at_end(error_log),
             hints,
             notice: None,
+            schedule_tick: 0,
             base,
         }
     }
@@ -248,6 +254,7 @@ impl<'a> Demo<'a> {
                     Err(e) => format!("reset failed: {e}"),
                 });
                 self.pos.current = self.serving;
+                self.schedule_tick = self.tally.elapsed_ticks();
                 self.clear();
             }
             Key::Quit => {}
@@ -291,6 +298,8 @@ impl<'a> Demo<'a> {
         let base_text = config_text(self.s, baseline);
         let diff = (base_text != config)
             .then(|| config_diff(&baseline.name, &base_text, &phase.name, &config));
+        let serving = &self.s.phases[self.serving];
+        let fault_windows = fault_windows(self.s, servers_used(self.s, serving).as_deref());
         View {
             master_pid: lab.master_pid(),
             position: Some(self.pos.clone()),
@@ -303,6 +312,8 @@ impl<'a> Demo<'a> {
             log: self.log.clone(),
             hints: self.hints[..self.pos.hints_shown].to_vec(),
             notice: self.notice.clone(),
+            fault_windows,
+            schedule_tick: self.schedule_tick,
             ..self.base.clone()
         }
     }

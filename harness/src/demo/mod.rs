@@ -8,9 +8,11 @@
 //! lines, lifecycle notices left out, grouped), `lab` (the upstreams and the nginx session,
 //! apply/reset/close), `background` (the steady load), `keys` (the terminal in
 //! key-at-a-time mode), `view` (the live state every screen subscribes to), `screen` (the
-//! terminal's rendering of it) and `hold` (the loop tying them together).
+//! terminal's rendering of it), `web`, `event` and `timeline` (`--web`: the same view in a
+//! browser, its chart's history, its buttons sending the keys' commands) and `hold` (the loop tying them together).
 
 mod background;
+mod event;
 mod hold;
 mod keys;
 mod lab;
@@ -18,7 +20,9 @@ mod logtail;
 mod screen;
 mod state;
 mod tally;
+mod timeline;
 mod view;
+pub mod web;
 
 pub use hold::{DemoOptions, Ending, hold};
 pub use keys::{Key, RawMode, spawn_reader};

@@ -147,8 +147,9 @@ pub fn screen(v: &View, colour: bool) -> String {
 /// nginx, the port, the master PID, the commands to try.
 fn head(v: &View) -> String {
     let pid = v.master_pid.map_or("-".into(), |p| p.to_string());
+    let web = (v.web.as_ref()).map_or(String::new(), |url| format!("web view: {url}\n"));
     format!(
-        "{} on 127.0.0.1:{}, master pid {pid}\nTry:  {}\n      tail -f {}\n",
+        "{} on 127.0.0.1:{}, master pid {pid}\n{web}Try:  {}\n      tail -f {}\n",
         v.nginx,
         v.port,
         v.curl,
@@ -163,6 +164,7 @@ fn keys_line(v: &View) -> String {
         .map(|d| format!("auto: next phase every {}  ", humantime::format_duration(d)));
     let keys = match v.keys {
         true => format!("keys: n next phase  p previous  h hint ({hints})  r reset  q quit"),
+        false if v.web.is_some() => "no keys (not a terminal): use the web view's buttons".into(),
         false => "no keys (not a terminal)".to_string(),
     };
     format!("{}{keys}", auto.unwrap_or_default())

@@ -12,6 +12,7 @@ use super::logtail::Groups;
 use super::state::Position;
 use super::tally::{Counts, Second};
 use crate::hints::Hint;
+use crate::result::FaultWindow;
 
 /// Everything a screen of the demo shows.
 #[derive(Debug, Clone, Default)]
@@ -59,6 +60,13 @@ pub struct View {
     pub auto: Option<Duration>,
     /// Whether keys are read (a terminal), so the screen lists them.
     pub keys: bool,
+    /// The web view's address (`http://127.0.0.1:PORT/`), when `--web` serves one.
+    pub web: Option<String>,
+    /// The `schedule:` windows of the servers the serving phase names, timed from
+    /// `schedule_tick`.
+    pub fault_windows: Vec<FaultWindow>,
+    /// The tick at which the servers' schedules (re)started: the demo's start or the last reset.
+    pub schedule_tick: u64,
     /// The demo has ended; subscribers draw a last time and stop.
     pub finished: bool,
 }

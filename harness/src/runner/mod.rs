@@ -21,6 +21,7 @@ use crate::nginx::NginxBackend;
 use crate::result::{RunResult, ScenarioResult, SkippedPhase, Verdict};
 use crate::scenario::{LoadedScenario, Scenario};
 
+pub use fault_windows::fault_windows;
 pub use phase::run_phase;
 pub(crate) use phase::{expanded, stage_plan, start_upstreams};
 

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::{Scenario, validate};
+use super::{Scenario, bundled, validate};
 use crate::input_error::InputError;
 
 /// A parsed, checked scenario and the file it came from.
@@ -15,11 +15,18 @@ pub struct LoadedScenario {
 }
 
 /// Expand paths (files, or folders searched for `*.yaml`/`*.yml`, sorted) and load every
-/// scenario. Two scenarios with one name are an error.
+/// scenario; `scenarios` is the catalogue (a local folder, else the embedded copy: see
+/// [`bundled`]). Two scenarios with one name are an error.
 pub fn discover(paths: &[PathBuf]) -> Result<Vec<LoadedScenario>, InputError> {
     let mut files = Vec::new();
     for path in paths {
-        if path.is_dir() {
+        if let Some(embedded) = bundled::resolve(path) {
+            if embedded.is_empty() {
+                return Err(InputError::whole_file(path, "no such bundled scenario")
+                    .with_hint("`badgateway list` names the bundled scenarios"));
+            }
+            files.extend(embedded.into_iter().map(|(p, _)| p));
+        } else if path.is_dir() {
             let mut found: Vec<PathBuf> = std::fs::read_dir(path)
                 .map_err(|e| InputError::whole_file(path, format!("cannot read folder: {e}")))?
                 .filter_map(|entry| entry.ok().map(|e| e.path()))
@@ -57,9 +64,9 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<LoadedScenario>, InputError> {
     Ok(loaded)
 }
 
-/// Read, parse and check one scenario file.
+/// Read, parse and check one scenario file (`<bundled>/NAME.yaml`: the embedded copy).
 pub fn load_file(path: &Path) -> Result<LoadedScenario, InputError> {
-    let source = std::fs::read_to_string(path)
+    let source = bundled::read(path)
         .map_err(|e| InputError::whole_file(path, format!("cannot read scenario: {e}")))?;
     Ok(LoadedScenario {
         path: path.to_path_buf(),
@@ -92,8 +99,8 @@ fn parse(path: &Path, source: &str) -> Result<Scenario, InputError> {
             message: message.to_string(),
             snippet,
             hint: Some(
-                "see the scenario format in README.md; every bundled file under scenarios/ is an \
-                 example"
+                "see the scenario format in README.md; every bundled scenario is an example \
+                 (`badgateway init` writes them out)"
                     .into(),
             ),
         }

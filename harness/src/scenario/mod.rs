@@ -5,6 +5,7 @@
 //! (usually `baseline`, the broken config, and `fix`), each with its config changes and
 //! expectations. Unknown fields are rejected everywhere so a typo never passes silently.
 
+pub mod bundled;
 mod config_text;
 mod expect;
 mod file;

@@ -124,6 +124,74 @@ pub fn read_result(root: &Path) -> badgateway::result::RunResult {
     badgateway::report::json::read(&path).unwrap()
 }
 
+/// Debian's `chromium`, or `None` (skipped) outside CI when it is not installed.
+pub fn chromium_or_skip(test: &str) -> Option<PathBuf> {
+    let found = ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .filter_map(|name| {
+            let out = Command::new("sh")
+                .args(["-c", &format!("command -v {name}")])
+                .output();
+            out.ok().filter(|o| o.status.success())
+        })
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
+        .next();
+    match found {
+        Some(path) => Some(path),
+        None if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("{test}: CI=true and chromium is not installed (apt-get install -y chromium)")
+        }
+        None => {
+            eprintln!("SKIPPED {test}: chromium is not installed (apt-get install -y chromium)");
+            None
+        }
+    }
+}
+
+/// Headless Chromium with `args` on the page at `url`; returns stdout and stderr.
+pub fn chromium(browser: &Path, profile: &Path, args: &[&str], url: &str) -> (String, String) {
+    let out = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+        ])
+        .args(["--enable-logging=stderr", "--v=0", "--no-first-run"])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .arg(url)
+        .output()
+        .expect("chromium runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "chromium failed:\n{stderr}");
+    (stdout, stderr)
+}
+
+/// Look (`look()`: a screen, a page) every `every` until `ok` holds for what was seen, and
+/// return it; fail after `bound` naming `what` and showing the last look.
+pub fn look_until(
+    what: &str,
+    bound: std::time::Duration,
+    every: std::time::Duration,
+    mut look: impl FnMut() -> String,
+    ok: impl Fn(&str) -> bool,
+) -> String {
+    let deadline = std::time::Instant::now() + bound;
+    loop {
+        let seen = look();
+        if ok(&seen) {
+            return seen;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no {what} within {bound:?}; last seen:\n{seen}"
+        );
+        std::thread::sleep(every);
+    }
+}
+
 /// Validate the JUnit file `path` against the Jenkins xUnit schema
 /// (`fixtures/junit/junit-10.xsd`) with xmllint. Under `CI=true` a missing xmllint fails the
 /// test (`scripts/ensure-xmllint` installs it); elsewhere the check is skipped with a reason.

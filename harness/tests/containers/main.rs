@@ -8,5 +8,6 @@ mod common;
 #[path = "../common/docker.rs"]
 mod docker;
 
+mod badgateway_image;
 mod compose_lab;
 mod container_backend;

@@ -12,6 +12,7 @@ mod config_corpus;
 mod config_model;
 mod diagnose_shapes;
 mod fuzz;
+mod init_catalogue;
 mod lenient_client;
 mod load_driver;
 mod load_grpc;

@@ -83,20 +83,10 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
-    /// Capture the pane until `ok` holds for it; the last capture either way.
+    /// Capture the pane until `ok` holds for it.
     fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + SCREEN_WAIT;
-        loop {
-            let pane = self.pane();
-            if ok(&pane) {
-                return pane;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no {what} within {SCREEN_WAIT:?}; screen:\n{pane}"
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
+        let every = Duration::from_millis(200);
+        common::look_until(what, SCREEN_WAIT, every, || self.pane(), ok)
     }
 }
 

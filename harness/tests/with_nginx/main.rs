@@ -1,4 +1,4 @@
-//! The harness against real nginx: the CLI contract, scenarios end to end, reports, seeds, process cleanup, check/compare, diagnose and the demo.
+//! The harness against real nginx: the CLI contract, scenarios end to end, reports, seeds, process cleanup, check/compare, diagnose and the demo (in a terminal and in a browser).
 //!
 //! One test binary for these suites (each a module), since linking a binary per file was a
 //! large share of CI time.
@@ -15,8 +15,10 @@ mod config_check_tls;
 mod config_check_websocket;
 mod config_corpus;
 mod demo;
+mod demo_web;
 mod diagnose_logs;
 mod dns;
+mod installed;
 mod lab;
 mod process_cleanup;
 mod reports_e2e;

@@ -5,9 +5,9 @@
 //! `CI=true` a missing one fails the test, elsewhere the test is skipped with the reason.
 
 use crate::common;
+use common::{chromium, chromium_or_skip};
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 
 use quick_junit::{Report, TestCaseStatus};
@@ -195,51 +195,6 @@ fn report_command_rejects_a_file_that_is_not_a_result() {
     assert_eq!(out.status.code(), Some(2), "{}", common::text(&out));
 }
 
-/// Debian's `chromium`, or `None` (skipped) outside CI when it is not installed.
-fn chromium_or_skip(test: &str) -> Option<PathBuf> {
-    let found = ["chromium", "chromium-browser", "google-chrome"]
-        .iter()
-        .filter_map(|name| {
-            let out = Command::new("sh")
-                .args(["-c", &format!("command -v {name}")])
-                .output();
-            out.ok().filter(|o| o.status.success())
-        })
-        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
-        .next();
-    match found {
-        Some(path) => Some(path),
-        None if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("{test}: CI=true and chromium is not installed (apt-get install -y chromium)")
-        }
-        None => {
-            eprintln!("SKIPPED {test}: chromium is not installed (apt-get install -y chromium)");
-            None
-        }
-    }
-}
-
-/// Headless Chromium with `args` on the page; returns stdout and stderr.
-fn chromium(browser: &Path, profile: &Path, args: &[&str], page: &Path) -> (String, String) {
-    let out = Command::new(browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--hide-scrollbars",
-        ])
-        .args(["--enable-logging=stderr", "--v=0", "--no-first-run"])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(args)
-        .arg(format!("file://{}", page.display()))
-        .output()
-        .expect("chromium runs");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "chromium failed:\n{stderr}");
-    (stdout, stderr)
-}
-
 #[test]
 fn html_report_renders_in_headless_chromium() {
     let Some(dir) = run_dir() else { return };
@@ -248,6 +203,7 @@ fn html_report_renders_in_headless_chromium() {
     };
     let page = std::fs::canonicalize(dir.join("report.html")).unwrap();
     let profile = tempfile::tempdir().unwrap();
+    let page = format!("file://{}", page.display());
     let (dom, log) = chromium(&browser, profile.path(), &["--dump-dom"], &page);
     let console: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE")).collect();
     assert!(

@@ -49,7 +49,7 @@ pub fn colour(o: Outcome) -> &'static str {
 
 /// Bottom-to-top stacking order: successes first, then other statuses, then client-side
 /// failures.
-fn stack_key(o: Outcome) -> (u8, Outcome) {
+pub fn stack_key(o: Outcome) -> (u8, Outcome) {
     match o {
         _ if o.is_success() => (0, o),
         Outcome::Status(_) => (1, o),
