@@ -3,7 +3,9 @@
 //!
 //! The pieces, in the order a run uses them: [`scenario`] (scenario files), [`runner`] (phases:
 //! an [`nginx`] session, the phase's [`upstreams`], the [`load`] driver), [`check`] (expectations),
-//! [`result`] (plain data) and [`report`] (terminal and JSON). [`app`] wires them to the CLI.
+//! [`result`] (plain data) and [`report`] (terminal and JSON). [`shard`] splits a suite for a CI
+//! job matrix and [`merge`] puts the shards' results back together. [`app`] wires them to the
+//! CLI.
 
 pub mod accesslog;
 pub mod app;
@@ -24,6 +26,7 @@ pub mod hints;
 pub mod input_error;
 pub mod learner;
 pub mod load;
+pub mod merge;
 pub mod names;
 pub mod nginx;
 pub mod nginxconf;
@@ -34,5 +37,6 @@ pub mod result;
 pub mod runner;
 pub mod scenario;
 pub mod schema;
+pub mod shard;
 pub mod upstreams;
 pub mod witness;

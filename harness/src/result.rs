@@ -67,10 +67,23 @@ impl Verdict {
     }
 }
 
+/// The version of result.json's format this build writes. Files from before the field existed
+/// read as 1; `report --merge` refuses to mix versions.
+pub const SCHEMA_VERSION: u32 = 2;
+
 /// A whole `badgateway run`.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct RunResult {
+    /// The version of this format ([`SCHEMA_VERSION`] when written; absent before version 2).
+    #[serde(default = "first_schema")]
+    pub schema_version: u32,
     pub run_id: String,
+    /// The shard of the suite this run ran (`run --shard K/N`); absent for the whole suite.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::shard::Shard>,
+    /// The runs `report --merge` put together into this one, in the order given.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged_from: Vec<MergedRun>,
     /// Runs of each scenario (`--repeat`).
     #[serde(default = "first_attempt")]
     pub repeat: u32,
@@ -143,7 +156,24 @@ pub struct FaultWindow {
     pub to_ms: Option<u64>,
 }
 
+/// One run `report --merge` took scenarios from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct MergedRun {
+    pub run_id: String,
+    /// Its result.json, as given to `--merge`.
+    pub file: PathBuf,
+    pub seed: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::shard::Shard>,
+    pub started_at: String,
+    pub wall_ms: u64,
+}
+
 fn first_attempt() -> u32 {
+    1
+}
+
+fn first_schema() -> u32 {
     1
 }
 
@@ -194,5 +224,15 @@ impl RunResult {
     /// Scenarios whose verdict is `v`.
     pub fn count(&self, v: Verdict) -> usize {
         self.scenarios.iter().filter(|s| s.verdict == v).count()
+    }
+
+    /// Milliseconds each scenario took over all its attempts and nginx versions: what
+    /// `run --shard-by time=` balances by.
+    pub fn wall_ms_by_scenario(&self) -> BTreeMap<String, u64> {
+        let mut took = BTreeMap::new();
+        for s in &self.scenarios {
+            *took.entry(s.name.clone()).or_insert(0) += s.wall_ms;
+        }
+        took
     }
 }

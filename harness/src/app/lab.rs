@@ -41,6 +41,7 @@ impl Lab {
             progress: None,
             repeat: 1,
             retry_inconclusive: false,
+            shard: None,
         };
         Ok(Lab {
             runtime,

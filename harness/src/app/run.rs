@@ -1,5 +1,6 @@
-//! `badgateway run`: load scenarios, find nginx, make a run folder of its own, run (saving
-//! result.json after every phase), print the summary, write the reports.
+//! `badgateway run`: load scenarios (keeping one [`shard`] of them under `--shard K/N`), find
+//! nginx, make a run folder of its own, run (saving result.json after every phase), print the
+//! summary, write the reports.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -15,6 +16,7 @@ use crate::nginx::NginxBackend;
 use crate::report;
 use crate::result::ScenarioResult;
 use crate::runner::{self, RunOptions};
+use crate::shard::{self, Balance, Shard, ShardArg, ShardBy};
 
 pub(super) fn run(args: RunArgs) -> Exit {
     let mut scenarios = match super::load_scenarios(&args.paths.paths) {
@@ -35,6 +37,13 @@ pub(super) fn run(args: RunArgs) -> Exit {
             return Exit::BadInput;
         }
     }
+    let shard = match args.shard {
+        Some(shard) => match select_shard(&mut scenarios, shard, &args.shard_by) {
+            Ok(s) => Some(s),
+            Err(exit) => return exit,
+        },
+        None => None,
+    };
     if !args.allow_any_listen
         && let Some(exit) = super::common::refuse_open_listens(&scenarios)
     {
@@ -65,8 +74,11 @@ pub(super) fn run(args: RunArgs) -> Exit {
         }
     };
     if !args.quiet {
+        let of = shard.map_or(String::new(), |s| {
+            format!(" (shard {}/{} by {})", s.index, s.total, s.by.label())
+        });
         crate::errln!(
-            "badgateway: {} scenarios, {}, seed {seed}, jobs {}, output {}",
+            "badgateway: {} scenarios{of}, {}, seed {seed}, jobs {}, output {}",
             scenarios.len(),
             nginx
                 .iter()
@@ -87,6 +99,7 @@ pub(super) fn run(args: RunArgs) -> Exit {
         progress: None,
         repeat: args.repeat,
         retry_inconclusive: args.retry_inconclusive,
+        shard,
     };
     let result = runtime.block_on(async {
         let cancel = CancellationToken::new();
@@ -134,6 +147,37 @@ pub(super) fn run(args: RunArgs) -> Exit {
         }
     }
     Exit::from_verdict(result.verdict)
+}
+
+/// Keep only shard `arg` of `scenarios`, split as `balance` says; a previous result that cannot
+/// be read is bad input. An empty shard (more shards than scenarios) is fine: it runs nothing
+/// and passes, so a job matrix wider than the suite still has every shard's result to merge.
+fn select_shard(
+    scenarios: &mut Vec<crate::scenario::LoadedScenario>,
+    arg: ShardArg,
+    balance: &Balance,
+) -> Result<Shard, Exit> {
+    let names = scenarios.iter().map(|l| l.scenario.name.as_str());
+    let (of, by) = match balance {
+        Balance::Name => (shard::by_name(names, arg.total), ShardBy::Name),
+        Balance::Time(prev) => {
+            let took = report::json::read(prev).map_err(|msg| {
+                crate::errln!(
+                    "error: --shard-by time: {msg}\n  hint: pass the result.json of a previous \
+                     run of this suite, e.g. --shard-by time=reports/<run-id>/result.json"
+                );
+                Exit::BadInput
+            })?;
+            let took = took.wall_ms_by_scenario();
+            (shard::by_time(names, &took, arg.total), ShardBy::Time)
+        }
+    };
+    scenarios.retain(|l| of.get(&l.scenario.name) == Some(&arg.index));
+    Ok(Shard {
+        index: arg.index,
+        total: arg.total,
+        by,
+    })
 }
 
 /// Pass every event on to the progress display, and save result.json again whenever a

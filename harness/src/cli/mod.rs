@@ -120,6 +120,20 @@ pub struct RunArgs {
     /// starved of CPU); the second try's verdict counts.
     #[arg(long)]
     pub retry_inconclusive: bool,
+    /// Run only shard K of N (1-based) of the scenarios (after --filter), for a CI job
+    /// matrix; `badgateway report --merge` puts the shards' results back together. Every
+    /// attempt and nginx of a scenario stays in its shard.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<crate::shard::ShardArg>,
+    /// How to split the suite: `name` (sorted names dealt round-robin) or
+    /// `time=PREV/result.json` (balanced by the wall time of each scenario in that run).
+    #[arg(
+        long,
+        value_name = "name|time=PREV",
+        default_value = "name",
+        requires = "shard"
+    )]
+    pub shard_by: crate::shard::Balance,
 }
 
 #[derive(Debug, clap::Args)]

@@ -56,6 +56,8 @@ pub struct RunOutcome {
     pub log: Vec<String>,
     /// Times the faulty servers misbehaved.
     pub fired: u64,
+    /// How long the run took, start of the fakes to nginx stopped.
+    pub wall_ms: u64,
 }
 
 /// Which servers of the upstream play the fault; the others stay healthy.
@@ -93,6 +95,7 @@ pub async fn run(
     targets: &[&Target],
     live: &LiveSender,
 ) -> Result<RunOutcome, String> {
+    let started = std::time::Instant::now();
     let dir = RunDir::create(dir).map_err(|e| format!("cannot create run dir: {e}"))?;
     let (servers, mut assignment) = spawn_all(ctx, fault).await?;
     let dns = super::names::start(ctx.analysis, &assignment, ctx.dns, ctx.cancel).await?;
@@ -124,6 +127,7 @@ pub async fn run(
         targets,
         log,
         fired,
+        wall_ms: started.elapsed().as_millis() as u64,
     })
 }
 

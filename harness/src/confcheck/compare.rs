@@ -54,6 +54,20 @@ pub struct Comparison {
     pub rows: Vec<Row>,
 }
 
+impl Change {
+    /// In words, for reports: `fixed`, `REGRESSED`, `unchanged (survives)`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Change::Fixed => "fixed",
+            Change::Regressed => "REGRESSED",
+            Change::StillSurvives => "unchanged (survives)",
+            Change::StillFails => "unchanged (fails)",
+            Change::OnlyBefore => "only tested before",
+            Change::OnlyAfter => "only tested after",
+        }
+    }
+}
+
 impl Comparison {
     /// True when some fault the old config survived fails with the new one, or the new one
     /// has a defect (a location failing with every upstream healthy) the old one had not.
@@ -233,6 +247,7 @@ mod tests {
             outcomes: Default::default(),
             by_location,
             fired: 0,
+            wall_ms: 0,
             log: Vec::new(),
             advice: None,
         }

@@ -307,6 +307,7 @@ fn to_cell(
         outcomes,
         by_location,
         fired: out.fired,
+        wall_ms: out.wall_ms,
         log: out.log,
         advice: if survives { None } else { advice(played.kind) },
     }

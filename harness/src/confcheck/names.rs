@@ -73,6 +73,9 @@ pub struct DnsCell {
     pub outcomes: BTreeMap<Outcome, u64>,
     /// The most frequent error.log messages of the run.
     pub log: Vec<String>,
+    /// How long the column's run took.
+    #[serde(default)]
+    pub wall_ms: u64,
 }
 
 impl DnsCell {
@@ -113,6 +116,7 @@ pub(super) async fn columns(
             survives: outcomes.keys().all(survived),
             outcomes,
             log: out.log,
+            wall_ms: out.wall_ms,
         });
     }
     Ok(cells)

@@ -74,6 +74,9 @@ pub struct Cell {
     pub by_location: Vec<LocationOutcomes>,
     /// Times the faulty servers misbehaved (0: nginx never gave them a chance).
     pub fired: u64,
+    /// How long the cell's run took.
+    #[serde(default)]
+    pub wall_ms: u64,
     /// The most frequent error.log messages of the run.
     pub log: Vec<String>,
     /// For a failing cell: the scenario that reproduces the fault, and its fix.

@@ -33,6 +33,8 @@ pub fn render_check(r: &CheckReport) -> String {
             status.set_description(format!("fix: {}\nat: {}", d.fix, d.at));
             let mut tc = TestCase::new(d.location.as_str(), status);
             tc.set_classname("defects");
+            // Found by the all-healthy run the cells share, not timed apart.
+            tc.set_time(std::time::Duration::ZERO);
             suite.add_test_case(tc);
         }
         report.add_test_suite(suite);
@@ -65,9 +67,16 @@ pub fn render_compare(c: &Comparison) -> String {
         };
         let mut tc = match row.after.as_ref().or(row.before.as_ref()) {
             Some(cell) => case(&row.upstream, cell, status),
-            None => TestCase::new(row.fault.name(), status),
+            None => {
+                let mut tc = TestCase::new(row.fault.name(), status);
+                tc.set_time(std::time::Duration::ZERO);
+                tc
+            }
         };
-        tc.set_system_err(format!("change: {:?}\nbefore: {before}\n", row.change));
+        tc.set_system_err(format!(
+            "change: {}\nbefore: {before}\n",
+            row.change.label()
+        ));
         suites[at].add_test_case(tc);
     }
     for row in c.dns_rows() {
@@ -98,7 +107,10 @@ pub fn render_compare(c: &Comparison) -> String {
             _ => TestCaseStatus::success(),
         };
         tc.status = status;
-        tc.set_system_err(format!("change: {:?}\nbefore: {before}\n", row.change));
+        tc.set_system_err(format!(
+            "change: {}\nbefore: {before}\n",
+            row.change.label()
+        ));
         suites[at].add_test_case(tc);
     }
     report.add_test_suites(suites);
@@ -134,8 +146,10 @@ fn suite(name: String, r: &CheckReport) -> TestSuite {
 fn case(upstream: &str, cell: &Cell, status: TestCaseStatus) -> TestCase {
     let mut tc = TestCase::new(cell.name(), status);
     tc.set_classname(upstream);
+    tc.set_time(std::time::Duration::from_millis(cell.wall_ms));
     let mut out = format!(
-        "clients got: {}\nfault fired: {}×\n",
+        "played on: {}\nclients got: {}\nfault fired: {}×\n",
+        cell.placement.label(),
         cell.summary(),
         cell.fired
     );
@@ -167,6 +181,7 @@ fn dns_case(upstream: &str, cell: &DnsCell) -> TestCase {
     };
     let mut tc = TestCase::new(cell.column.name(), status);
     tc.set_classname(upstream);
+    tc.set_time(std::time::Duration::from_millis(cell.wall_ms));
     tc.set_system_out(out);
     tc
 }
@@ -198,9 +213,7 @@ fn failure(cell: &Cell, why: &str) -> TestCaseStatus {
 }
 
 fn xml(report: &Report) -> String {
-    report
-        .to_string()
-        .expect("quick-junit writes into a String without I/O errors")
+    super::junit::to_xml(report)
 }
 
 #[cfg(test)]
@@ -251,6 +264,30 @@ mod tests {
             app.test_cases[0].classname.as_ref().map(|c| c.as_str()),
             Some("app")
         );
+    }
+
+    #[test]
+    fn check_and_compare_xml_follows_the_jenkins_schema_with_times_and_words() {
+        use crate::report::sample::assert_valid_junit;
+        let check = render_check(&sample::before());
+        assert_valid_junit(&check);
+        let compare = render_compare(&sample::comparison());
+        assert_valid_junit(&compare);
+        assert_valid_junit(&render_compare(&sample::dns_regression()));
+        for xml in [&check, &compare] {
+            let report = parse(xml);
+            for case in report.test_suites.iter().flat_map(|s| &s.test_cases) {
+                assert!(case.time.is_some(), "no time on {}", case.name.as_str());
+            }
+        }
+        assert!(check.contains("played on: one server"), "{check}");
+        assert!(compare.contains("change: REGRESSED"), "{compare}");
+        for debug in ["StillSurvives", "Regressed", "OneServer", "AllPrimaries"] {
+            assert!(
+                !compare.contains(debug) && !check.contains(debug),
+                "{debug}"
+            );
+        }
     }
 
     #[test]

@@ -174,7 +174,7 @@ pub fn compare(c: &Comparison) -> String {
     );
     let cell = |x: &Option<Cell>| x.as_ref().map_or("-".to_string(), |c| c.summary());
     for r in &c.rows {
-        let change = change_word(r.change);
+        let change = r.change.label();
         out.push_str(&format!(
             "  {:<16} {:<22} {:<14} {:<22} {:<22} {change}\n",
             r.upstream,
@@ -187,7 +187,7 @@ pub fn compare(c: &Comparison) -> String {
         if r.locations.len() > 1 {
             for (location, change) in &r.locations {
                 if matches!(change, Change::Fixed | Change::Regressed) {
-                    out.push_str(&format!("      ↳ {location}: {}\n", change_word(*change)));
+                    out.push_str(&format!("      ↳ {location}: {}\n", change.label()));
                 }
             }
         }
@@ -203,7 +203,7 @@ pub fn compare(c: &Comparison) -> String {
             "DNS server",
             dns(&r.before),
             dns(&r.after),
-            change_word(r.change)
+            r.change.label()
         ));
     }
     let dns = c.dns_rows();
@@ -228,17 +228,6 @@ pub fn compare(c: &Comparison) -> String {
         regressed.filter_map(|r| r.after.as_ref()?.advice.as_ref()),
     ));
     out
-}
-
-fn change_word(change: Change) -> &'static str {
-    match change {
-        Change::Fixed => "fixed",
-        Change::Regressed => "REGRESSED",
-        Change::StillSurvives => "unchanged (survives)",
-        Change::StillFails => "unchanged (fails)",
-        Change::OnlyBefore => "only tested before",
-        Change::OnlyAfter => "only tested after",
-    }
 }
 
 /// Each distinct scenario's fix, once.

@@ -88,6 +88,7 @@ pub(crate) mod sample {
             by_location: Vec::new(),
             outcomes,
             fired: 6,
+            wall_ms: 1200,
             log: vec!["[error] connect() failed (111: Connection refused) ×6".into()],
             advice: (!survives).then(|| Advice {
                 scenario: "upstream-down".into(),
@@ -165,6 +166,7 @@ pub(crate) mod sample {
             survives: status == 200,
             outcomes: BTreeMap::from([(Outcome::Status(status), 6)]),
             log: Vec::new(),
+            wall_ms: 5100,
         };
         let mut old = before();
         old.upstreams[0].dns = vec![dns(200)];

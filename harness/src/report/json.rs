@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::result::RunResult;
+use crate::result::{RunResult, SCHEMA_VERSION};
 
 /// The result as pretty JSON, with a final newline.
 pub fn render(result: &RunResult) -> String {
@@ -26,9 +26,19 @@ pub fn save(result: &RunResult, dir: &Path) -> std::io::Result<PathBuf> {
     Ok(path)
 }
 
-/// Read a `result.json` a run wrote.
+/// Read a `result.json` a run wrote; one from a newer badgateway (a later schema version)
+/// is refused rather than read with its new fields dropped.
 pub fn read(path: &Path) -> Result<RunResult, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    serde_json::from_str(&text)
-        .map_err(|e| format!("{}: not a badgateway result: {e}", path.display()))
+    let result: RunResult = serde_json::from_str(&text)
+        .map_err(|e| format!("{}: not a badgateway result: {e}", path.display()))?;
+    if result.schema_version > SCHEMA_VERSION {
+        return Err(format!(
+            "{}: written by a newer badgateway (result schema version {}; this one reads up to \
+             {SCHEMA_VERSION})",
+            path.display(),
+            result.schema_version
+        ));
+    }
+    Ok(result)
 }

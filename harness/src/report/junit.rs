@@ -1,7 +1,13 @@
-//! JUnit XML (`junit.xml`), for CI test tabs: one testsuite per run, one testcase per
-//! scenario phase (classname = scenario, name = phase, with the attempt under `--repeat`),
+//! JUnit XML (`junit.xml`), for CI test tabs: one testsuite per nginx version, one testcase
+//! per scenario phase (classname = scenario, name = phase, with the attempt under `--repeat`),
 //! and one testcase per scenario for its scenario-wide checks ("fault did not fire").
 //! Failures carry expected vs actual and the quoted error.log lines.
+//!
+//! CI systems (GitLab, Jenkins) follow a test across runs by suite, class and name, so none of
+//! them holds a run id or a time: a suite is `badgateway nginx 1.22.1` whether it comes from a
+//! shard, a leg of a version matrix or the merged result, and the run id, seed and shard are
+//! `<property>`s. Phases gated out by `nginx_versions` are `<skipped>` with the reason; every
+//! testcase has a `time`.
 
 use std::time::Duration;
 
@@ -15,31 +21,85 @@ pub const SCENARIO_CHECKS: &str = "scenario checks";
 
 /// The whole report as XML.
 pub fn render(result: &RunResult) -> String {
-    let mut suite = TestSuite::new(format!("badgateway {}", result.run_id));
-    suite.set_time(Duration::from_millis(result.wall_ms));
-    suite.add_property(("nginx", result.nginx.version.as_str()));
-    suite.add_property(("seed", result.seed.to_string().as_str()));
-    for s in &result.scenarios {
-        for p in &s.phases {
-            suite.add_test_case(phase_case(s, p, result.repeat));
-        }
-        for p in &s.skipped {
-            let mut status = TestCaseStatus::skipped();
-            status.set_message(format!("skipped: {}", p.reason));
-            let mut case = TestCase::new(case_name(&p.name, s.attempt, result.repeat), status);
-            case.set_classname(s.name.as_str());
-            suite.add_test_case(case);
-        }
-        if !s.checks.is_empty() {
-            suite.add_test_case(scenario_case(s, result.repeat));
-        }
-    }
     let mut report = Report::new("badgateway");
     report.set_time(Duration::from_millis(result.wall_ms));
-    report.add_test_suite(suite);
-    report
+    for version in versions(result) {
+        let mut suite = TestSuite::new(suite_name(version));
+        let on_it = (result.scenarios.iter()).filter(|s| s.nginx_version == version);
+        let mut took = Duration::ZERO;
+        for s in on_it {
+            took += Duration::from_millis(s.wall_ms);
+            for p in &s.phases {
+                suite.add_test_case(phase_case(s, p, result.repeat));
+            }
+            for p in &s.skipped {
+                let mut status = TestCaseStatus::skipped();
+                status.set_message(format!("skipped: {}", p.reason));
+                let mut case = TestCase::new(case_name(&p.name, s.attempt, result.repeat), status);
+                case.set_classname(s.name.as_str());
+                case.set_time(Duration::ZERO);
+                suite.add_test_case(case);
+            }
+            if !s.checks.is_empty() {
+                suite.add_test_case(scenario_case(s, result.repeat));
+            }
+        }
+        suite.set_time(took);
+        add_properties(&mut suite, result, version);
+        report.add_test_suite(suite);
+    }
+    to_xml(&report)
+}
+
+/// `report` as XML valid against the Jenkins xUnit JUnit schema (`junit-10.xsd`), which
+/// Jenkins, GitLab and most CI readers follow: quick-junit also writes a `skipped` count on
+/// the root `<testsuites>`, which that schema does not allow; the count stays on each suite.
+pub(crate) fn to_xml(report: &Report) -> String {
+    let xml = report
         .to_string()
-        .expect("quick-junit writes into a String without I/O errors")
+        .expect("quick-junit writes into a String without I/O errors");
+    let Some(start) = xml.find("<testsuites") else {
+        return xml;
+    };
+    let end = start + xml[start..].find('>').unwrap_or(0);
+    let Some(at) = xml[start..end].find(" skipped=\"").map(|i| start + i) else {
+        return xml;
+    };
+    let close = at + " skipped=\"".len() + xml[at + " skipped=\"".len()..].find('"').unwrap_or(0);
+    format!("{}{}", &xml[..at], &xml[close + 1..])
+}
+
+/// `badgateway nginx 1.22.1`: the same in every run on that version.
+pub fn suite_name(nginx_version: &str) -> String {
+    format!("badgateway nginx {nginx_version}")
+}
+
+/// The nginx versions of the run in matrix order, then any other a scenario names; the run's
+/// nginx when there are no scenarios, so an empty shard still has its (empty) suite.
+fn versions(result: &RunResult) -> Vec<&str> {
+    let mut versions: Vec<&str> = result.nginx_matrix.iter().map(|n| n.version()).collect();
+    versions.extend(result.scenarios.iter().map(|s| s.nginx_version.as_str()));
+    if versions.is_empty() {
+        versions.push(result.nginx.version.as_str());
+    }
+    let mut seen = std::collections::HashSet::new();
+    versions.retain(|v| seen.insert(*v));
+    versions
+}
+
+/// What the suite's name leaves out: which run, seed, shard and nginx it was.
+fn add_properties(suite: &mut TestSuite, result: &RunResult, version: &str) {
+    suite.add_property(("run_id", result.run_id.as_str()));
+    suite.add_property(("started_at", result.started_at.as_str()));
+    suite.add_property(("seed", result.seed.to_string().as_str()));
+    suite.add_property(("nginx", version));
+    if let Some(shard) = result.shard {
+        let value = format!("{}/{} by {}", shard.index, shard.total, shard.by.label());
+        suite.add_property(("shard", value.as_str()));
+    }
+    for part in &result.merged_from {
+        suite.add_property(("merged_from", part.run_id.as_str()));
+    }
 }
 
 /// `fix`, or `fix (attempt 2)` when scenarios were repeated.
@@ -95,6 +155,8 @@ fn scenario_case(s: &ScenarioResult, repeat: u32) -> TestCase {
     };
     let mut case = TestCase::new(case_name(SCENARIO_CHECKS, s.attempt, repeat), status);
     case.set_classname(s.name.as_str());
+    // Counted from the phases' records once they are over: no time of their own.
+    case.set_time(Duration::ZERO);
     case
 }
 
@@ -207,6 +269,58 @@ mod tests {
         );
         let names: Vec<&str> = suite.test_cases.iter().map(|c| c.name.as_str()).collect();
         assert!(names.contains(&SCENARIO_CHECKS), "{names:?}");
+    }
+
+    #[test]
+    fn ci_can_track_cases_across_runs_and_the_xml_follows_the_jenkins_schema() {
+        let mut result = sample::with_skipped_phase();
+        result.scenarios[1].phases[0].verdict = Verdict::Error;
+        result.scenarios[1].phases[0].error = Some("nginx would not start".into());
+        result.shard = Some(crate::shard::Shard {
+            index: 2,
+            total: 3,
+            by: crate::shard::ShardBy::Name,
+        });
+        let xml = render(&result);
+        sample::assert_valid_junit(&xml);
+        let report = Report::deserialize_from_str(&xml).expect("valid JUnit XML");
+        let suite = &report.test_suites[0];
+        assert_eq!(suite.name.as_str(), "badgateway nginx 1.22.1");
+        let property = |name: &str| {
+            (suite.properties.iter())
+                .find(|p| p.name.as_str() == name)
+                .map(|p| p.value.as_str().to_string())
+        };
+        assert_eq!(property("run_id").as_deref(), Some("sample-run"));
+        assert_eq!(property("shard").as_deref(), Some("2/3 by name"));
+        assert!(!suite.name.as_str().contains("sample-run"));
+        for case in &suite.test_cases {
+            assert!(case.time.is_some(), "no time on {}", case.name.as_str());
+        }
+    }
+
+    #[test]
+    fn a_version_matrix_gets_a_suite_per_version_with_the_same_case_names() {
+        let mut result = sample::result();
+        let mut other = result.scenarios.clone();
+        for s in &mut other {
+            s.nginx_version = "1.30.0".into();
+        }
+        result.scenarios.extend(other);
+        let xml = render(&result);
+        sample::assert_valid_junit(&xml);
+        let report = Report::deserialize_from_str(&xml).expect("valid JUnit XML");
+        let names: Vec<&str> = report.test_suites.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["badgateway nginx 1.22.1", "badgateway nginx 1.30.0"]
+        );
+        let cases = |i: usize| {
+            (report.test_suites[i].test_cases.iter())
+                .map(|c| (c.classname.clone(), c.name.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(cases(0), cases(1));
     }
 
     #[test]

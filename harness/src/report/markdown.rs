@@ -13,12 +13,13 @@ pub fn render(result: &RunResult) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "## badgateway run `{}`: {}\n\nnginx {} · seed {} · {} passed, {} failed, {} errors, {} \
-         interrupted{} in {:.1}s\n",
+        "## badgateway run `{}`: {}\n\nnginx {} · seed {}{} · {} passed, {} failed, {} errors, \
+         {} interrupted{} in {:.1}s\n",
         result.run_id,
         badge(result.verdict),
         cell(&result.nginx.version),
         result.seed,
+        cell(&super::terminal::part_of(result)),
         result.count(Verdict::Pass),
         result.count(Verdict::Fail),
         result.count(Verdict::Error),

@@ -1,5 +1,6 @@
 //! A hand-made [`RunResult`] for the report formats' unit tests: one passing scenario with a
-//! 502 burst that ends, and one failing scenario whose texts need escaping.
+//! 502 burst that ends, and one failing scenario whose texts need escaping; and the check that
+//! a JUnit report follows the Jenkins xUnit schema.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -227,7 +228,10 @@ pub fn result() -> RunResult {
         vec![check("fault did not fire", false, &[])],
     );
     RunResult {
+        schema_version: crate::result::SCHEMA_VERSION,
         run_id: "sample-run".into(),
+        shard: None,
+        merged_from: Vec::new(),
         repeat: 1,
         started_at: "2026-01-01T00:00:00Z".into(),
         seed: 7,
@@ -241,5 +245,33 @@ pub fn result() -> RunResult {
         wall_ms: 1400,
         verdict: Verdict::Fail,
         scenarios: vec![passing, failing],
+    }
+}
+
+/// Validate `xml` against the Jenkins xUnit JUnit schema (`tests/fixtures/junit/junit-10.xsd`)
+/// with `xmllint` (Debian's libxml2-utils, `scripts/ensure-xmllint`). Without xmllint the check
+/// is skipped with a printed reason, and fails under `CI=true`.
+pub fn assert_valid_junit(xml: &str) {
+    let xsd = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/junit/junit-10.xsd"
+    );
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let file = dir.path().join("junit.xml");
+    std::fs::write(&file, xml).expect("the temp dir is writable");
+    let out = std::process::Command::new("xmllint")
+        .args(["--noout", "--schema", xsd])
+        .arg(&file)
+        .output();
+    match out {
+        Ok(out) => assert!(
+            out.status.success(),
+            "JUnit not valid against junit-10.xsd:\n{}\n{xml}",
+            String::from_utf8_lossy(&out.stderr)
+        ),
+        Err(e) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("CI=true and xmllint cannot run ({e}): run scripts/ensure-xmllint")
+        }
+        Err(e) => eprintln!("SKIPPED JUnit schema validation: xmllint cannot run ({e})"),
     }
 }

@@ -33,6 +33,31 @@ pub fn paint(v: Verdict, label: &str, colour: bool) -> String {
     }
 }
 
+/// `, shard 2/3 (by name)` or `, merged from 3 runs (shards 1/3, 2/3, 3/3)`: what part of a
+/// suite the result is, when it is not one whole run.
+pub(super) fn part_of(result: &RunResult) -> String {
+    let shard = |s: &crate::shard::Shard| format!("{}/{}", s.index, s.total);
+    if let Some(s) = &result.shard {
+        return format!(", shard {} (by {})", shard(s), s.by.label());
+    }
+    if result.merged_from.is_empty() {
+        return String::new();
+    }
+    let shards: Vec<String> = (result.merged_from.iter())
+        .filter_map(|m| m.shard.as_ref().map(shard))
+        .collect();
+    let seeds: std::collections::BTreeSet<u64> =
+        result.merged_from.iter().map(|m| m.seed).collect();
+    let mut text = format!(", merged from {} runs", result.merged_from.len());
+    if !shards.is_empty() {
+        text.push_str(&format!(" (shards {})", shards.join(", ")));
+    }
+    if seeds.len() > 1 {
+        text.push_str(" with different seeds");
+    }
+    text
+}
+
 /// The whole summary, with ANSI colours when `colour`.
 pub fn render_styled(result: &RunResult, colour: bool) -> String {
     let mut out = String::new();
@@ -47,8 +72,10 @@ pub fn render_styled(result: &RunResult, colour: bool) -> String {
     };
     let _ = writeln!(
         out,
-        "\nbadgateway run {}: {nginx}, seed {}",
-        result.run_id, result.seed
+        "\nbadgateway run {}: {nginx}, seed {}{}",
+        result.run_id,
+        result.seed,
+        part_of(result)
     );
     if matrix {
         super::matrix::table(&mut out, result);

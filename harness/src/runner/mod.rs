@@ -46,6 +46,8 @@ pub struct RunOptions {
     pub repeat: u32,
     /// Run a scenario attempt whose verdict is inconclusive once more (the second try counts).
     pub retry_inconclusive: bool,
+    /// The shard of the suite these scenarios are (`run --shard`), recorded in the result.
+    pub shard: Option<crate::shard::Shard>,
 }
 
 /// One run of one scenario: which repetition, its seed and its output folder.
@@ -147,7 +149,10 @@ pub fn assemble(
         .iter()
         .fold(Verdict::Pass, |v, s| v.worst(s.verdict));
     RunResult {
+        schema_version: crate::result::SCHEMA_VERSION,
         run_id: opts.run_id.clone(),
+        shard: opts.shard,
+        merged_from: Vec::new(),
         repeat: opts.repeat.max(1),
         started_at,
         seed: opts.seed,

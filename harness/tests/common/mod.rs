@@ -197,3 +197,44 @@ pub fn look_until(
         std::thread::sleep(every);
     }
 }
+
+/// Validate the JUnit file `path` against the Jenkins xUnit schema
+/// (`fixtures/junit/junit-10.xsd`) with xmllint. Under `CI=true` a missing xmllint fails the
+/// test (`scripts/ensure-xmllint` installs it); elsewhere the check is skipped with a reason.
+pub fn assert_valid_junit(test: &str, path: &Path) {
+    let xsd = repo().join("harness/tests/fixtures/junit/junit-10.xsd");
+    let out = Command::new("xmllint")
+        .arg("--noout")
+        .arg("--schema")
+        .arg(&xsd)
+        .arg(path)
+        .output();
+    match out {
+        Ok(out) => assert!(
+            out.status.success(),
+            "{test}: {} is not valid against junit-10.xsd:\n{}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+        Err(e) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("{test}: CI=true and xmllint cannot run ({e}): run scripts/ensure-xmllint")
+        }
+        Err(e) => eprintln!("SKIPPED {test}'s JUnit schema check: xmllint cannot run ({e})"),
+    }
+}
+
+/// Check the result file `path` against the committed `schemas/result.schema.json`.
+pub fn assert_valid_result(path: &Path) {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("schemas/result.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("a valid JSON Schema");
+    let value: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&value)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{}: {errors:?}", path.display());
+}

@@ -1,4 +1,4 @@
-//! The harness without nginx: the nginx.conf model, the JSON Schemas, the load driver and its traffic shapes, `diagnose` on pasted logs.
+//! The harness without nginx: the nginx.conf model, the JSON Schemas, the load driver and its traffic shapes, `diagnose` on pasted logs, shards and merges.
 //!
 //! One test binary for these suites (each a module), since linking a binary per file was a
 //! large share of CI time.
@@ -21,4 +21,5 @@ mod load_stages;
 mod load_websocket;
 mod malformed;
 mod schemas;
+mod shards;
 mod verify_input;

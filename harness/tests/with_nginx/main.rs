@@ -25,4 +25,5 @@ mod process_cleanup;
 mod reports_e2e;
 mod scenarios_e2e;
 mod seeds_and_firing;
+mod shards_e2e;
 mod stages_e2e;

@@ -120,10 +120,16 @@ fn a_real_run_records_used_servers_and_the_html_leaves_out_nginx_notices() {
 
 #[test]
 fn junit_of_a_real_run_has_one_passing_case_per_phase() {
+    // Also: valid against the Jenkins xUnit schema, and a suite name without the run id.
     let Some(dir) = run_dir() else { return };
     let xml = std::fs::read_to_string(dir.join("junit.xml")).unwrap();
+    common::assert_valid_junit("junit_of_a_real_run", &dir.join("junit.xml"));
     let report = Report::deserialize_from_str(&xml).expect("valid JUnit XML");
     let suite = &report.test_suites[0];
+    assert_eq!(
+        suite.name.as_str(),
+        format!("badgateway nginx {}", suite_version(suite))
+    );
     let cases: Vec<(String, String)> = suite
         .test_cases
         .iter()
@@ -243,4 +249,12 @@ fn html_report_renders_in_headless_chromium() {
         "a real screenshot"
     );
     eprintln!("screenshot: {}", shot.display());
+}
+
+/// The `nginx` property of a JUnit suite.
+fn suite_version(suite: &quick_junit::TestSuite) -> String {
+    (suite.properties.iter())
+        .find(|p| p.name.as_str() == "nginx")
+        .map(|p| p.value.as_str().to_string())
+        .expect("an nginx property")
 }

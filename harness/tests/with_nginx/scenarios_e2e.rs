@@ -23,6 +23,7 @@ fn options(nginx: NginxBinary, out: &Path, repeat: u32) -> RunOptions {
         progress: None,
         repeat,
         retry_inconclusive: true,
+        shard: None,
     }
 }
 

@@ -27,6 +27,7 @@ async fn stages_run_in_order_through_nginx_with_per_stage_counts() {
         progress: None,
         repeat: 1,
         retry_inconclusive: true,
+        shard: None,
     };
     let result = run(scenarios, opts, CancellationToken::new()).await;
     let s = &result.scenarios[0];

@@ -72,13 +72,14 @@ fn header(out: &mut String, r: &RunResult) {
     let _ = writeln!(
         out,
         "<header><h1>badgateway run <code>{}</code> {}</h1><p>nginx {} (<code>{}</code>) · \
-         seed {} · started {} · {:.1} s · {} passed, {} failed, {} errors, {} interrupted</p>\
+         seed {}{} · started {} · {:.1} s · {} passed, {} failed, {} errors, {} interrupted</p>\
          </header>",
         esc(&r.run_id),
         verdict(r.verdict),
         esc(&r.nginx.version),
         esc(&r.nginx.path.display().to_string()),
         r.seed,
+        esc(&super::terminal::part_of(r)),
         esc(&r.started_at),
         r.wall_ms as f64 / 1000.0,
         r.count(Verdict::Pass),
