@@ -45,7 +45,9 @@ impl ShardBy {
     }
 }
 
-/// `K/N` as given to `--shard`: 1 ≤ K ≤ N.
+/// `K/N` as given to `--shard`: 1 ≤ K ≤ N; or `index:I/N` with a 0-based I (0 ≤ I < N), as a
+/// Kubernetes Indexed Job's `$(JOB_COMPLETION_INDEX)` gives it to a container with no shell
+/// to add one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ShardArg {
     pub index: u32,
@@ -62,12 +64,20 @@ impl FromStr for ShardArg {
         let bad = || {
             format!(
                 "`{s}` is not a shard: write K/N with 1 ≤ K ≤ N ≤ {MAX_SHARDS}, e.g. 2/3 \
-                 (the second of three shards)"
+                 (the second of three shards), or index:I/N with 0 ≤ I < N (index:1/3 is 2/3)"
             )
         };
-        let (k, n) = s.split_once('/').ok_or_else(bad)?;
+        let (zero_based, rest) = match s.strip_prefix("index:") {
+            Some(rest) => (true, rest),
+            None => (false, s),
+        };
+        let (k, n) = rest.split_once('/').ok_or_else(bad)?;
         let (index, total): (u32, u32) =
             (k.parse().map_err(|_| bad())?, n.parse().map_err(|_| bad())?);
+        let index = match zero_based {
+            true => index.checked_add(1).ok_or_else(bad)?,
+            false => index,
+        };
         if index == 0 || total == 0 || index > total || total > MAX_SHARDS {
             return Err(bad());
         }
@@ -154,8 +164,23 @@ mod tests {
     fn shard_arguments_are_k_of_n() {
         assert_eq!("2/3".parse(), Ok(ShardArg { index: 2, total: 3 }));
         assert_eq!("1/1".parse(), Ok(ShardArg { index: 1, total: 1 }));
+        // A Kubernetes Indexed Job's 0-based completion index.
+        assert_eq!("index:0/3".parse(), Ok(ShardArg { index: 1, total: 3 }));
+        assert_eq!("index:2/3".parse(), Ok(ShardArg { index: 3, total: 3 }));
         for bad in [
-            "0/3", "4/3", "x", "3", "1/0", "/3", "1/", "-1/3", "1/3/4", "2/1001",
+            "0/3",
+            "4/3",
+            "x",
+            "3",
+            "1/0",
+            "/3",
+            "1/",
+            "-1/3",
+            "1/3/4",
+            "2/1001",
+            "index:3/3",
+            "index:/3",
+            "index:1",
         ] {
             let err = bad.parse::<ShardArg>().unwrap_err();
             assert!(err.contains("K/N"), "{bad}: {err}");

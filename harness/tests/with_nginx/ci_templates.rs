@@ -165,6 +165,73 @@ fn the_github_workflow_lines_run_locally_and_merge_to_the_unsharded_verdicts() {
     assert_eq!(unsharded.status.code(), Some(0), "{}", text(&unsharded));
     let merged = badgateway::report::json::read(&work.path().join("merged/result.json")).unwrap();
     let merged = verdicts(&merged);
-    assert_eq!(merged.len(), 5, "{merged:#?}");
+    // `--filter` matches by substring: big-headers brings php-fpm-big-headers along.
+    assert_eq!(merged.len(), 6, "{merged:#?}");
     assert_eq!(merged, verdicts(&common::read_result(&whole)));
+}
+
+/// The container args of the Kubernetes Job, with Kubernetes' `$(JOB_COMPLETION_INDEX)` put in.
+fn job_args(index: u32) -> Vec<String> {
+    let job = std::fs::read_to_string(template("k8s-indexed-job.yaml")).unwrap();
+    let args = job
+        .split("          args:\n")
+        .nth(1)
+        .expect("the Job has args");
+    args.lines()
+        .map_while(|l| l.strip_prefix("            - "))
+        .map(|a| {
+            a.trim_matches('"')
+                .replace("$(JOB_COMPLETION_INDEX)", &index.to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn the_kubernetes_job_args_run_each_index_as_its_shard_and_merge() {
+    let test = "the_kubernetes_job_args_run_each_index";
+    let Some(nginx) = common::nginx_or_skip(test) else {
+        return;
+    };
+    let results = tempfile::tempdir().unwrap();
+    let mut merged = vec!["report".to_string(), "--merge".to_string()];
+    for index in 0..3 {
+        let mut args: Vec<String> = job_args(index)
+            .into_iter()
+            .map(|a| a.replace("/results", &results.path().display().to_string()))
+            .collect();
+        // What the image's own nginx and a quick part of the catalogue would be.
+        args.extend(["--nginx".into(), nginx.path.display().to_string()]);
+        args.extend(["--filter".into(), "upstream-".into()]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = common::run_cli(&args);
+        assert_eq!(out.status.code(), Some(0), "index {index}: {}", text(&out));
+        let shard = results.path().join(format!("shard-{index}"));
+        let run_dir = std::fs::read_dir(&shard)
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        merged.push(run_dir.join("result.json").display().to_string());
+    }
+    merged.extend([
+        "--out".into(),
+        results.path().join("merged").display().to_string(),
+    ]);
+    let args: Vec<&str> = merged.iter().map(String::as_str).collect();
+    let out = common::run_cli(&args);
+    assert_eq!(out.status.code(), Some(0), "merge: {}", text(&out));
+    let r = badgateway::report::json::read(&results.path().join("merged/result.json")).unwrap();
+    let mut names: Vec<String> = r.scenarios.iter().map(|s| s.name.clone()).collect();
+    names.sort();
+    let mut expected: Vec<String> = std::fs::read_dir(common::scenarios_dir())
+        .unwrap()
+        .filter_map(|e| e.ok()?.path().file_stem()?.to_str().map(str::to_string))
+        .filter(|n| n.contains("upstream-"))
+        .collect();
+    expected.sort();
+    assert_eq!(
+        names, expected,
+        "every scenario once, in one of the three shards"
+    );
 }
