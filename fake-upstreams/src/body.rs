@@ -10,9 +10,14 @@ use http::HeaderValue;
 /// Header a healthy upstream adds so a client can verify the body it got through nginx.
 pub const DIGEST_HEADER: &str = "x-badgateway-body";
 
+mod verify;
+pub use verify::Verifier;
+
+/// The bytes [`pattern`] repeats.
+const ALPHABET: &[u8; 36] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+
 /// The body a healthy upstream sends for a given length: a repeating printable pattern.
 pub fn pattern(len: usize) -> Bytes {
-    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
     let mut out = Vec::with_capacity(len);
     out.extend((0..len).map(|i| ALPHABET[i % ALPHABET.len()]));
     Bytes::from(out)

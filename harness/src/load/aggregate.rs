@@ -9,11 +9,12 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
+use http::Method;
 
 use super::report::{
     ClientRecord, Integrity, LatencySummary, LoadReport, StageReport, TimelineBucket,
 };
-use super::sample::{BodyCheck, Sample};
+use super::sample::{BodyCheck, H2Record, Sample};
 use crate::outcome::Outcome;
 
 /// Width of one timeline bucket.
@@ -34,7 +35,47 @@ pub struct Aggregator {
     timeline: BTreeMap<u64, BTreeMap<Outcome, u64>>,
     integrity: Integrity,
     examples: BTreeMap<Outcome, Vec<String>>,
-    requests: Vec<ClientRecord>,
+    requests: Vec<Record>,
+}
+
+/// One request as recorded while the load runs: a plain append that allocates nothing for a
+/// request without detail or HTTP/2 record (every healthy HTTP/1 request); it becomes a
+/// [`ClientRecord`] after the run, in [`Aggregator::finish`].
+#[derive(Debug)]
+struct Record {
+    id: u64,
+    method: Method,
+    outcome: Outcome,
+    latency: Duration,
+    started_at: Duration,
+    detail: Option<String>,
+    h2: Option<H2Record>,
+}
+
+impl Record {
+    fn of(sample: &Sample) -> Self {
+        Self {
+            id: sample.id,
+            method: sample.method.clone(),
+            outcome: sample.outcome,
+            latency: sample.latency,
+            started_at: sample.started_at,
+            detail: sample.detail.clone(),
+            h2: sample.h2.clone(),
+        }
+    }
+
+    fn into_client(self) -> ClientRecord {
+        ClientRecord {
+            id: self.id,
+            method: self.method.as_str().to_string(),
+            outcome: self.outcome,
+            latency_ms: self.latency.as_secs_f64() * 1000.0,
+            started_ms: self.started_at.as_secs_f64() * 1000.0,
+            detail: self.detail,
+            h2: self.h2,
+        }
+    }
 }
 
 impl Default for Aggregator {
@@ -69,7 +110,7 @@ impl Aggregator {
         *per_method.entry(sample.outcome).or_default() += 1;
         let outcomes = &mut stage_entry(&mut self.by_stage, &sample.stage).outcomes;
         *outcomes.entry(sample.outcome).or_default() += 1;
-        self.requests.push(ClientRecord::of(sample));
+        self.requests.push(Record::of(sample));
         self.latency
             .saturating_record(duration_micros(sample.latency));
         let bucket = duration_millis(sample.started_at) / TIMELINE_BUCKET_MS;
@@ -144,9 +185,11 @@ impl Aggregator {
     pub fn finish(mut self, wall: Duration, cancelled: bool) -> LoadReport {
         let total = self.total();
         self.requests.sort_by_key(|r| r.id);
+        let requests: Vec<ClientRecord> =
+            self.requests.into_iter().map(Record::into_client).collect();
         let secs = wall.as_secs_f64();
         let (fitted_bucket_ms, fitted_timeline) =
-            super::fitted::fitted(&self.requests, duration_millis(wall));
+            super::fitted::fitted(&requests, duration_millis(wall));
         LoadReport {
             total,
             latency: summarize(&self.latency),
@@ -166,7 +209,7 @@ impl Aggregator {
             late_starts: 0,
             max_late_ms: 0,
             sockets: Vec::new(),
-            requests: self.requests,
+            requests,
         }
     }
 }

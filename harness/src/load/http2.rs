@@ -13,7 +13,7 @@
 //! the plan the connection is TLS with ALPN `h2` instead (nginx `listen ... ssl`).
 
 use bytes::Bytes;
-use fake_upstreams::body::{DIGEST_HEADER, Digester};
+use fake_upstreams::body::{DIGEST_HEADER, Verifier};
 use h2::client::SendRequest;
 use http::{HeaderMap, HeaderValue, Method, Request, Response};
 use schemars::JsonSchema;
@@ -204,11 +204,9 @@ async fn read_response(
     method: &Method,
 ) -> Exchange {
     let (head, mut incoming) = response.into_parts();
-    let expected = head
-        .headers
-        .get(DIGEST_HEADER)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-    let mut digester = Digester::default();
+    let expected = head.headers.get(DIGEST_HEADER);
+    // The body's digest is recorded whether or not a header announced one.
+    let mut digester = Verifier::new(expected.map_or(&b""[..], HeaderValue::as_bytes));
     while let Some(chunk) = incoming.data().await {
         match chunk {
             Ok(chunk) => {
@@ -228,7 +226,7 @@ async fn read_response(
     let grpc_status = grpc_status(trailers.as_ref()).or_else(|| grpc_status(Some(&head.headers)));
     let body = body_check(
         head.status.is_success() && method != Method::HEAD,
-        expected,
+        expected.is_some(),
         &digester,
     );
     let (outcome, detail) = match (grpc, grpc_status, body) {
@@ -269,12 +267,12 @@ async fn read_response(
     }
 }
 
-fn body_check(verify: bool, expected: Option<String>, digester: &Digester) -> BodyCheck {
-    match expected {
-        _ if !verify => BodyCheck::NotChecked,
-        None => BodyCheck::NoDigest,
-        Some(want) if want == digester.finish() => BodyCheck::Verified,
-        Some(_) => BodyCheck::Mismatch,
+fn body_check(verify: bool, announced: bool, digester: &Verifier) -> BodyCheck {
+    match (verify, announced) {
+        (false, _) => BodyCheck::NotChecked,
+        (true, false) => BodyCheck::NoDigest,
+        (true, true) if digester.matches() => BodyCheck::Verified,
+        (true, true) => BodyCheck::Mismatch,
     }
 }
 
@@ -298,7 +296,7 @@ fn failed(err: &(dyn std::error::Error + 'static), stage: Stage) -> Exchange {
 /// An HTTP/2 failure, `head` the status and body so far when the head had arrived: a stream
 /// reset is `rst_stream` with its code; a connection that went away is judged by its I/O
 /// error like an HTTP/1 one (a GOAWAY before the head: `closed`).
-fn h2_failed(err: &h2::Error, head: Option<(u16, &Digester)>) -> Exchange {
+fn h2_failed(err: &h2::Error, head: Option<(u16, &Verifier)>) -> Exchange {
     let after_head = head.is_some();
     let stage = if after_head { "after" } else { "before" };
     let mut record = H2Record {

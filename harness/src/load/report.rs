@@ -107,20 +107,6 @@ pub struct ClientRecord {
     pub h2: Option<super::H2Record>,
 }
 
-impl ClientRecord {
-    pub(crate) fn of(sample: &super::Sample) -> Self {
-        ClientRecord {
-            id: sample.id,
-            method: sample.method.as_str().to_string(),
-            outcome: sample.outcome,
-            latency_ms: sample.latency.as_secs_f64() * 1000.0,
-            started_ms: sample.started_at.as_secs_f64() * 1000.0,
-            detail: sample.detail.clone(),
-            h2: sample.h2.clone(),
-        }
-    }
-}
-
 impl LoadReport {
     /// The stage named `name`, if it ran.
     pub fn stage(&self, name: &str) -> Option<&StageReport> {
