@@ -4,6 +4,13 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// mimalloc instead of glibc's malloc: hyper allocates two 32 KiB header tables per response
+/// when the client takes more than its default 100 header lines (the lenient client takes
+/// 1024), and glibc's large-chunk bins made that the load driver's costliest step (see
+/// BENCHMARKS.md, "What the profile showed").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_env("BADGATEWAY_LOG"))
