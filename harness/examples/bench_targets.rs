@@ -1,6 +1,7 @@
 //! The targets of `scripts/compare-load`: a healthy fake upstream (1 KiB pattern body with its
-//! digest header), nginx answering `return 200` with the same body and header itself, and
-//! nginx proxying to the upstream with the full keep-alive recipe. nginx runs with one worker
+//! digest header), nginx answering `return 200` with the same body and header itself (on an
+//! HTTP/1.1 listener and on a cleartext `http2` one), and nginx proxying to the upstream with
+//! the full keep-alive recipe. nginx runs with one worker
 //! per CPU, like `worker_processes auto`; the upstream on a tokio runtime with one thread per
 //! CPU. All on 127.0.0.1, started through the harness library.
 //!
@@ -67,15 +68,21 @@ async fn serve(binary: &NginxBinary, body: ByteSize, lifetime: Duration) -> Resu
         .map_err(|e| format!("fake upstream: {e}"))?;
     let cpus = std::thread::available_parallelism().map_or(1, usize::from);
     let targets = [
-        ("nginx-return-200", support::return_same_body(body)),
+        ("nginx-return-200", support::return_same_body(body), false),
         (
             "nginx-proxy-keepalive",
             Proxy::Keepalive.fragments(upstream.addr()),
+            false,
+        ),
+        (
+            "nginx-http2-return-200",
+            support::return_same_body(body),
+            true,
         ),
     ];
     let mut running = Vec::new();
-    for (name, fragments) in &targets {
-        match start(binary, name, fragments, cpus).await {
+    for (name, fragments, http2) in &targets {
+        match start(binary, name, fragments, (cpus, *http2)).await {
             Ok(n) => running.push((*name, n)),
             Err(e) => {
                 for (_, n) in running {
@@ -111,10 +118,11 @@ async fn start(
     binary: &NginxBinary,
     name: &str,
     fragments: &badgateway::scenario::Fragments,
-    workers: usize,
+    (workers, http2): (usize, bool),
 ) -> Result<RunningNginx, String> {
     let settings = NginxSettings {
         worker_processes: u32::try_from(workers).unwrap_or(1),
+        http2,
         ..NginxSettings::default()
     };
     RunningNginx::start_with(binary, name, fragments, &settings).await

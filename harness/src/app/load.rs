@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 use crate::cli::load::LoadArgs;
 use crate::exit::Exit;
 use crate::guard;
-use crate::load::{LoadPlan, LoadShape, drive_threaded};
+use crate::load::{ClientProtocol, LoadPlan, LoadShape, drive_threaded};
 
 pub(super) fn load(args: &LoadArgs) -> Exit {
     let plan = plan(args);
@@ -49,8 +49,9 @@ pub(super) fn load(args: &LoadArgs) -> Exit {
     }
 }
 
-/// The plan: GETs back to back on `connections` kept-alive connections, issued for
-/// `duration`; requests in flight at its end may finish within `timeout`.
+/// The plan: GETs back to back on `connections` kept-alive connections (HTTP/1.1, or HTTP/2
+/// with `--http2`), issued for `duration`; requests in flight at its end may finish within
+/// `timeout`.
 fn plan(args: &LoadArgs) -> LoadPlan {
     LoadPlan {
         target: args.url.addr,
@@ -64,6 +65,11 @@ fn plan(args: &LoadArgs) -> LoadPlan {
         max_duration: args.duration + args.timeout,
         shape: LoadShape {
             duration: Some(args.duration),
+            protocol: if args.http2 {
+                ClientProtocol::Http2
+            } else {
+                ClientProtocol::Http1
+            },
             ..LoadShape::default()
         },
     }

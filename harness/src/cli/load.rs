@@ -31,6 +31,10 @@ pub struct LoadArgs {
     /// runtime. Default: one per CPU.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub threads: Option<u16>,
+    /// Speak HTTP/2 over cleartext with prior knowledge (an nginx `listen ... http2`), one
+    /// request at a time per connection, instead of HTTP/1.1.
+    #[arg(long)]
+    pub http2: bool,
     /// Print the complete load report as JSON (the `load` object of result.json).
     #[arg(long)]
     pub json: bool,
