@@ -33,11 +33,13 @@ pub mod stall;
 mod websocket;
 mod worker;
 
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
-use tokio::task::JoinSet;
+use tokio::task::{JoinSet, LocalSet};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::debug;
@@ -112,13 +114,30 @@ pub fn drive_threaded(plan: &LoadPlan, cancel: CancellationToken, threads: usize
 }
 
 /// Workers `t`, `t + threads`, ... of a run on this thread's own runtime; their aggregate.
+/// The workers are local tasks that record straight into one aggregator of this thread (as
+/// oha keeps its results per thread): no channel, no aggregator task to wake.
 fn shard(t: usize, threads: usize, count: usize, shared: Arc<worker::Shared>) -> Aggregator {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("a single-threaded tokio runtime can be built");
-    let ids = (t..count).step_by(threads);
-    runtime.block_on(run_workers(ids, shared, |_| {}))
+    let aggregator = Rc::new(RefCell::new(Aggregator::new()));
+    let local = LocalSet::new();
+    let mut workers = JoinSet::new();
+    for id in (t..count).step_by(threads) {
+        let run = worker::run(id, Arc::clone(&shared), Rc::clone(&aggregator));
+        workers.spawn_local_on(run, &local);
+    }
+    runtime.block_on(local.run_until(async {
+        while let Some(joined) = workers.join_next().await {
+            if let Err(e) = joined {
+                debug!(error = %e, "load worker did not finish cleanly");
+            }
+        }
+    }));
+    drop(workers);
+    drop(local);
+    Rc::try_unwrap(aggregator).map_or_else(|shared| shared.take(), RefCell::into_inner)
 }
 
 /// Run the workers `ids` until they stop and aggregate their samples, taken in batches

@@ -14,7 +14,9 @@
 //! arrival rate, for each request's scheduled start (see `schedule`); a request claimed after its
 //! scheduled start is counted late.
 
+use std::cell::RefCell;
 use std::pin::Pin;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -26,6 +28,7 @@ use tokio::time::{Instant, Sleep, sleep_until};
 use tokio_util::sync::CancellationToken;
 use tracing::debug;
 
+use super::aggregate::Aggregator;
 use super::conn::Conn;
 use super::exchange::{Exchange, exchange};
 use super::http2::{self, H2Conn};
@@ -179,8 +182,30 @@ impl Shared {
     }
 }
 
-/// Run requests until the plan is exhausted, sending one [`Sample`] per finished request.
-pub(crate) async fn run(id: usize, shared: Arc<Shared>, samples: mpsc::Sender<Sample>) {
+/// Where a worker puts the [`Sample`] of each finished request.
+pub(crate) trait Samples {
+    /// Take one sample; `false` when nobody takes samples any more (the worker then stops).
+    fn put(&mut self, sample: Sample) -> impl Future<Output = bool>;
+}
+
+/// To an aggregator task on another thread or task (scenarios: live counts per batch).
+impl Samples for mpsc::Sender<Sample> {
+    async fn put(&mut self, sample: Sample) -> bool {
+        self.send(sample).await.is_ok()
+    }
+}
+
+/// Straight into the aggregator of this thread's workers (`badgateway load`: a plain append,
+/// no channel and no wake-up of another task per request).
+impl Samples for Rc<RefCell<Aggregator>> {
+    async fn put(&mut self, sample: Sample) -> bool {
+        self.borrow_mut().record(&sample);
+        true
+    }
+}
+
+/// Run requests until the plan is exhausted, putting one [`Sample`] per finished request.
+pub(crate) async fn run(id: usize, shared: Arc<Shared>, mut samples: impl Samples) {
     let mut slot = Slot::default();
     // Registered once per worker, not per request: the cancellation waiter, the run deadline
     // and the request timer (moved forward before each request, which costs no timer lock).
@@ -227,7 +252,7 @@ pub(crate) async fn run(id: usize, shared: Arc<Shared>, samples: mpsc::Sender<Sa
             stage: Arc::clone(&shared.stage),
             h2: done.h2,
         };
-        if samples.send(sample).await.is_err() {
+        if !samples.put(sample).await {
             debug!(worker = id, "aggregator gone; stopping");
             break;
         }
