@@ -40,6 +40,19 @@ use crate::outcome::Outcome;
 /// Far enough in the future to mean "no deadline" without overflowing `Instant`.
 const NO_DEADLINE: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
+/// A value alone on its cache line(s), so writing it does not evict what sits beside it from
+/// the other CPUs' caches (128 bytes: two 64-byte lines, for CPUs that fetch them in pairs).
+#[derive(Debug)]
+#[repr(align(128))]
+struct OwnLine<T>(T);
+
+impl<T> std::ops::Deref for OwnLine<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
 /// State all workers of one stage share.
 #[derive(Debug)]
 pub(crate) struct Shared {
@@ -50,7 +63,8 @@ pub(crate) struct Shared {
     stage: Arc<str>,
     /// Id of the stage's request 0; request `i` has id `first_id + i`.
     first_id: u64,
-    issued: AtomicU64,
+    /// Requests claimed so far: the one field every worker writes per request.
+    issued: OwnLine<AtomicU64>,
     run_start: Instant,
     stage_start: Instant,
     /// Hard end of the stage (`max_duration`): in-flight requests are cut.
@@ -92,7 +106,7 @@ impl Shared {
             plan,
             stage,
             first_id,
-            issued: AtomicU64::new(0),
+            issued: OwnLine(AtomicU64::new(0)),
             run_start,
             stage_start,
             deadline,
@@ -111,11 +125,32 @@ impl Shared {
             Duration::from_micros(self.max_late_us.load(Ordering::Relaxed)),
         )
     }
+}
+
+/// One worker's view of its stage: the shared state, plus what the worker keeps to itself so
+/// that it writes no memory another thread's workers touch per request (its own cancellation
+/// node, its own copy of the stage name); only the request counter is shared, on a cache line
+/// of its own. With one shared token and name, every request locked the same mutex and bumped
+/// the same reference count from both client threads.
+struct Lane<'a> {
+    shared: &'a Shared,
+    cancel: CancellationToken,
+    stage: Arc<str>,
+}
+
+impl<'a> Lane<'a> {
+    fn new(shared: &'a Shared) -> Self {
+        Self {
+            shared,
+            cancel: shared.cancel.child_token(),
+            stage: Arc::from(&*shared.stage),
+        }
+    }
 
     /// Whether a new request may still be issued: not cancelled, and neither the deadline nor
     /// the end of the issuing period has passed.
     fn may_issue(&self) -> bool {
-        !self.cancel.is_cancelled() && Instant::now() < self.stop_issuing
+        !self.cancel.is_cancelled() && Instant::now() < self.shared.stop_issuing
     }
 
     /// Claim the next request, or `None` once all are issued, the issuing period or deadline
@@ -124,8 +159,8 @@ impl Shared {
         if !self.may_issue() {
             return None;
         }
-        let index = self.issued.fetch_add(1, Ordering::Relaxed);
-        (index < self.plan.requests).then_some(index)
+        let index = self.shared.issued.fetch_add(1, Ordering::Relaxed);
+        (index < self.shared.plan.requests).then_some(index)
     }
 
     /// Wait `pause` (cut short by cancel or the end of the issuing period); `true` when a
@@ -137,7 +172,9 @@ impl Shared {
     /// Wait until `at` (`None`: forever), cut short by cancel or the end of the issuing
     /// period; `true` when a request may be issued afterwards.
     async fn wait_until(&self, at: Option<Instant>) -> bool {
-        let until = at.map_or(self.stop_issuing, |t| t.min(self.stop_issuing));
+        let until = at.map_or(self.shared.stop_issuing, |t| {
+            t.min(self.shared.stop_issuing)
+        });
         tokio::select! {
             biased;
             () = self.cancel.cancelled() => return false,
@@ -148,9 +185,9 @@ impl Shared {
 
     /// Wait for worker `id`'s slot in the connection ramp, if any; `true` when it may start.
     async fn ramp(&self, id: usize) -> bool {
-        match self.plan.shape.ramp {
+        match self.shared.plan.shape.ramp {
             Some(ramp) => {
-                self.wait_until(self.stage_start.checked_add(ramp.delay(id)))
+                self.wait_until(self.shared.stage_start.checked_add(ramp.delay(id)))
                     .await
             }
             None => true,
@@ -161,20 +198,20 @@ impl Shared {
     /// that has passed; `true` when it may be issued.
     async fn on_schedule(&self, index: u64, interval: Duration) -> bool {
         let scheduled = scheduled_start(interval, index);
-        if let Some(late) = lateness(scheduled, self.stage_start.elapsed()) {
-            self.late_starts.fetch_add(1, Ordering::Relaxed);
+        if let Some(late) = lateness(scheduled, self.shared.stage_start.elapsed()) {
+            self.shared.late_starts.fetch_add(1, Ordering::Relaxed);
             let micros = u64::try_from(late.as_micros()).unwrap_or(u64::MAX);
-            self.max_late_us.fetch_max(micros, Ordering::Relaxed);
+            self.shared.max_late_us.fetch_max(micros, Ordering::Relaxed);
             return self.may_issue();
         }
-        self.wait_until(self.stage_start.checked_add(scheduled))
+        self.wait_until(self.shared.stage_start.checked_add(scheduled))
             .await
     }
 
     /// Wait whatever comes before request `index`: its scheduled start with a rate, else the
     /// drawn pause unless it is the worker's `first` request. `true` when it may be issued.
     async fn before(&self, index: u64, pause: Option<Duration>, first: bool) -> bool {
-        match (self.plan.shape.arrival_interval, pause) {
+        match (self.shared.plan.shape.arrival_interval, pause) {
             (Some(interval), _) => self.on_schedule(index, interval).await,
             (None, Some(pause)) if !first => self.pause(pause).await,
             _ => true,
@@ -206,26 +243,27 @@ impl Samples for Rc<RefCell<Aggregator>> {
 
 /// Run requests until the plan is exhausted, putting one [`Sample`] per finished request.
 pub(crate) async fn run(id: usize, shared: Arc<Shared>, mut samples: impl Samples) {
+    let lane = Lane::new(&shared);
     let mut slot = Slot::default();
     // Registered once per worker, not per request: the cancellation waiter, the run deadline
     // and the request timer (moved forward before each request, which costs no timer lock).
     let mut bounds = Bounds {
-        cancelled: std::pin::pin!(shared.cancel.cancelled()),
+        cancelled: std::pin::pin!(lane.cancel.cancelled()),
         deadline: std::pin::pin!(sleep_until(shared.deadline)),
         request: std::pin::pin!(sleep_until(shared.deadline)),
     };
     // This worker's requests so far: the position in the plan's sequence.
     let mut k: u64 = 0;
-    while let Some(index) = shared.next_request() {
+    while let Some(index) = lane.next_request() {
         // The first request is claimed before the ramp slot, so every ramped worker opens its
         // connection even when the workers started earlier could serve all requests.
-        if k == 0 && !shared.ramp(id).await {
+        if k == 0 && !lane.ramp(id).await {
             debug!(worker = id, index, "not issued: run over during the ramp");
             break;
         }
         let request_id = shared.first_id + index;
         let decision = shared.plan.decide(request_id);
-        if !shared.before(index, decision.pause, k == 0).await {
+        if !lane.before(index, decision.pause, k == 0).await {
             debug!(worker = id, index, "not issued: run over before its start");
             break;
         }
@@ -249,7 +287,7 @@ pub(crate) async fn run(id: usize, shared: Arc<Shared>, mut samples: impl Sample
             started_at: started.duration_since(shared.run_start),
             detail: done.detail,
             body: done.body,
-            stage: Arc::clone(&shared.stage),
+            stage: Arc::clone(&lane.stage),
             h2: done.h2,
         };
         if !samples.put(sample).await {
