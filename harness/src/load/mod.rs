@@ -4,7 +4,8 @@
 //! Modelled on oha: [`drive`] spawns `concurrency` workers (see `worker`), each owning at most
 //! one keep-alive connection; every finished request becomes one [`Sample`] sent over a channel
 //! to a pure [`Aggregator`], which produces the [`LoadReport`]. Requests are never retried, so
-//! the report counts exactly what a client would have seen.
+//! the report counts exactly what a client would have seen. [`drive_threaded`] (`badgateway
+//! load`) skips the channel: each client thread's workers record into that thread's aggregator.
 //!
 //! A run may have several stages ([`drive_stages`]), run one after the other with their own
 //! plans into one report: request ids continue from stage to stage, sample times count from
