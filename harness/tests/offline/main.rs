@@ -18,6 +18,7 @@ mod load_driver;
 mod load_grpc;
 mod load_shapes;
 mod load_stages;
+mod load_threaded;
 mod load_websocket;
 mod malformed;
 mod schemas;
