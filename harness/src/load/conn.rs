@@ -1,4 +1,4 @@
-//! One client connection: a TCP stream driven by hyper's HTTP/1 client.
+//! One client connection driven by hyper's HTTP/1 client, and the client's bounds.
 //!
 //! A [`Conn`] owns the spawned task that drives the connection and aborts it when dropped, so
 //! dropping a connection after a failure or at the end of a run really closes the socket: a load
@@ -21,6 +21,7 @@ use tokio::task::JoinHandle;
 use tracing::debug;
 
 use super::body::RequestBody;
+use super::replay::ReplayIo;
 
 /// Why a connection could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -49,19 +50,19 @@ pub struct Conn {
 impl Conn {
     /// Connect to `addr` and start driving the connection in a background task.
     pub async fn open(addr: SocketAddr) -> Result<Self, OpenError> {
-        let stream = TcpStream::connect(addr)
-            .await
-            .map_err(|source| OpenError::Connect { addr, source })?;
-        if let Err(e) = stream.set_nodelay(true) {
-            debug!(%addr, error = %e, "set_nodelay failed");
-        }
+        Self::over(ReplayIo::new(connect(addr).await?)).await
+    }
+
+    /// hyper's client on `io` (a fresh socket, or one the lean exchange hands over), driven
+    /// in a background task.
+    pub async fn over(io: ReplayIo) -> Result<Self, OpenError> {
         let (sender, connection) = lenient()
-            .handshake(TokioIo::new(stream))
+            .handshake(TokioIo::new(io))
             .await
             .map_err(OpenError::Handshake)?;
         let driver = tokio::spawn(async move {
             if let Err(e) = connection.await {
-                debug!(%addr, error = %e, "connection ended with an error");
+                debug!(error = %e, "connection ended with an error");
             }
         });
         Ok(Self { sender, driver })
@@ -81,6 +82,17 @@ impl Conn {
     pub fn sender(&mut self) -> &mut SendRequest<RequestBody> {
         &mut self.sender
     }
+}
+
+/// A TCP connection to `addr` with Nagle's delay off (requests go out whole, at once).
+pub async fn connect(addr: SocketAddr) -> Result<TcpStream, OpenError> {
+    let stream = TcpStream::connect(addr)
+        .await
+        .map_err(|source| OpenError::Connect { addr, source })?;
+    if let Err(e) = stream.set_nodelay(true) {
+        debug!(%addr, error = %e, "set_nodelay failed");
+    }
+    Ok(stream)
 }
 
 /// Bytes a response head may take before the client refuses it: more than curl's 300 KiB

@@ -14,7 +14,9 @@ use tracing::debug;
 
 use super::classify::{REJECTED_PREFIX, Stage, classify};
 use super::conn::{Conn, LIMITS, MAX_RESPONSE_HEAD};
+use super::lean::{self, Handover, LeanConn, Step};
 use super::plan::LoadPlan;
+use super::replay::ReplayIo;
 use super::sample::{BodyCheck, H2Record};
 use crate::outcome::Outcome;
 
@@ -42,25 +44,91 @@ impl Exchange {
         }
     }
 
-    fn from_error(err: &(dyn std::error::Error + 'static), stage: Stage) -> Self {
+    pub(crate) fn from_error(err: &(dyn std::error::Error + 'static), stage: Stage) -> Self {
         let (outcome, detail) = classify(err, stage);
         debug!(%outcome, ?stage, %detail, "request failed");
         Self::failed(outcome, detail)
     }
 }
 
+/// A worker's HTTP/1.1 connection: the lean exchange's while every request and response fits
+/// it, hyper's from the first that does not (a connection never goes back).
+pub(crate) enum Http1 {
+    Lean(LeanConn),
+    Hyper(Conn),
+}
+
 /// Send request `index` (its run-unique id) of `plan` with `method` and `path` on the
 /// connection in `slot` (opening one if needed) and read the whole response.
 pub(crate) async fn exchange(
-    slot: &mut Option<Conn>,
+    slot: &mut Option<Http1>,
     plan: &LoadPlan,
     index: u64,
     (method, path): (&Method, &str),
     body: &Bytes,
 ) -> Exchange {
-    let conn = match usable_conn(slot, plan).await {
-        Ok(conn) => conn,
-        Err(failed) => return failed,
+    if lean::takes(method, path) && !matches!(slot, Some(Http1::Hyper(_))) {
+        match lean_exchange(slot, plan, index, (method, path)).await {
+            Ok(done) => return done,
+            Err(handover) => {
+                // hyper reads this response; its copy of the request is not sent again.
+                let io = ReplayIo::after(handover.stream, handover.read, handover.failed, true);
+                return match Conn::over(io).await {
+                    Ok(conn) => {
+                        send(
+                            slot.insert(Http1::Hyper(conn)),
+                            plan,
+                            index,
+                            (method, path),
+                            body,
+                        )
+                        .await
+                    }
+                    Err(e) => Exchange::from_error(&e, Stage::BeforeHead),
+                };
+            }
+        }
+    }
+    match usable_conn(slot, plan).await {
+        Ok(conn) => send(conn, plan, index, (method, path), body).await,
+        Err(failed) => failed,
+    }
+}
+
+/// The lean exchange on the kept-alive lean connection, or a fresh one; `Err` when hyper must
+/// read the response.
+async fn lean_exchange(
+    slot: &mut Option<Http1>,
+    plan: &LoadPlan,
+    index: u64,
+    (method, path): (&Method, &str),
+) -> Result<Exchange, Handover> {
+    let conn = match slot.take() {
+        Some(Http1::Lean(conn)) if !conn.went_away() => conn,
+        _ => match LeanConn::open(plan.target).await {
+            Ok(conn) => conn,
+            Err(e) => return Ok(Exchange::from_error(&e, Stage::Connect)),
+        },
+    };
+    match conn.exchange(plan, index, method, path).await {
+        Step::Done(done, kept) => {
+            *slot = kept.map(Http1::Lean);
+            Ok(done)
+        }
+        Step::Handover(handover) => Err(handover),
+    }
+}
+
+/// Send the request with hyper on `conn` and read the whole response.
+async fn send(
+    conn: &mut Http1,
+    plan: &LoadPlan,
+    index: u64,
+    (method, path): (&Method, &str),
+    body: &Bytes,
+) -> Exchange {
+    let Http1::Hyper(conn) = conn else {
+        unreachable!("send is given hyper's connections only");
     };
     let request = match plan.request(index, method, path, body) {
         Ok(request) => request,
@@ -72,30 +140,35 @@ pub(crate) async fn exchange(
     }
 }
 
-/// The kept-alive connection if it can take a request, else a freshly opened one.
+/// The kept-alive connection as hyper's if it can take a request, else a freshly opened one.
 async fn usable_conn<'a>(
-    slot: &'a mut Option<Conn>,
+    slot: &'a mut Option<Http1>,
     plan: &LoadPlan,
-) -> Result<&'a mut Conn, Exchange> {
-    if let Some(conn) = slot.as_mut()
-        && (conn.is_closed() || conn.ready().await.is_err())
-    {
-        debug!("kept-alive connection was closed by the server; opening a new one");
-        *slot = None;
-    }
-    let conn = match slot {
-        Some(conn) => conn,
-        None => {
-            let fresh = Conn::open(plan.target)
-                .await
-                .map_err(|e| Exchange::from_error(&e, Stage::Connect))?;
-            slot.insert(fresh)
+) -> Result<&'a mut Http1, Exchange> {
+    let taken = slot.take();
+    let had_one = taken.is_some();
+    let kept = match taken {
+        Some(Http1::Lean(lean)) if !lean.went_away() => {
+            Conn::over(ReplayIo::new(lean.into_stream())).await.ok()
         }
+        Some(Http1::Hyper(mut conn)) if !conn.is_closed() => {
+            conn.ready().await.is_ok().then_some(conn)
+        }
+        _ => None,
+    };
+    if had_one && kept.is_none() {
+        debug!("kept-alive connection was closed by the server; opening a new one");
+    }
+    let mut conn = match kept {
+        Some(conn) => conn,
+        None => Conn::open(plan.target)
+            .await
+            .map_err(|e| Exchange::from_error(&e, Stage::Connect))?,
     };
     conn.ready()
         .await
         .map_err(|e| Exchange::from_error(&e, Stage::BeforeHead))?;
-    Ok(conn)
+    Ok(slot.insert(Http1::Hyper(conn)))
 }
 
 /// Read the body frame by frame, checking it against its digest header, then judge the
@@ -124,14 +197,26 @@ async fn read_response(response: Response<Incoming>, method: &Method) -> Exchang
             Err(e) => return Exchange::from_error(&e, Stage::AfterHead),
         }
     }
-    let status = head.status.as_u16();
+    judged(head.status.as_u16(), verify, verifier, || {
+        String::from_utf8_lossy(head.headers[DIGEST_HEADER].as_bytes()).into_owned()
+    })
+}
+
+/// The verdict on a complete response with `status` whose body was checked by `verifier`
+/// when `verify`; `want` gives the digest header's text for a mismatch's detail.
+pub(crate) fn judged(
+    status: u16,
+    verify: bool,
+    verifier: Option<Verifier>,
+    want: impl FnOnce() -> String,
+) -> Exchange {
     let (outcome, body, detail) = match verifier {
         _ if !verify => (Outcome::Status(status), BodyCheck::NotChecked, None),
         None => (Outcome::Status(status), BodyCheck::NoDigest, None),
         Some(v) if v.matches() => (Outcome::Status(status), BodyCheck::Verified, None),
         Some(v) => {
-            let want = String::from_utf8_lossy(head.headers[DIGEST_HEADER].as_bytes());
             let got = v.finish();
+            let want = want();
             let detail = format!("status {status}: body digest {got}, {DIGEST_HEADER} says {want}");
             debug!(%detail, "corrupt body");
             (Outcome::Corrupt, BodyCheck::Mismatch, Some(detail))

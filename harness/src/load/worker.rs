@@ -29,8 +29,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::debug;
 
 use super::aggregate::Aggregator;
-use super::conn::Conn;
-use super::exchange::{Exchange, exchange};
+use super::exchange::{Exchange, Http1, exchange};
 use super::http2::{self, H2Conn};
 use super::plan::LoadPlan;
 use super::sample::Sample;
@@ -309,7 +308,7 @@ struct Bounds<'a, C: Future<Output = ()>> {
 /// A worker's kept-alive connection: HTTP/1.1, or HTTP/2 when the plan's protocol says so.
 #[derive(Default)]
 struct Slot {
-    http1: Option<Conn>,
+    http1: Option<Http1>,
     http2: Option<H2Conn>,
 }
 
