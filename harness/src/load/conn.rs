@@ -103,10 +103,10 @@ pub const MAX_RESPONSE_HEAD: usize = 400 * 1024;
 /// Header lines a response head may have (hyper's default is 100; curl has no limit). More
 /// than nginx 1.22 relays with its default `proxy_buffer_size` (450 lines of `hN: v` pass,
 /// 1000 get a 502); with 64k buffers nginx relays 3000 such lines, which this client refuses
-/// as `client_rejected`. hyper fills a buffer of this many entries for every response head, so
-/// the bound is a throughput trade: against nginx `return 200` with 8 connections the driver
-/// made about 91k req/s with hyper's 100, 89k with 1024, 72k with 2048, 44k with 8192 and
-/// 1.5k with the 136k lines that fit in [`MAX_RESPONSE_HEAD`].
+/// as `client_rejected`. hyper fills two tables of this many entries for every head it parses
+/// (64 KiB of writes at 1024), so the bound is a throughput trade for the responses hyper
+/// reads; the lean exchange reads heads of up to [`HEAD_SLOTS`](super::lean::HEAD_SLOTS)
+/// lines without that cost and hands longer ones to hyper.
 pub const MAX_RESPONSE_HEADERS: usize = 1024;
 
 /// The client's bounds on a response head, as a `client_rejected` detail states them.

@@ -4,6 +4,11 @@
 //! closed it between requests, a fresh connection is opened *before* anything is sent, which is
 //! not a retry. Any failure after that is final: it is reported once and the connection is
 //! discarded, so the next request starts on a new connection.
+//!
+//! A request without a body goes out through the [lean exchange](super::lean), which reads
+//! plain responses itself and hands any other to hyper's lenient client on the same
+//! connection; requests with a body (and HEAD) are hyper's. Either way the verdict comes from
+//! [`judged`].
 
 use bytes::Bytes;
 use fake_upstreams::body::{DIGEST_HEADER, Verifier};
