@@ -72,32 +72,24 @@ pub(crate) async fn exchange(
     (method, path): (&Method, &str),
     body: &Bytes,
 ) -> Exchange {
-    if lean::takes(method, path) && !matches!(slot, Some(Http1::Hyper(_))) {
+    let mut conn = if lean::takes(method, path) && !matches!(slot, Some(Http1::Hyper(_))) {
         match lean_exchange(slot, plan, index, (method, path)).await {
             Ok(done) => return done,
-            Err(handover) => {
-                // hyper reads this response; its copy of the request is not sent again.
-                let io = ReplayIo::after(handover.stream, handover.read, handover.failed, true);
-                return match Conn::over(io).await {
-                    Ok(conn) => {
-                        send(
-                            slot.insert(Http1::Hyper(conn)),
-                            plan,
-                            index,
-                            (method, path),
-                            body,
-                        )
-                        .await
-                    }
-                    Err(e) => Exchange::from_error(&e, Stage::BeforeHead),
-                };
-            }
+            // hyper reads this response; its copy of the request is not sent again.
+            Err(handover) => match Conn::over(handover.into_io()).await {
+                Ok(conn) => conn,
+                Err(e) => return Exchange::from_error(&e, Stage::BeforeHead),
+            },
         }
-    }
-    match usable_conn(slot, plan).await {
-        Ok(conn) => send(conn, plan, index, (method, path), body).await,
-        Err(failed) => failed,
-    }
+    } else {
+        match usable_conn(slot, plan).await {
+            Ok(conn) => conn,
+            Err(failed) => return failed,
+        }
+    };
+    let done = send(&mut conn, plan, index, (method, path), body).await;
+    *slot = Some(Http1::Hyper(conn));
+    done
 }
 
 /// The lean exchange on the kept-alive lean connection, or a fresh one; `Err` when hyper must
@@ -126,15 +118,12 @@ async fn lean_exchange(
 
 /// Send the request with hyper on `conn` and read the whole response.
 async fn send(
-    conn: &mut Http1,
+    conn: &mut Conn,
     plan: &LoadPlan,
     index: u64,
     (method, path): (&Method, &str),
     body: &Bytes,
 ) -> Exchange {
-    let Http1::Hyper(conn) = conn else {
-        unreachable!("send is given hyper's connections only");
-    };
     let request = match plan.request(index, method, path, body) {
         Ok(request) => request,
         Err(e) => return Exchange::failed(Outcome::OtherError, format!("building request: {e}")),
@@ -145,11 +134,9 @@ async fn send(
     }
 }
 
-/// The kept-alive connection as hyper's if it can take a request, else a freshly opened one.
-async fn usable_conn<'a>(
-    slot: &'a mut Option<Http1>,
-    plan: &LoadPlan,
-) -> Result<&'a mut Http1, Exchange> {
+/// The kept-alive connection, taken from `slot`, as hyper's if it can take a request, else a
+/// freshly opened one.
+async fn usable_conn(slot: &mut Option<Http1>, plan: &LoadPlan) -> Result<Conn, Exchange> {
     let taken = slot.take();
     let had_one = taken.is_some();
     let kept = match taken {
@@ -173,7 +160,7 @@ async fn usable_conn<'a>(
     conn.ready()
         .await
         .map_err(|e| Exchange::from_error(&e, Stage::BeforeHead))?;
-    Ok(slot.insert(Http1::Hyper(conn)))
+    Ok(conn)
 }
 
 /// Read the body frame by frame, checking it against its digest header, then judge the

@@ -22,6 +22,7 @@ use super::classify::Stage;
 use super::conn::{OpenError, connect};
 use super::exchange::{Exchange, judged};
 use super::plan::{LoadPlan, REQUEST_ID_HEADER};
+use super::replay::ReplayIo;
 
 /// Bytes read at once, and the largest head the lean exchange reads itself.
 const READ_BUF: usize = 32 * 1024;
@@ -61,11 +62,18 @@ pub(crate) enum Step {
 
 /// A connection whose request was sent and whose response hyper must read.
 pub(crate) struct Handover {
-    pub stream: TcpStream,
+    stream: TcpStream,
     /// Every byte read from the response so far.
-    pub read: Vec<u8>,
+    read: Vec<u8>,
     /// The error that ended reading, if one did.
-    pub failed: Option<io::Error>,
+    failed: Option<io::Error>,
+}
+
+impl Handover {
+    /// The connection for hyper: its copy of the request swallowed, then what was read.
+    pub fn into_io(self) -> ReplayIo {
+        ReplayIo::after(self.stream, self.read, self.failed, true)
+    }
 }
 
 /// What the head of a response the lean exchange reads says.
