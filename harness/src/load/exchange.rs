@@ -8,7 +8,7 @@
 //! A request without a body goes out through the [lean exchange](super::lean), which reads
 //! plain responses itself and hands any other to hyper's lenient client on the same
 //! connection; requests with a body (and HEAD) are hyper's. Either way the verdict comes from
-//! [`judged`].
+//! [`judged`](super::verdict::judged).
 
 use bytes::Bytes;
 use fake_upstreams::body::{DIGEST_HEADER, Verifier};
@@ -17,44 +17,13 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use tracing::debug;
 
-use super::classify::{REJECTED_PREFIX, Stage, classify};
+use super::classify::{REJECTED_PREFIX, Stage};
 use super::conn::{Conn, LIMITS, MAX_RESPONSE_HEAD};
 use super::lean::{self, Handover, LeanConn, Step};
 use super::plan::LoadPlan;
 use super::replay::ReplayIo;
-use super::sample::{BodyCheck, H2Record};
+use super::verdict::{Exchange, judged};
 use crate::outcome::Outcome;
-
-/// How one exchange ended, before timing is attached.
-#[derive(Debug)]
-pub(crate) struct Exchange {
-    pub outcome: Outcome,
-    pub detail: Option<String>,
-    pub body: BodyCheck,
-    /// Whether the connection is still in a state to carry the next request.
-    pub reusable: bool,
-    /// What an HTTP/2 exchange showed (`None` for HTTP/1).
-    pub h2: Option<H2Record>,
-}
-
-impl Exchange {
-    /// A failed request: the connection must be discarded.
-    pub fn failed(outcome: Outcome, detail: String) -> Self {
-        Self {
-            outcome,
-            detail: Some(detail),
-            body: BodyCheck::NotChecked,
-            reusable: false,
-            h2: None,
-        }
-    }
-
-    pub(crate) fn from_error(err: &(dyn std::error::Error + 'static), stage: Stage) -> Self {
-        let (outcome, detail) = classify(err, stage);
-        debug!(%outcome, ?stage, %detail, "request failed");
-        Self::failed(outcome, detail)
-    }
-}
 
 /// A worker's HTTP/1.1 connection: the lean exchange's while every request and response fits
 /// it, hyper's from the first that does not (a connection never goes back).
@@ -192,35 +161,6 @@ async fn read_response(response: Response<Incoming>, method: &Method) -> Exchang
     judged(head.status.as_u16(), verify, verifier, || {
         String::from_utf8_lossy(head.headers[DIGEST_HEADER].as_bytes()).into_owned()
     })
-}
-
-/// The verdict on a complete response with `status` whose body was checked by `verifier`
-/// when `verify`; `want` gives the digest header's text for a mismatch's detail.
-pub(crate) fn judged(
-    status: u16,
-    verify: bool,
-    verifier: Option<Verifier>,
-    want: impl FnOnce() -> String,
-) -> Exchange {
-    let (outcome, body, detail) = match verifier {
-        _ if !verify => (Outcome::Status(status), BodyCheck::NotChecked, None),
-        None => (Outcome::Status(status), BodyCheck::NoDigest, None),
-        Some(v) if v.matches() => (Outcome::Status(status), BodyCheck::Verified, None),
-        Some(v) => {
-            let got = v.finish();
-            let want = want();
-            let detail = format!("status {status}: body digest {got}, {DIGEST_HEADER} says {want}");
-            debug!(%detail, "corrupt body");
-            (Outcome::Corrupt, BodyCheck::Mismatch, Some(detail))
-        }
-    };
-    Exchange {
-        outcome,
-        detail,
-        body,
-        reusable: true,
-        h2: None,
-    }
 }
 
 /// The bytes of a response head as it came on the wire, near enough: hyper refuses a head

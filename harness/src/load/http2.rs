@@ -24,9 +24,9 @@ use tokio::task::JoinHandle;
 use tracing::debug;
 
 use super::classify::{Stage, classify, error_chain};
-use super::exchange::Exchange;
 use super::plan::{LoadPlan, REQUEST_ID_HEADER};
 use super::sample::{BodyCheck, H2Record};
+use super::verdict::Exchange;
 use crate::nginx::front_tls;
 use crate::outcome::Outcome;
 

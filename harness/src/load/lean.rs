@@ -20,9 +20,9 @@ use tokio::net::TcpStream;
 
 use super::classify::Stage;
 use super::conn::{OpenError, connect};
-use super::exchange::{Exchange, judged};
 use super::plan::{LoadPlan, REQUEST_ID_HEADER};
 use super::replay::ReplayIo;
+use super::verdict::{Exchange, judged};
 
 /// Bytes read at once, and the largest head the lean exchange reads itself.
 const READ_BUF: usize = 32 * 1024;

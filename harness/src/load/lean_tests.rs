@@ -11,8 +11,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use super::super::conn::Conn;
-use super::super::exchange::{Exchange, Http1, exchange};
+use super::super::exchange::{Http1, exchange};
 use super::super::plan::LoadPlan;
+use super::super::verdict::Exchange;
 
 /// What the test server does after reading a request head.
 #[derive(Clone, Copy)]

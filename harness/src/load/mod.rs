@@ -33,6 +33,7 @@ mod report;
 mod sample;
 mod schedule;
 pub mod stall;
+mod verdict;
 mod websocket;
 mod worker;
 

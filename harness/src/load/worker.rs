@@ -29,11 +29,12 @@ use tokio_util::sync::CancellationToken;
 use tracing::debug;
 
 use super::aggregate::Aggregator;
-use super::exchange::{Exchange, Http1, exchange};
+use super::exchange::{Http1, exchange};
 use super::http2::{self, H2Conn};
 use super::plan::LoadPlan;
 use super::sample::Sample;
 use super::schedule::{lateness, scheduled_start};
+use super::verdict::Exchange;
 use crate::outcome::Outcome;
 
 /// Far enough in the future to mean "no deadline" without overflowing `Instant`.
