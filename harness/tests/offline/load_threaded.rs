@@ -49,6 +49,13 @@ async fn every_request_of_every_thread_is_counted_once_and_verified() {
     );
     assert_eq!(report.requests.len(), 300);
     assert_eq!(server.counters().received.len(), 300);
+    // scripts/compare-load reads this line to show that every body was verified.
+    let text = badgateway::report::load_text::load("http://x/", 6, Duration::from_secs(1), &report);
+    assert!(
+        text.lines().any(|l| l
+            == "bodies    300 verified byte for byte, 0 corrupt, 0 2xx without a digest"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
